@@ -1,0 +1,187 @@
+//! Lease and certificate expiry, against a passed-in `now`.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::finding::{Code, Finding, Severity, Via};
+use crate::model::vault::{Certificate, Lease, countdown};
+
+/// A lease is "expiring" when less than this share of its lifetime is left
+/// and the agent has not renewed it (agents renew at about two thirds).
+const LEASE_WARN_FRACTION: f64 = 0.10;
+/// Renewable leases warn when their max TTL (the hard end) is this close.
+const HARD_END_WARN_FRACTION: f64 = 0.10;
+const MIN_WARN: i64 = 60;
+/// Certificates warn when less than this share of their validity is left.
+const CERT_WARN_FRACTION: f64 = 0.20;
+/// Without a known lifetime, warn a day ahead.
+const CERT_WARN_DEFAULT: i64 = 86_400;
+
+fn window(span: Duration, fraction: f64, min: i64) -> Duration {
+    Duration::seconds(((span.num_seconds() as f64 * fraction) as i64).max(min))
+}
+
+pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
+    let expire = lease.expire_time?;
+    let left = expire - now;
+    let evidence = format!(
+        "lease {} expire_time={} renewable={} ttl={}s",
+        lease.id,
+        expire.to_rfc3339(),
+        lease.renewable,
+        lease.ttl_seconds
+    );
+    if left <= Duration::zero() {
+        return Some(
+            Finding::new(
+                Code::LeaseExpired,
+                Severity::Error,
+                Via::Vault,
+                format!("Lease {} expired {} ago", lease.id, countdown(-left)),
+                "The credentials behind this lease are revoked: the agent must fetch new ones; if the app still uses the old ones, make it reload on re-render (vault.hashicorp.com/agent-inject-command-<name>).",
+            )
+            .evidence(evidence),
+        );
+    }
+    if lease.renewable
+        && let (Some(end), Some(max)) = (lease.hard_end(), lease.max_ttl_seconds)
+    {
+        let to_end = end - now;
+        if to_end <= window(Duration::seconds(max), HARD_END_WARN_FRACTION, MIN_WARN) {
+            return Some(
+                Finding::new(
+                    Code::LeaseExpiring,
+                    Severity::Warning,
+                    Via::Vault,
+                    format!("Lease {} reaches its max TTL in {}; it cannot be renewed past that", lease.id, countdown(to_end)),
+                    "The agent will fetch new credentials and re-render; make sure the app reloads them (vault.hashicorp.com/agent-inject-command-<name>) or raise the role's max_ttl.",
+                )
+                .evidence(evidence),
+            );
+        }
+    }
+    let start = lease.last_renewal.or(lease.issue_time)?;
+    let span = expire - start;
+    if left
+        <= window(
+            span,
+            LEASE_WARN_FRACTION,
+            MIN_WARN.min(span.num_seconds() / 2),
+        )
+    {
+        let why = if lease.renewable {
+            "renewal is overdue (agents renew at about two thirds of the TTL)"
+        } else {
+            "it is not renewable"
+        };
+        return Some(
+            Finding::new(
+                Code::LeaseExpiring,
+                Severity::Warning,
+                Via::Vault,
+                format!("Lease {} expires in {}; {why}", lease.id, countdown(left)),
+                "Check the agent log for renewal errors, and the role's ttl/max_ttl.",
+            )
+            .evidence(evidence),
+        );
+    }
+    None
+}
+
+pub fn cert_finding(cert: &Certificate, now: DateTime<Utc>) -> Option<Finding> {
+    if cert.revoked {
+        return None;
+    }
+    let left = cert.remaining(now);
+    let evidence = format!(
+        "certificate serial {} CN={} not_after={}",
+        cert.serial,
+        cert.common_name,
+        cert.not_after.to_rfc3339()
+    );
+    if left <= Duration::zero() {
+        return Some(
+            Finding::new(
+                Code::CertExpired,
+                Severity::Error,
+                Via::Vault,
+                format!("Certificate {} expired {} ago", cert.common_name, countdown(-left)),
+                "The agent re-issues PKI certificates before expiry; an expired one means rendering stopped: read the agent log. Check the PKI role's ttl/max_ttl.",
+            )
+            .evidence(evidence),
+        );
+    }
+    let warn = match cert.lifetime() {
+        Some(life) => window(life, CERT_WARN_FRACTION, MIN_WARN),
+        None => Duration::seconds(CERT_WARN_DEFAULT),
+    };
+    (left <= warn).then(|| {
+        Finding::new(
+            Code::CertExpiring,
+            Severity::Warning,
+            Via::Vault,
+            format!("Certificate {} expires in {}", cert.common_name, countdown(left)),
+            "The agent should re-issue it before expiry; if it does not, read the agent log, and check the PKI role's ttl/max_ttl and that the app reloads the new certificate (vault.hashicorp.com/agent-inject-command-<name>).",
+        )
+        .evidence(evidence)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn lease(renewable: bool, max: Option<i64>) -> Lease {
+        Lease {
+            id: "database/creds/web/x".into(),
+            issue_time: Some(t("2026-01-01T00:00:00Z")),
+            expire_time: Some(t("2026-01-01T01:00:00Z")),
+            ttl_seconds: 3600,
+            renewable,
+            last_renewal: None,
+            max_ttl_seconds: max,
+        }
+    }
+
+    #[test]
+    fn healthy_lease_has_no_finding() {
+        assert!(lease_finding(&lease(true, Some(86400)), t("2026-01-01T00:30:00Z")).is_none());
+    }
+
+    #[test]
+    fn expired_and_expiring() {
+        let f = lease_finding(&lease(false, None), t("2026-01-01T01:00:01Z")).unwrap();
+        assert_eq!(f.code, Code::LeaseExpired);
+        let f = lease_finding(&lease(false, None), t("2026-01-01T00:55:00Z")).unwrap();
+        assert_eq!(f.code, Code::LeaseExpiring);
+        assert!(f.message.contains("5m00s"), "{}", f.message);
+        // Near its max TTL even though the current TTL is long.
+        let f = lease_finding(&lease(true, Some(3000)), t("2026-01-01T00:47:00Z")).unwrap();
+        assert!(f.message.contains("max TTL"), "{}", f.message);
+    }
+
+    #[test]
+    fn cert_windows() {
+        let c = Certificate {
+            serial: "1a:2b".into(),
+            mount: "pki".into(),
+            common_name: "web.shop.svc".into(),
+            alt_names: vec![],
+            not_before: Some(t("2026-01-01T00:00:00Z")),
+            not_after: t("2026-01-02T00:00:00Z"),
+            revoked: false,
+        };
+        assert!(cert_finding(&c, t("2026-01-01T12:00:00Z")).is_none());
+        assert_eq!(
+            cert_finding(&c, t("2026-01-01T20:00:00Z")).unwrap().code,
+            Code::CertExpiring
+        );
+        assert_eq!(
+            cert_finding(&c, t("2026-01-02T00:00:01Z")).unwrap().code,
+            Code::CertExpired
+        );
+    }
+}

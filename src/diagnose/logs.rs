@@ -1,0 +1,218 @@
+//! Reading vault-agent logs: splitting them into records, finding the causes
+//! they show, and dropping causes the agent has since recovered from.
+
+use chrono::{DateTime, Utc};
+
+use super::finding::Code;
+use super::text::{self, Cause, Recovery};
+
+/// Strip a `kubectl logs --prefix` prefix: `[pod/web-1/vault-agent] `.
+pub fn strip_kubectl_prefix(line: &str) -> &str {
+    if let Some(rest) = line.strip_prefix("[pod/")
+        && let Some(end) = rest.find("] ")
+    {
+        return &rest[end + 2..];
+    }
+    line
+}
+
+fn parse_rfc3339(token: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(token).ok().map(|t| t.to_utc())
+}
+
+/// The timestamp a log line starts with (agent or `kubectl logs --timestamps`).
+pub fn line_timestamp(line: &str) -> Option<DateTime<Utc>> {
+    let line = strip_kubectl_prefix(line);
+    let token = line.split_whitespace().next()?;
+    if !token.as_bytes().first()?.is_ascii_digit() {
+        return None;
+    }
+    parse_rfc3339(token)
+}
+
+/// Whether a line begins a new log record, as opposed to continuing a value
+/// that the agent spread over several lines.
+fn starts_record(line: &str) -> bool {
+    let l = strip_kubectl_prefix(line).trim_start();
+    if l.is_empty() {
+        return false;
+    }
+    line_timestamp(line).is_some()
+        || l.starts_with('[')
+        || l.starts_with("==>")
+        || l.starts_with('{')
+}
+
+/// One log record: a line, plus the continuation lines that belong to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub text: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+pub fn records<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Record> {
+    let mut out: Vec<Record> = Vec::new();
+    for line in lines {
+        let clean = strip_kubectl_prefix(line.trim_end_matches('\r'));
+        match out.last_mut() {
+            Some(last) if !starts_record(line) => {
+                if !clean.trim().is_empty() {
+                    last.text.push('\n');
+                    last.text.push_str(clean);
+                }
+            }
+            _ => {
+                if clean.trim().is_empty() {
+                    continue;
+                }
+                out.push(Record {
+                    text: clean.to_string(),
+                    at: line_timestamp(line),
+                })
+            }
+        }
+    }
+    out
+}
+
+/// A cause the log shows, still current (not followed by a recovery).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSignal {
+    pub cause: Cause,
+    /// The latest record that shows it.
+    pub evidence: String,
+    pub at: Option<DateTime<Utc>>,
+    pub occurrences: usize,
+    /// The Vault auth mount the failing login went to, if the record names it.
+    pub login_mount: Option<String>,
+}
+
+/// The longest evidence kept, so one runaway line cannot flood the output.
+const MAX_EVIDENCE: usize = 1200;
+
+fn clip(s: &str) -> String {
+    if s.len() <= MAX_EVIDENCE {
+        return s.to_string();
+    }
+    let cut = s.floor_char_boundary(MAX_EVIDENCE);
+    format!("{}…", &s[..cut])
+}
+
+/// Only warning and error records can carry a cause; an `[INFO]` line that
+/// quotes an error string (say, a rendered template) must not.
+fn is_problem_level(text: &str) -> bool {
+    let head: String = text
+        .chars()
+        .take(80)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if head.contains("[INFO]") || head.contains("[DEBUG]") || head.contains("[TRACE]") {
+        return false;
+    }
+    if head.contains("\"@LEVEL\":\"INFO\"") || head.contains("\"@LEVEL\":\"DEBUG\"") {
+        return false;
+    }
+    true
+}
+
+/// Analyse a container's log, oldest line first (previous instance first).
+pub fn analyse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<LogSignal> {
+    let mut active: Vec<LogSignal> = Vec::new();
+    for rec in records(lines) {
+        if let Some(r) = text::recovery(&rec.text) {
+            clear(&mut active, r);
+            continue;
+        }
+        if !is_problem_level(&rec.text) {
+            continue;
+        }
+        let Some(cause) = text::classify(&rec.text) else {
+            continue;
+        };
+        let login_mount = text::login_mount(&rec.text);
+        match active.iter_mut().find(|s| s.cause.code == cause.code) {
+            Some(s) => {
+                s.occurrences += 1;
+                s.evidence = clip(&rec.text);
+                s.at = rec.at.or(s.at);
+                s.cause = cause;
+                s.login_mount = login_mount.or(s.login_mount.take());
+            }
+            None => active.push(LogSignal {
+                cause,
+                evidence: clip(&rec.text),
+                at: rec.at,
+                occurrences: 1,
+                login_mount,
+            }),
+        }
+    }
+    active
+}
+
+fn clear(active: &mut Vec<LogSignal>, r: Recovery) {
+    active.retain(|s| !text::clears(r, s.cause.code));
+}
+
+/// The last record at warning or error level, for evidence when no known
+/// cause matched.
+pub fn last_problem<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    records(lines)
+        .into_iter()
+        .rev()
+        .find(|r| {
+            let u = r.text.to_ascii_uppercase();
+            u.contains("[ERROR]") || u.contains("[WARN]") || u.contains("\"@LEVEL\":\"ERROR\"")
+        })
+        .map(|r| clip(&r.text))
+}
+
+pub fn is_signal_code(code: Code) -> bool {
+    !code.is_generic()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_values_are_one_record() {
+        let log = "2024-05-01T10:00:00.000Z [ERROR] agent.auth.handler: error authenticating:\n  error=\n  | Error making API request.\n  |\n  | URL: PUT http://vault.vault.svc:8200/v1/auth/kubernetes/login\n  | Code: 403. Errors:\n  |\n  | * service account name not authorized\n   backoff=1s\n2024-05-01T10:00:01.000Z [INFO]  agent.auth.handler: authenticating";
+        let r = records(log.lines());
+        assert_eq!(r.len(), 2);
+        assert!(r[0].text.contains("service account name not authorized"));
+    }
+
+    #[test]
+    fn prefix_and_timestamps() {
+        let l = "[pod/web-1/vault-agent] 2024-05-01T10:00:00.5Z [INFO]  agent: x";
+        assert_eq!(
+            strip_kubectl_prefix(l),
+            "2024-05-01T10:00:00.5Z [INFO]  agent: x"
+        );
+        assert_eq!(
+            line_timestamp(l),
+            Some("2024-05-01T10:00:00.5Z".parse().unwrap())
+        );
+        assert_eq!(line_timestamp("==> Vault Agent started!"), None);
+    }
+
+    #[test]
+    fn recovery_clears_earlier_errors() {
+        let log = [
+            "2024-05-01T10:00:00Z [ERROR] agent.auth.handler: error authenticating: error=\"Error making API request.\\n\\nURL: PUT http://v:8200/v1/auth/kubernetes/login\\nCode: 503. Errors:\\n\\n* Vault is sealed\" backoff=1s",
+            "2024-05-01T10:00:05Z [INFO]  agent.auth.handler: authentication successful, sending token to sinks",
+        ];
+        assert!(analyse(log).is_empty());
+        let sig = analyse(log[..1].iter().copied());
+        assert_eq!(sig.len(), 1);
+        assert_eq!(sig[0].cause.code, Code::VaultSealed);
+        assert_eq!(sig[0].login_mount.as_deref(), Some("auth/kubernetes"));
+    }
+
+    #[test]
+    fn info_lines_quoting_errors_are_ignored() {
+        let log = ["2024-05-01T10:00:00Z [INFO]  agent: (runner) template says: permission denied"];
+        assert!(analyse(log).is_empty());
+    }
+}

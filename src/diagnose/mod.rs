@@ -1,0 +1,545 @@
+//! The diagnosis engine: turns the observed [`World`] into findings with a
+//! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
+
+pub mod expiry;
+pub mod finding;
+pub mod hints;
+pub mod logs;
+pub mod rules;
+pub mod text;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use finding::{Code, Finding, Health, Severity, Via};
+
+use crate::model::annotations::{self, ParsedAnnotations};
+use crate::model::pod::PodInfo;
+use crate::model::vault::{Certificate, KvMetadata, Lease, VaultStatus};
+use crate::model::workload::{self, Members, WorkloadKey};
+use crate::model::world::World;
+use hints::AuthContext;
+
+/// How a workload gets its secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Method {
+    pub agent: bool,
+    pub csi: bool,
+}
+
+impl Method {
+    pub fn label(self) -> &'static str {
+        match (self.agent, self.csi) {
+            (true, true) => "both",
+            (true, false) => "agent",
+            (false, true) => "csi",
+            (false, false) => "-",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PodSummary {
+    pub name: String,
+    pub phase: String,
+    pub ready: bool,
+    pub agent_init: Option<String>,
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SecretRef {
+    pub name: String,
+    pub path: String,
+    /// `agent` or `csi`.
+    pub via: &'static str,
+    /// The rendered file (agent) or the SecretProviderClass (CSI).
+    pub target: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadReport {
+    pub key: WorkloadKey,
+    pub health: Health,
+    pub method: Method,
+    pub pods_ready: usize,
+    pub pods: Vec<PodSummary>,
+    pub secrets: Vec<SecretRef>,
+    pub leases: Vec<Lease>,
+    pub certificates: Vec<Certificate>,
+    pub kv: Vec<KvMetadata>,
+    pub findings: Vec<Finding>,
+}
+
+impl WorkloadReport {
+    pub fn worst(&self) -> Option<&Finding> {
+        self.findings.first()
+    }
+
+    /// The soonest lease or certificate expiry.
+    pub fn soonest_expiry(&self) -> Option<DateTime<Utc>> {
+        let leases = self.leases.iter().filter_map(|l| l.expire_time);
+        let certs = self.certificates.iter().map(|c| c.not_after);
+        leases.chain(certs).min()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub as_of: DateTime<Utc>,
+    pub vault: VaultStatus,
+    /// Findings that are not about one workload (Vault sealed, injector down).
+    pub global: Vec<Finding>,
+    /// Worst first, then by namespace, kind and name.
+    pub workloads: Vec<WorkloadReport>,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.global.iter().any(|f| f.severity == Severity::Error)
+            || self.workloads.iter().any(|w| w.health == Health::Error)
+    }
+
+    pub fn count(&self, h: Health) -> usize {
+        self.workloads.iter().filter(|w| w.health == h).count()
+    }
+}
+
+/// Strip `/v1/` and a query string: the path as Vault's API sees it.
+pub fn normalize_path(p: &str) -> String {
+    let p = p.split('?').next().unwrap_or(p);
+    let p = p.trim().trim_start_matches('/');
+    let p = p.strip_prefix("v1/").unwrap_or(p);
+    p.trim_end_matches('/').to_string()
+}
+
+/// `common_name=web.shop.svc` arguments in a template: the certificates it asks for.
+fn requested_common_names(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find("common_name=") {
+        rest = &rest[i + "common_name=".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | ')'))
+            .collect();
+        if !name.is_empty() {
+            out.push(name);
+        }
+    }
+    out
+}
+
+struct PodContext<'a> {
+    pod: &'a PodInfo,
+    parsed: ParsedAnnotations,
+}
+
+fn is_vault_related(pods: &[PodContext<'_>], template: Option<&ParsedAnnotations>) -> bool {
+    pods.iter()
+        .any(|p| p.parsed.any || p.pod.has_agent_containers() || !p.pod.csi_volumes.is_empty())
+        || template.is_some_and(|t| t.any)
+}
+
+fn auth_context(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) -> AuthContext {
+    let class = pod
+        .csi_volumes
+        .iter()
+        .find_map(|v| v.secret_provider_class.clone());
+    AuthContext {
+        role: parsed.spec.role.clone(),
+        auth_path: parsed.spec.auth_path.clone(),
+        service_account: pod.service_account.clone(),
+        namespace: pod.namespace.clone(),
+        class,
+        vault_service: parsed
+            .spec
+            .service
+            .clone()
+            .or_else(|| world_vault_address(world)),
+    }
+}
+
+fn csi_context(pod: &PodInfo, world: &World, base: &AuthContext) -> AuthContext {
+    let mut ctx = base.clone();
+    if let Some(class) = pod
+        .csi_volumes
+        .iter()
+        .find_map(|v| v.secret_provider_class.as_ref())
+        .and_then(|c| world.classes.get(&(pod.namespace.clone(), c.clone())))
+    {
+        ctx.role = class.role_name.clone();
+        ctx.auth_path = format!(
+            "auth/{}",
+            class
+                .auth_mount
+                .as_deref()
+                .map(|m| m.trim_start_matches("auth/").trim_matches('/'))
+                .unwrap_or("kubernetes")
+        );
+        ctx.vault_service = class.vault_address.clone().or(ctx.vault_service);
+    } else if ctx.auth_path.is_empty() {
+        ctx.auth_path = "auth/kubernetes".into();
+    }
+    ctx
+}
+
+fn world_vault_address(world: &World) -> Option<String> {
+    match &world.vault.status {
+        VaultStatus::Reachable { address, .. } | VaultStatus::Unreachable { address, .. } => {
+            Some(address.clone())
+        }
+        VaultStatus::NotConfigured => None,
+    }
+}
+
+fn secrets_of(
+    pods: &[PodContext<'_>],
+    template: Option<&ParsedAnnotations>,
+    world: &World,
+) -> Vec<SecretRef> {
+    let mut set: BTreeSet<SecretRef> = BTreeSet::new();
+    let specs = pods.iter().map(|p| &p.parsed).chain(template);
+    for parsed in specs {
+        for s in &parsed.spec.secrets {
+            set.insert(SecretRef {
+                name: s.name.clone(),
+                path: s.path.clone(),
+                via: "agent",
+                target: s.file.clone(),
+            });
+        }
+    }
+    for p in pods {
+        for v in &p.pod.csi_volumes {
+            let Some(class_name) = &v.secret_provider_class else {
+                continue;
+            };
+            if let Some(class) = world
+                .classes
+                .get(&(p.pod.namespace.clone(), class_name.clone()))
+            {
+                for o in &class.objects {
+                    set.insert(SecretRef {
+                        name: o.object_name.clone(),
+                        path: normalize_path(&o.secret_path),
+                        via: "csi",
+                        target: class_name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    set.into_iter().collect()
+}
+
+fn templates_of<'a>(
+    pods: &'a [PodContext<'a>],
+    template: Option<&'a ParsedAnnotations>,
+) -> Vec<&'a str> {
+    pods.iter()
+        .map(|p| &p.parsed)
+        .chain(template)
+        .flat_map(|p| p.spec.secrets.iter().filter_map(|s| s.template.as_deref()))
+        .collect()
+}
+
+/// Merge findings that repeat across a workload's pods into one, naming how
+/// many pods show it, and order worst first.
+fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<(Finding, usize)> = Vec::new();
+    for f in findings {
+        let same = out.iter_mut().find(|(o, _)| {
+            o.code == f.code
+                && o.via == f.via
+                && o.container == f.container
+                && o.message == f.message
+                && o.severity == f.severity
+        });
+        match same {
+            Some((_, n)) => *n += 1,
+            None => out.push((f, 1)),
+        }
+    }
+    let mut out: Vec<Finding> = out
+        .into_iter()
+        .map(|(mut f, n)| {
+            if n > 1 && f.pod.is_some() {
+                f.message.push_str(&format!(" (and {} more pods)", n - 1));
+            }
+            f
+        })
+        .collect();
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+    out
+}
+
+fn diagnose_workload(
+    world: &World,
+    key: &WorkloadKey,
+    members: &Members,
+    now: DateTime<Utc>,
+) -> Option<WorkloadReport> {
+    let pods: Vec<PodContext<'_>> = members
+        .pods
+        .iter()
+        .filter_map(|n| world.pod(&key.namespace, n))
+        .map(|pod| PodContext {
+            parsed: annotations::parse(&pod.annotations),
+            pod,
+        })
+        .collect();
+    // Pods that could not be created: read the annotations from the template.
+    let template = members
+        .controllers
+        .iter()
+        .filter(|(k, _)| k == "ReplicaSet")
+        .find_map(|(_, n)| world.replicaset(&key.namespace, n))
+        .map(|rs| annotations::parse(&rs.template_annotations));
+    let controller_events: Vec<_> = world
+        .events
+        .values()
+        .filter(|e| e.is_warning() && e.involved.namespace == key.namespace)
+        .filter(|e| {
+            members
+                .controllers
+                .iter()
+                .any(|(k, n)| *k == e.involved.kind && *n == e.involved.name)
+                || (e.involved.kind == key.kind.as_str() && e.involved.name == key.name)
+        })
+        .filter(|e| !rules::superseded(e, world))
+        .collect();
+    let webhook_trouble = controller_events
+        .iter()
+        .any(|e| rules::controller_event_finding(e).is_some());
+    if !is_vault_related(&pods, template.as_ref()) && !webhook_trouble {
+        return None;
+    }
+
+    let mut findings = Vec::new();
+    findings.extend(
+        controller_events
+            .iter()
+            .filter_map(|e| rules::controller_event_finding(e)),
+    );
+
+    if pods.is_empty()
+        && let Some(t) = &template
+    {
+        findings.extend(rules::annotation_findings(t, &key.namespace));
+    }
+    // Annotation problems are the same for every pod of a template: report
+    // them for the first pod only.
+    if let Some(first) = pods.first() {
+        findings.extend(
+            rules::annotation_findings(&first.parsed, &key.namespace)
+                .into_iter()
+                .map(|f| f.pod(&first.pod.name)),
+        );
+    }
+    for p in &pods {
+        let pod = p.pod;
+        let auth = auth_context(pod, &p.parsed, world);
+        findings.extend(rules::not_injected(pod, &p.parsed, world));
+        findings.extend(rules::container_findings(pod, &auth, world, now));
+        let csi_ctx = csi_context(pod, world, &auth);
+        let mut pod_findings: Vec<Finding> = Vec::new();
+        if !pod.is_ready() {
+            for e in world.events.values().filter(|e| {
+                e.is_warning()
+                    && e.involved.kind == "Pod"
+                    && e.involved.namespace == pod.namespace
+                    && e.involved.name == pod.name
+                    && e.involved
+                        .uid
+                        .as_deref()
+                        .is_none_or(|u| u.is_empty() || u == pod.uid)
+            }) {
+                pod_findings.extend(rules::pod_event_finding(e, pod, &csi_ctx));
+            }
+        }
+        let object_findings = rules::csi_findings(pod, world);
+        // A FailedMount event that names the cause beats the generic object view.
+        let specific_csi = pod_findings
+            .iter()
+            .any(|f| f.via == Via::Csi && !f.code.is_generic());
+        for f in object_findings {
+            let dup = pod_findings.iter().any(|e| e.code == f.code);
+            if !dup && !(specific_csi && f.code.is_generic()) {
+                pod_findings.push(f);
+            }
+        }
+        if specific_csi {
+            pod_findings.retain(|f| !(f.code.is_generic() && f.via == Via::Csi));
+        }
+        findings.extend(pod_findings);
+    }
+
+    let secrets = secrets_of(&pods, template.as_ref(), world);
+    let paths: BTreeSet<String> = secrets.iter().map(|s| normalize_path(&s.path)).collect();
+    let leases: Vec<Lease> = world
+        .vault
+        .leases
+        .iter()
+        .filter(|l| paths.contains(l.source_path()))
+        .cloned()
+        .collect();
+    let kv: Vec<KvMetadata> = world
+        .vault
+        .kv
+        .iter()
+        .filter(|k| {
+            paths.contains(&k.data_path())
+                || paths.contains(&format!("{}/{}", k.mount.trim_end_matches('/'), k.path))
+        })
+        .cloned()
+        .collect();
+    let names: BTreeSet<String> = templates_of(&pods, template.as_ref())
+        .into_iter()
+        .flat_map(requested_common_names)
+        .collect();
+    let pki_mounts: BTreeSet<String> = paths
+        .iter()
+        .filter_map(|p| {
+            p.split_once("/issue/")
+                .or_else(|| p.split_once("/sign/"))
+                .map(|(m, _)| m.to_string())
+        })
+        .collect();
+    let certificates: Vec<Certificate> = world
+        .vault
+        .certificates
+        .iter()
+        .filter(|c| {
+            !c.revoked && pki_mounts.contains(&c.mount) && c.names().any(|n| names.contains(n))
+        })
+        .cloned()
+        .collect();
+    findings.extend(leases.iter().filter_map(|l| expiry::lease_finding(l, now)));
+    findings.extend(
+        certificates
+            .iter()
+            .filter_map(|c| expiry::cert_finding(c, now)),
+    );
+
+    let mut findings = collapse(findings);
+    for f in &mut findings {
+        f.namespace = Some(key.namespace.clone());
+        f.workload = Some(format!("{}/{}", key.kind, key.name));
+    }
+    let method = Method {
+        agent: pods
+            .iter()
+            .any(|p| p.pod.has_agent_containers() || p.parsed.spec.inject)
+            || template.as_ref().is_some_and(|t| t.spec.inject),
+        csi: pods.iter().any(|p| !p.pod.csi_volumes.is_empty()),
+    };
+    let pod_summaries: Vec<PodSummary> = pods
+        .iter()
+        .map(|p| PodSummary {
+            name: p.pod.name.clone(),
+            phase: p.pod.status_summary(),
+            ready: p.pod.is_ready(),
+            agent_init: p.pod.agent_init().map(|c| c.describe()),
+            agent: p.pod.agent_sidecar().map(|c| c.describe()),
+        })
+        .collect();
+    Some(WorkloadReport {
+        key: key.clone(),
+        health: Health::of(&findings),
+        method,
+        pods_ready: pod_summaries.iter().filter(|p| p.ready).count(),
+        pods: pod_summaries,
+        secrets,
+        leases,
+        certificates,
+        kv,
+        findings,
+    })
+}
+
+fn global_findings(world: &World) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match &world.vault.status {
+        VaultStatus::Unreachable { address, error } => out.push(
+            Finding::new(
+                Code::VaultUnreachable,
+                Severity::Error,
+                Via::Vault,
+                format!("Vault at {address} is unreachable"),
+                "Check the address (--vault-addr, VAULT_ADDR), network path and that Vault is running.",
+            )
+            .evidence(error.clone()),
+        ),
+        VaultStatus::Reachable { address, health } if health.sealed => out.push(
+            Finding::new(
+                Code::VaultSealed,
+                Severity::Error,
+                Via::Vault,
+                format!("Vault at {address} is sealed: agents cannot log in or renew"),
+                "Unseal Vault (`vault operator unseal`) or check its auto-unseal; agents recover by themselves once it is unsealed.",
+            )
+            .evidence(format!("sys/health: sealed=true, version {}", health.version.as_deref().unwrap_or("?"))),
+        ),
+        _ => {}
+    }
+    if world.injector_ready_endpoints == Some(0) {
+        let policy = world
+            .webhooks
+            .first()
+            .map(|w| w.failure_policy.clone())
+            .unwrap_or_else(|| "?".into());
+        out.push(
+            Finding::new(
+                Code::InjectionInjectorUnavailable,
+                Severity::Error,
+                Via::Webhook,
+                "The Vault Agent Injector has no ready endpoints: new pods are not injected",
+                if policy == "Ignore" {
+                    "With failurePolicy Ignore, pods created now start without secrets: fix the injector (kubectl -n vault get pods), then delete the uninjected pods."
+                } else {
+                    "With failurePolicy Fail, no annotated pod can be created until the injector is back: check its pods and Service."
+                },
+            )
+            .evidence(format!("injector service: 0 ready endpoints; webhook failurePolicy {policy}")),
+        );
+    }
+    out
+}
+
+/// Diagnose everything vaultscope knows, as of `now`.
+pub fn diagnose(world: &World, now: DateTime<Utc>) -> Report {
+    let mut workloads: Vec<WorkloadReport> = workload::group(world)
+        .iter()
+        .filter_map(|(k, m)| diagnose_workload(world, k, m, now))
+        .collect();
+    workloads.sort_by(|a, b| b.health.cmp(&a.health).then_with(|| a.key.cmp(&b.key)));
+    Report {
+        as_of: now,
+        vault: world.vault.status.clone(),
+        global: global_findings(world),
+        workloads,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_common_names() {
+        assert_eq!(
+            normalize_path("/v1/secret/data/app?version=2"),
+            "secret/data/app"
+        );
+        assert_eq!(normalize_path("database/creds/web/"), "database/creds/web");
+        assert_eq!(
+            requested_common_names(
+                r#"{{ with pkiCert "pki/issue/web" "common_name=web.shop.svc" "ttl=24h" }}"#
+            ),
+            vec!["web.shop.svc"]
+        );
+    }
+}

@@ -1,0 +1,560 @@
+//! Rules over one workload's pods, containers, events and CSI objects.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::finding::{Code, Finding, Severity, Via};
+use super::hints::{self, AuthContext};
+use super::logs;
+use super::text;
+use crate::model::annotations::{self, PREFIX, ParsedAnnotations};
+use crate::model::objects::{EventInfo, INJECTOR_WEBHOOK};
+use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, PodInfo};
+use crate::model::vault::countdown;
+use crate::model::world::World;
+
+/// An init container still running after this long is stuck: a healthy
+/// `vault-agent-init` authenticates, renders and exits within seconds.
+pub const INIT_STUCK_AFTER: i64 = 60;
+/// ...and after this long it is an error rather than a warning.
+pub const INIT_STUCK_ERROR_AFTER: i64 = 300;
+
+const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public"];
+const IMAGE_PULL_REASONS: &[&str] = &[
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "RegistryUnavailable",
+];
+
+pub fn annotation_findings(parsed: &ParsedAnnotations, namespace: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in &parsed.problems {
+        let sev = if p.breaks_injection {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        out.push(
+            Finding::new(
+                Code::InjectionBadAnnotation,
+                sev,
+                Via::Config,
+                format!("{}: {}", p.key, p.reason),
+                format!(
+                    "Fix {} in the pod template (spec.template.metadata.annotations) and roll the workload out again.",
+                    p.key
+                ),
+            )
+            .evidence(format!("{}: \"{}\"", p.key, p.value)),
+        );
+    }
+    let spec = &parsed.spec;
+    if !spec.inject {
+        return out;
+    }
+    if SYSTEM_NAMESPACES.contains(&namespace) {
+        out.push(Finding::new(
+            Code::InjectionSystemNamespace,
+            Severity::Error,
+            Via::Webhook,
+            format!("The injector never injects into {namespace}"),
+            "Run the workload in an application namespace: the injector rejects kube-system and kube-public (\"cannot inject into system namespaces\").",
+        ).evidence(format!("{PREFIX}agent-inject: \"true\" in namespace {namespace}")));
+    }
+    if spec.auth_type == "kubernetes" && !spec.has_role_source() && !parsed.auth_config_role {
+        out.push(
+            Finding::new(
+                Code::InjectionNoRole,
+                Severity::Error,
+                Via::Config,
+                "Injection is requested but no Vault role is set",
+                format!("Add {PREFIX}role with the kubernetes auth role to log in with (or use {PREFIX}agent-configmap); the injector refuses the pod with \"no Vault role found\"."),
+            )
+            .evidence(format!("{PREFIX}agent-inject: \"true\" without {PREFIX}role")),
+        );
+    }
+    out
+}
+
+/// Annotated for injection but the webhook never mutated the pod.
+pub fn not_injected(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) -> Option<Finding> {
+    let spec = &parsed.spec;
+    if !spec.inject
+        || pod.has_agent_containers()
+        || SYSTEM_NAMESPACES.contains(&pod.namespace.as_str())
+    {
+        return None;
+    }
+    if spec.auth_type == "kubernetes" && !spec.has_role_source() && !parsed.auth_config_role {
+        // injection.no_role already explains why the injector refused it.
+        return None;
+    }
+    let containers: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
+    if spec.is_injected() {
+        return Some(
+            Finding::new(
+                Code::InjectionNotInjected,
+                Severity::Error,
+                Via::Webhook,
+                "agent-inject-status: injected is set but there are no agent containers, so the injector skipped the pod",
+                format!("Remove {PREFIX}agent-inject-status from the pod template: the injector skips any pod that already says \"injected\"."),
+            )
+            .pod(&pod.name)
+            .evidence(format!("{PREFIX}agent-inject-status: \"injected\"; containers: {}", containers.join(", "))),
+        );
+    }
+    let mut why = String::from(
+        "the injector webhook did not mutate it (it was down, unreachable, or failed open)",
+    );
+    if let Some(w) = world.webhooks.first()
+        && w.failure_policy == "Ignore"
+    {
+        why = "the injector webhook did not mutate it; its failurePolicy is Ignore, so the pod was admitted anyway".into();
+    }
+    if world.injector_ready_endpoints == Some(0) {
+        why = "the injector service has no ready endpoints, so the webhook failed open".into();
+    }
+    let webhook_hint = if world.webhooks.is_empty() && world.csi_installed.is_some() {
+        "No vault.hashicorp.com MutatingWebhookConfiguration was found: install the injector (vault-helm injector.enabled=true)."
+    } else {
+        "Check the injector pods and service (kubectl -n vault get pods,endpointslices) and the webhook's namespaceSelector/objectSelector; once it works, delete the pod so it is re-created and injected."
+    };
+    Some(
+        Finding::new(
+            Code::InjectionNotInjected,
+            Severity::Error,
+            Via::Webhook,
+            format!("Annotated for injection, but {why}: the app runs without its secrets"),
+            webhook_hint,
+        )
+        .pod(&pod.name)
+        .evidence(format!(
+            "{PREFIX}agent-inject: \"true\"; no {PREFIX}agent-inject-status; containers: {}",
+            containers.join(", ")
+        )),
+    )
+}
+
+fn log_lines<'a>(world: &'a World, pod: &PodInfo, container: &str) -> Vec<&'a str> {
+    let prev = world.log(&pod.namespace, &pod.name, container, true);
+    let cur = world.log(&pod.namespace, &pod.name, container, false);
+    prev.into_iter()
+        .chain(cur)
+        .flat_map(|b| b.lines())
+        .collect()
+}
+
+fn started(c: &ContainerInfo, pod: &PodInfo) -> Option<DateTime<Utc>> {
+    match &c.state {
+        ContainerState::Running { started_at } => started_at.or(pod.created),
+        _ => pod.created,
+    }
+}
+
+/// Findings for the agent containers of one pod: their state and their logs.
+pub fn container_findings(
+    pod: &PodInfo,
+    auth: &AuthContext,
+    world: &World,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for c in pod.agent_containers() {
+        let via = Via::for_container(&c.name);
+        let lines = log_lines(world, pod, &c.name);
+        let mut specific: Vec<Finding> = logs::analyse(lines.iter().copied())
+            .into_iter()
+            .map(|s| {
+                let mut ctx = auth.clone();
+                if let Some(m) = s.login_mount {
+                    ctx.auth_path = m;
+                }
+                let mut f = hints::finding(&s.cause, via, &ctx, &s.evidence);
+                if s.occurrences > 1 {
+                    f.message
+                        .push_str(&format!(" ({} times in the log)", s.occurrences));
+                }
+                f.pod(&pod.name).container(&c.name)
+            })
+            .collect();
+        let last_problem = || logs::last_problem(lines.iter().copied());
+
+        let mut generic: Vec<Finding> = Vec::new();
+        if let Some(reason) = c.waiting_reason() {
+            if IMAGE_PULL_REASONS.contains(&reason) {
+                let msg = match &c.state {
+                    ContainerState::Waiting {
+                        message: Some(m), ..
+                    } => m.clone(),
+                    _ => reason.to_string(),
+                };
+                specific.push(
+                    Finding::new(
+                        Code::ContainerImagePull,
+                        Severity::Error,
+                        via,
+                        format!("{} cannot pull its image {}", c.name, c.image),
+                        format!("Fix {PREFIX}agent-image (or the injector's -agent-image flag) and make sure the node can pull it (imagePullSecrets, registry mirror)."),
+                    )
+                    .pod(&pod.name)
+                    .container(&c.name)
+                    .evidence(msg),
+                );
+            } else if reason == "CrashLoopBackOff" {
+                let exit = c
+                    .last_termination
+                    .as_ref()
+                    .map(|t| {
+                        format!(
+                            "; last exit code {} ({})",
+                            t.exit_code,
+                            t.reason.as_deref().unwrap_or("Error")
+                        )
+                    })
+                    .unwrap_or_default();
+                let evidence = last_problem()
+                    .or_else(|| c.last_termination.as_ref().and_then(|t| t.message.clone()))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{}: waiting: CrashLoopBackOff, restarts {}",
+                            c.name, c.restart_count
+                        )
+                    });
+                generic.push(
+                    Finding::new(
+                        Code::ContainerCrashLoop,
+                        Severity::Error,
+                        via,
+                        format!("{} is crash-looping: restarted {} times{exit}", c.name, c.restart_count),
+                        "Read the agent's previous log for the error that made it exit; with template-config-exit-on-retry-failure (default true) any render failure exits the agent.",
+                    )
+                    .pod(&pod.name)
+                    .container(&c.name)
+                    .evidence(evidence),
+                );
+            }
+        }
+        let oom_now = matches!(&c.state, ContainerState::Terminated(t) if t.reason.as_deref() == Some("OOMKilled"));
+        let oom_before = c
+            .last_termination
+            .as_ref()
+            .is_some_and(|t| t.reason.as_deref() == Some("OOMKilled"));
+        if oom_now || oom_before {
+            let running = matches!(c.state, ContainerState::Running { .. });
+            specific.push(
+                Finding::new(
+                    Code::ContainerOomKilled,
+                    if running { Severity::Warning } else { Severity::Error },
+                    via,
+                    format!("{} was killed for using too much memory", c.name),
+                    format!("Raise {PREFIX}agent-limits-mem (and agent-requests-mem); the default limit is 128Mi, which many templates with large secrets exceed."),
+                )
+                .pod(&pod.name)
+                .container(&c.name)
+                .evidence(format!("{}: terminated: OOMKilled, restarts {}", c.name, c.restart_count)),
+            );
+        }
+        if let ContainerState::Terminated(t) = &c.state
+            && t.exit_code != 0
+            && c.waiting_reason().is_none()
+            && !oom_now
+        {
+            generic.push(
+                Finding::new(
+                    Code::ContainerFailed,
+                    Severity::Error,
+                    via,
+                    format!("{} exited with code {}", c.name, t.exit_code),
+                    "Read the agent log for the error that made it exit.",
+                )
+                .pod(&pod.name)
+                .container(&c.name)
+                .evidence(
+                    last_problem()
+                        .or_else(|| t.message.clone())
+                        .unwrap_or_else(|| c.describe()),
+                ),
+            );
+        }
+        if c.name == AGENT_INIT
+            && !matches!(c.state, ContainerState::Terminated(_))
+            && c.waiting_reason().is_none_or(|r| r == "PodInitializing")
+            && let Some(since) = started(c, pod)
+        {
+            let stuck = now - since;
+            if stuck.num_seconds() >= INIT_STUCK_AFTER {
+                let sev = if stuck.num_seconds() >= INIT_STUCK_ERROR_AFTER {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                for f in specific.iter_mut() {
+                    f.message
+                        .push_str(&format!("; {} stuck for {}", c.name, countdown(stuck)));
+                }
+                generic.push(
+                    Finding::new(
+                        Code::ContainerInitStuck,
+                        sev,
+                        via,
+                        format!("{} has been running for {}; the app containers cannot start until it exits", c.name, countdown(stuck)),
+                        "Read the agent-init log: it usually cannot authenticate, cannot reach Vault, or waits for a secret that does not exist.",
+                    )
+                    .pod(&pod.name)
+                    .container(&c.name)
+                    .evidence(last_problem().unwrap_or_else(|| format!("{}: running since {}", c.name, since.to_rfc3339()))),
+                );
+            }
+        }
+        // A specific cause replaces a generic symptom at the same or lower severity.
+        let worst_specific = specific.iter().map(|f| f.severity).max();
+        generic.retain(|g| worst_specific.is_none_or(|w| g.severity > w));
+        out.extend(specific);
+        out.extend(generic);
+    }
+    out
+}
+
+fn is_csi_failed_mount(e: &EventInfo, pod: &PodInfo) -> bool {
+    let m = &e.message;
+    m.contains("secrets-store")
+        || m.contains("secrets store")
+        || m.contains("secretproviderclass")
+        || pod
+            .csi_volumes
+            .iter()
+            .any(|v| m.contains(&format!("volume \"{}\"", v.volume)))
+}
+
+/// A warning event on the pod itself, classified.
+pub fn pod_event_finding(e: &EventInfo, pod: &PodInfo, auth: &AuthContext) -> Option<Finding> {
+    let m = e.message.as_str();
+    let lower = m.to_ascii_lowercase();
+    let f = match e.reason.as_str() {
+        "FailedMount" if is_csi_failed_mount(e, pod) => {
+            if lower.contains("failed to get secretproviderclass")
+                || (lower.contains("secretproviderclass") && lower.contains("not found"))
+            {
+                Finding::new(
+                    Code::CsiClassNotFound,
+                    Severity::Error,
+                    Via::Csi,
+                    format!(
+                        "SecretProviderClass {} does not exist in namespace {}",
+                        auth.class.as_deref().unwrap_or("?"),
+                        pod.namespace
+                    ),
+                    "Create the SecretProviderClass in the pod's namespace, or correct volumeAttributes.secretProviderClass on the pod's CSI volume.",
+                )
+            } else if lower.contains("not found in the list of registered csi drivers")
+                || lower.contains("no csidriver object")
+            {
+                Finding::new(
+                    Code::CsiDriverMissing,
+                    Severity::Error,
+                    Via::Csi,
+                    "The Secrets Store CSI driver is not installed (or not running) on the pod's node",
+                    "Install the secrets-store-csi-driver and the vault-csi-provider DaemonSets, and check they run on this node.",
+                )
+            } else if let Some(cause) = text::classify(m) {
+                hints::finding(&cause, Via::Csi, auth, m)
+            } else {
+                Finding::new(
+                    Code::CsiMountFailed,
+                    Severity::Error,
+                    Via::Csi,
+                    "The Secrets Store CSI volume could not be mounted",
+                    "Read the vault-csi-provider logs on the pod's node; check the SecretProviderClass parameters (roleName, vaultAddress, objects).",
+                )
+            }
+        }
+        "FailedToCreateSecret" | "SecretRotationFailed" | "MountRotationFailed" => Finding::new(
+            Code::CsiSyncFailed,
+            Severity::Warning,
+            Via::Csi,
+            "The CSI driver could not sync or rotate the mounted secret into a Kubernetes Secret",
+            if lower.contains("forbidden") {
+                "Grant the driver access to Secrets: with the Helm chart set syncSecret.enabled=true."
+            } else {
+                "Check secretObjects in the SecretProviderClass (objectName must match an object) and the driver's logs."
+            },
+        ),
+        _ => return None,
+    };
+    Some(f.pod(&pod.name).evidence(m))
+}
+
+/// A warning event on the ReplicaSet/Job that creates the pods.
+pub fn controller_event_finding(e: &EventInfo) -> Option<Finding> {
+    if e.reason != "FailedCreate" {
+        return None;
+    }
+    let m = e.message.as_str();
+    let lower = m.to_ascii_lowercase();
+    if lower.contains("cannot inject into system namespaces") {
+        return Some(
+            Finding::new(
+                Code::InjectionSystemNamespace,
+                Severity::Error,
+                Via::Webhook,
+                format!("The injector refuses pods in {}", e.involved.namespace),
+                "Run the workload in an application namespace: the injector rejects kube-system and kube-public.",
+            )
+            .evidence(m),
+        );
+    }
+    if lower.contains("no vault role found") {
+        return Some(
+            Finding::new(
+                Code::InjectionNoRole,
+                Severity::Error,
+                Via::Webhook,
+                "The injector refused the pods: no Vault role is set",
+                format!("Add {PREFIX}role to the pod template."),
+            )
+            .evidence(m),
+        );
+    }
+    if lower.contains(INJECTOR_WEBHOOK) {
+        return Some(
+            Finding::new(
+                Code::InjectionWebhookFailed,
+                Severity::Error,
+                Via::Webhook,
+                format!("{} {} cannot create pods: the injector webhook call failed", e.involved.kind, e.involved.name),
+                "The webhook's failurePolicy is Fail and the injector did not answer: check the vault-agent-injector pods, their Service and EndpointSlices, and that the API server can reach it (port 443 to the injector's 8080).",
+            )
+            .evidence(m),
+        );
+    }
+    None
+}
+
+/// Whether a later successful create on the same controller supersedes a failure.
+pub fn superseded(e: &EventInfo, world: &World) -> bool {
+    world.events.values().any(|o| {
+        o.reason == "SuccessfulCreate"
+            && o.involved.kind == e.involved.kind
+            && o.involved.name == e.involved.name
+            && o.involved.namespace == e.involved.namespace
+            && match (o.last_seen, e.last_seen) {
+                (Some(a), Some(b)) => a > b,
+                _ => false,
+            }
+    })
+}
+
+/// CSI findings that come from objects rather than events.
+pub fn csi_findings(pod: &PodInfo, world: &World) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if pod.csi_volumes.is_empty() {
+        return out;
+    }
+    if world.csi_installed == Some(false) {
+        out.push(
+            Finding::new(
+                Code::CsiDriverMissing,
+                Severity::Error,
+                Via::Csi,
+                "The pod mounts a secrets-store volume but the Secrets Store CSI driver's CRDs are not installed",
+                "Install the secrets-store-csi-driver (it brings the SecretProviderClass CRDs) and the vault-csi-provider.",
+            )
+            .pod(&pod.name)
+            .evidence(format!("volume {} uses driver secrets-store.csi.k8s.io", pod.csi_volumes[0].volume)),
+        );
+        return out;
+    }
+    let classes_known = world.csi_installed == Some(true) || !world.classes.is_empty();
+    for v in &pod.csi_volumes {
+        let Some(class_name) = &v.secret_provider_class else {
+            out.push(
+                Finding::new(
+                    Code::CsiMountFailed,
+                    Severity::Error,
+                    Via::Config,
+                    format!("CSI volume {} names no SecretProviderClass", v.volume),
+                    "Set volumeAttributes.secretProviderClass on the pod's CSI volume.",
+                )
+                .pod(&pod.name)
+                .evidence(format!(
+                    "volume {}: csi.volumeAttributes has no secretProviderClass",
+                    v.volume
+                )),
+            );
+            continue;
+        };
+        match world.classes.get(&(pod.namespace.clone(), class_name.clone())) {
+            None if classes_known => out.push(
+                Finding::new(
+                    Code::CsiClassNotFound,
+                    Severity::Error,
+                    Via::Csi,
+                    format!("SecretProviderClass {class_name} does not exist in namespace {}", pod.namespace),
+                    "Create the SecretProviderClass in the pod's namespace, or correct volumeAttributes.secretProviderClass.",
+                )
+                .pod(&pod.name)
+                .evidence(format!("volume {} → secretProviderClass {class_name}", v.volume)),
+            ),
+            None => {}
+            Some(class) => {
+                if let Some(err) = &class.objects_error {
+                    out.push(
+                        Finding::new(
+                            Code::CsiMountFailed,
+                            Severity::Error,
+                            Via::Config,
+                            format!("SecretProviderClass {class_name}: {err}"),
+                            "Fix parameters.objects: a YAML list of {objectName, secretPath, secretKey}.",
+                        )
+                        .pod(&pod.name)
+                        .evidence(err.clone()),
+                    );
+                }
+                if class.provider == "vault" && class.role_name.is_none() {
+                    out.push(
+                        Finding::new(
+                            Code::CsiMountFailed,
+                            Severity::Error,
+                            Via::Config,
+                            format!("SecretProviderClass {class_name} has no roleName"),
+                            "Set parameters.roleName to the Vault kubernetes auth role (the provider fails with \"missing 'roleName' in SecretProviderClass definition\").",
+                        )
+                        .pod(&pod.name)
+                        .evidence(format!("SecretProviderClass {class_name}: parameters.roleName missing")),
+                    );
+                }
+                let status = world
+                    .pod_statuses
+                    .values()
+                    .find(|s| s.namespace == pod.namespace && s.pod_name == pod.name && s.class_name == *class_name);
+                if let Some(s) = status
+                    && !s.mounted
+                {
+                    out.push(
+                        Finding::new(
+                            Code::CsiMountFailed,
+                            Severity::Warning,
+                            Via::Csi,
+                            format!("SecretProviderClassPodStatus {} reports the volume as not mounted", s.name),
+                            "Read the FailedMount events and the vault-csi-provider logs on the pod's node.",
+                        )
+                        .pod(&pod.name)
+                        .evidence(format!("{}: status.mounted=false", s.name)),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Parsed annotations for a pod, reporting problems once per workload.
+pub fn parse_pod(pod: &PodInfo) -> ParsedAnnotations {
+    annotations::parse(&pod.annotations)
+}
+
+/// Ages before `now`, for messages.
+pub fn age(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> Option<Duration> {
+    then.map(|t| now - t)
+}

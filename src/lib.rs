@@ -1,0 +1,11 @@
+//! vaultscope: secret-injection health for Kubernetes workloads that get their
+//! secrets from Vault or OpenBao (Vault Agent Injector, Secrets Store CSI).
+//!
+//! Data flows one way: `sources` (all I/O) produce [`model::Observation`]s,
+//! the pure `model` folds them into a [`model::World`], `diagnose` turns the
+//! world into findings, and `report` / `ui` present them.
+
+pub mod diagnose;
+pub mod model;
+pub mod report;
+pub mod sources;

@@ -1,0 +1,19 @@
+//! The pure model: plain data and functions over it. No async, no I/O and no
+//! clock reads; time is always passed in.
+
+pub mod annotations;
+pub mod csi;
+pub mod logs;
+pub mod objects;
+pub mod pod;
+pub mod vault;
+pub mod workload;
+pub mod world;
+
+pub use world::{Observation, World};
+
+/// k8s-openapi timestamps (jiff) as chrono, which the rest of the model uses.
+pub(crate) fn utc(t: &k8s_openapi::jiff::Timestamp) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32)
+        .unwrap_or_default()
+}

@@ -1,0 +1,206 @@
+//! The Vault side: server health, leases, certificates and KV metadata, with
+//! remaining time computed from a `now` the caller passes in.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `sys/health`, with the fields both Vault and OpenBao return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VaultHealth {
+    #[serde(default)]
+    pub initialized: bool,
+    #[serde(default)]
+    pub sealed: bool,
+    #[serde(default)]
+    pub standby: bool,
+    /// Vault Enterprise only; OpenBao has no such field.
+    #[serde(default)]
+    pub performance_standby: Option<bool>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub cluster_name: Option<String>,
+}
+
+/// What vaultscope knows about the Vault server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum VaultStatus {
+    /// No address configured and nothing in the bundle.
+    #[default]
+    NotConfigured,
+    Unreachable {
+        address: String,
+        error: String,
+    },
+    Reachable {
+        address: String,
+        health: VaultHealth,
+    },
+}
+
+impl VaultStatus {
+    pub fn label(&self) -> String {
+        match self {
+            VaultStatus::NotConfigured => "not configured".into(),
+            VaultStatus::Unreachable { .. } => "unreachable".into(),
+            VaultStatus::Reachable { health, .. } if !health.initialized => {
+                "not initialized".into()
+            }
+            VaultStatus::Reachable { health, .. } if health.sealed => "sealed".into(),
+            VaultStatus::Reachable { health, .. } if health.standby => "unsealed, standby".into(),
+            VaultStatus::Reachable { .. } => "unsealed, active".into(),
+        }
+    }
+}
+
+/// A lease as `sys/leases/lookup` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub id: String,
+    #[serde(default)]
+    pub issue_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub expire_time: Option<DateTime<Utc>>,
+    /// Seconds left when the lookup was made.
+    #[serde(default, alias = "ttl")]
+    pub ttl_seconds: i64,
+    #[serde(default)]
+    pub renewable: bool,
+    #[serde(default)]
+    pub last_renewal: Option<DateTime<Utc>>,
+    /// The role's max TTL, when known: the lease cannot be renewed past issue + max TTL.
+    #[serde(default)]
+    pub max_ttl_seconds: Option<i64>,
+}
+
+impl Lease {
+    /// The mount-relative path the lease was issued for: everything before the
+    /// last `/`-separated segment (`database/creds/web/AbC123` → `database/creds/web`).
+    pub fn source_path(&self) -> &str {
+        self.id
+            .rsplit_once('/')
+            .map_or(self.id.as_str(), |(p, _)| p)
+    }
+
+    pub fn remaining(&self, now: DateTime<Utc>) -> Option<Duration> {
+        self.expire_time.map(|t| t - now)
+    }
+
+    /// When renewals must stop: issue time + max TTL.
+    pub fn hard_end(&self) -> Option<DateTime<Utc>> {
+        Some(self.issue_time? + Duration::seconds(self.max_ttl_seconds?))
+    }
+}
+
+/// A certificate issued by a PKI mount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub serial: String,
+    /// The PKI mount, e.g. `pki`.
+    pub mount: String,
+    #[serde(default)]
+    pub common_name: String,
+    #[serde(default)]
+    pub alt_names: Vec<String>,
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
+    pub not_after: DateTime<Utc>,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+impl Certificate {
+    pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
+        self.not_after - now
+    }
+
+    pub fn lifetime(&self) -> Option<Duration> {
+        self.not_before.map(|b| self.not_after - b)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.common_name.as_str()).chain(self.alt_names.iter().map(String::as_str))
+    }
+}
+
+/// KV v2 metadata for one secret (never its data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvMetadata {
+    pub mount: String,
+    pub path: String,
+    pub current_version: u64,
+    #[serde(default)]
+    pub updated_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub created_time: Option<DateTime<Utc>>,
+}
+
+impl KvMetadata {
+    /// The data path the agent reads: `<mount>/data/<path>`.
+    pub fn data_path(&self) -> String {
+        format!("{}/data/{}", self.mount.trim_end_matches('/'), self.path)
+    }
+}
+
+/// Everything vaultscope has observed of Vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct VaultView {
+    pub status: VaultStatus,
+    pub leases: Vec<Lease>,
+    pub certificates: Vec<Certificate>,
+    pub kv: Vec<KvMetadata>,
+}
+
+/// Format a duration as a countdown: `4m12s`, `2h05m`, `3d04h`, `-1m10s` once past.
+pub fn countdown(d: Duration) -> String {
+    let neg = d < Duration::zero();
+    let s = d.num_seconds().abs();
+    let body = if s >= 86_400 {
+        format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
+    } else if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    };
+    if neg { format!("-{body}") } else { body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn lease_remaining_uses_the_passed_clock() {
+        let l = Lease {
+            id: "database/creds/web/AbC".into(),
+            issue_time: Some(t("2026-01-01T00:00:00Z")),
+            expire_time: Some(t("2026-01-01T00:05:00Z")),
+            ttl_seconds: 300,
+            renewable: true,
+            last_renewal: None,
+            max_ttl_seconds: Some(3600),
+        };
+        assert_eq!(
+            l.remaining(t("2026-01-01T00:01:00Z")),
+            Some(Duration::seconds(240))
+        );
+        assert_eq!(l.source_path(), "database/creds/web");
+        assert_eq!(l.hard_end(), Some(t("2026-01-01T01:00:00Z")));
+    }
+
+    #[test]
+    fn countdowns() {
+        assert_eq!(countdown(Duration::seconds(252)), "4m12s");
+        assert_eq!(countdown(Duration::seconds(7500)), "2h05m");
+        assert_eq!(countdown(Duration::seconds(59)), "59s");
+        assert_eq!(countdown(Duration::seconds(-70)), "-1m10s");
+        assert_eq!(countdown(Duration::seconds(3 * 86400 + 4 * 3600)), "3d04h");
+    }
+}

@@ -1,0 +1,212 @@
+//! Grouping pods into workloads the way a cluster shows them:
+//! ReplicaSet → Deployment, Job → CronJob, StatefulSet, DaemonSet, bare pods.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::world::World;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    CronJob,
+    Job,
+    Pod,
+    Other(String),
+}
+
+impl WorkloadKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::Other(k) => k,
+        }
+    }
+
+    fn from_owner_kind(kind: &str) -> Self {
+        match kind {
+            "Deployment" => WorkloadKind::Deployment,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "ReplicaSet" => WorkloadKind::ReplicaSet,
+            "CronJob" => WorkloadKind::CronJob,
+            "Job" => WorkloadKind::Job,
+            "Pod" => WorkloadKind::Pod,
+            other => WorkloadKind::Other(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct WorkloadKey {
+    pub namespace: String,
+    pub kind: WorkloadKind,
+    pub name: String,
+}
+
+impl fmt::Display for WorkloadKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.namespace, self.kind, self.name)
+    }
+}
+
+/// The objects that make up one workload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Members {
+    /// Pod names, sorted.
+    pub pods: Vec<String>,
+    /// Intermediate controllers (ReplicaSets, Jobs) by kind and name, whose
+    /// events belong to the workload.
+    pub controllers: Vec<(String, String)>,
+}
+
+/// The characters of a pod-template-hash (`rand.SafeEncodeString`).
+const HASH_ALPHABET: &str = "bcdfghjklmnpqrstvwxz2456789";
+
+/// `web-5d8f7c9b6` → `web`: the Deployment a ReplicaSet name belongs to,
+/// when the ReplicaSet object itself is not known.
+fn strip_template_hash(rs_name: &str) -> Option<&str> {
+    let (base, hash) = rs_name.rsplit_once('-')?;
+    (!base.is_empty()
+        && (4..=10).contains(&hash.len())
+        && hash.chars().all(|c| HASH_ALPHABET.contains(c)))
+    .then_some(base)
+}
+
+/// `backup-29012345` → `backup`: CronJobs name their Jobs after the scheduled
+/// time in minutes since the epoch.
+fn strip_cron_suffix(job_name: &str) -> Option<&str> {
+    let (base, minutes) = job_name.rsplit_once('-')?;
+    (!base.is_empty() && minutes.len() >= 8 && minutes.chars().all(|c| c.is_ascii_digit()))
+        .then_some(base)
+}
+
+/// The workload a ReplicaSet belongs to.
+pub fn replicaset_workload(
+    world: &World,
+    namespace: &str,
+    rs_name: &str,
+) -> (WorkloadKind, String) {
+    match world.replicaset(namespace, rs_name) {
+        Some(rs) => match &rs.owner {
+            Some(o) => (WorkloadKind::from_owner_kind(&o.kind), o.name.clone()),
+            None => (WorkloadKind::ReplicaSet, rs_name.to_string()),
+        },
+        None => match strip_template_hash(rs_name) {
+            Some(base) => (WorkloadKind::Deployment, base.to_string()),
+            None => (WorkloadKind::ReplicaSet, rs_name.to_string()),
+        },
+    }
+}
+
+fn job_workload(world: &World, namespace: &str, job_name: &str) -> (WorkloadKind, String) {
+    match world.job(namespace, job_name) {
+        Some(j) => match &j.owner {
+            Some(o) => (WorkloadKind::from_owner_kind(&o.kind), o.name.clone()),
+            None => (WorkloadKind::Job, job_name.to_string()),
+        },
+        None => match strip_cron_suffix(job_name) {
+            Some(base) => (WorkloadKind::CronJob, base.to_string()),
+            None => (WorkloadKind::Job, job_name.to_string()),
+        },
+    }
+}
+
+/// Group every pod, and every ReplicaSet or Job that could not create its
+/// pods (it carries warning events), into workloads.
+pub fn group(world: &World) -> BTreeMap<WorkloadKey, Members> {
+    let mut out: BTreeMap<WorkloadKey, Members> = BTreeMap::new();
+    for p in world.pods.values() {
+        let (kind, name, controller) = match &p.owner {
+            None => (WorkloadKind::Pod, p.name.clone(), None),
+            Some(o) if o.kind == "ReplicaSet" => {
+                let (k, n) = replicaset_workload(world, &p.namespace, &o.name);
+                (k, n, Some((o.kind.clone(), o.name.clone())))
+            }
+            Some(o) if o.kind == "Job" => {
+                let (k, n) = job_workload(world, &p.namespace, &o.name);
+                (k, n, Some((o.kind.clone(), o.name.clone())))
+            }
+            Some(o) => (WorkloadKind::from_owner_kind(&o.kind), o.name.clone(), None),
+        };
+        let m = out
+            .entry(WorkloadKey {
+                namespace: p.namespace.clone(),
+                kind,
+                name,
+            })
+            .or_default();
+        m.pods.push(p.name.clone());
+        if let Some(c) = controller
+            && !m.controllers.contains(&c)
+        {
+            m.controllers.push(c);
+        }
+    }
+    // Controllers whose pods could not be created at all still show up, with
+    // the FailedCreate events that explain why.
+    for e in world.events.values() {
+        if !e.is_warning() {
+            continue;
+        }
+        let io = &e.involved;
+        let (kind, name) = match io.kind.as_str() {
+            "ReplicaSet" => replicaset_workload(world, &io.namespace, &io.name),
+            "Job" => job_workload(world, &io.namespace, &io.name),
+            "StatefulSet" | "DaemonSet" => {
+                (WorkloadKind::from_owner_kind(&io.kind), io.name.clone())
+            }
+            _ => continue,
+        };
+        let m = out
+            .entry(WorkloadKey {
+                namespace: io.namespace.clone(),
+                kind,
+                name,
+            })
+            .or_default();
+        let c = (io.kind.clone(), io.name.clone());
+        if matches!(io.kind.as_str(), "ReplicaSet" | "Job") && !m.controllers.contains(&c) {
+            m.controllers.push(c);
+        }
+    }
+    for m in out.values_mut() {
+        m.pods.sort();
+        m.controllers.sort();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_and_cron_suffixes() {
+        assert_eq!(
+            strip_template_hash("billing-api-5d8f7c9b6"),
+            Some("billing-api")
+        );
+        assert_eq!(strip_template_hash("billing-api"), None);
+        assert_eq!(strip_template_hash("web-v1"), None);
+        assert_eq!(strip_cron_suffix("backup-29012345"), Some("backup"));
+        assert_eq!(strip_cron_suffix("backup-12"), None);
+    }
+}

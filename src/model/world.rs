@@ -1,0 +1,207 @@
+//! The observed state of the cluster and Vault, and the one way it changes:
+//! [`World::apply`] of an [`Observation`] that a source produced.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
+use super::logs::{LogBuffer, LogKey};
+use super::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
+use super::pod::PodInfo;
+use super::vault::{Certificate, KvMetadata, Lease, VaultStatus, VaultView};
+
+/// Namespace and name: the identity of a namespaced object.
+pub type ObjKey = (String, String);
+
+fn key(ns: &str, name: &str) -> ObjKey {
+    (ns.to_string(), name.to_string())
+}
+
+/// A resource vaultscope may not read, as the API server answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDenied {
+    /// e.g. `secretproviderclasses.secrets-store.csi.x-k8s.io`
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub verb: String,
+}
+
+/// Everything a source can report. Sources turn all I/O into these.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    PodApplied(Box<PodInfo>),
+    PodDeleted {
+        namespace: String,
+        name: String,
+    },
+    ReplicaSetApplied(ReplicaSetInfo),
+    ReplicaSetDeleted {
+        namespace: String,
+        name: String,
+    },
+    JobApplied(JobInfo),
+    JobDeleted {
+        namespace: String,
+        name: String,
+    },
+    EventApplied(Box<EventInfo>),
+    EventDeleted {
+        namespace: String,
+        name: String,
+    },
+    ClassApplied(Box<SecretProviderClassInfo>),
+    ClassDeleted {
+        namespace: String,
+        name: String,
+    },
+    PodStatusApplied(Box<SecretProviderClassPodStatusInfo>),
+    PodStatusDeleted {
+        namespace: String,
+        name: String,
+    },
+    /// Whether the Secrets Store CSI CRDs exist in the cluster.
+    CsiInstalled(bool),
+    InjectorWebhooks(Vec<InjectorWebhook>),
+    /// Ready endpoints behind the injector service.
+    InjectorEndpoints {
+        ready: u32,
+    },
+    LogLines {
+        key: LogKey,
+        lines: Vec<String>,
+    },
+    /// The log stream was restarted from scratch (e.g. the container restarted).
+    LogReset {
+        key: LogKey,
+    },
+    VaultStatus(VaultStatus),
+    Leases(Vec<Lease>),
+    Certificates(Vec<Certificate>),
+    KvMetadata(Vec<KvMetadata>),
+    AccessDenied(AccessDenied),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub pods: BTreeMap<ObjKey, PodInfo>,
+    pub replicasets: BTreeMap<ObjKey, ReplicaSetInfo>,
+    pub jobs: BTreeMap<ObjKey, JobInfo>,
+    pub events: BTreeMap<ObjKey, EventInfo>,
+    pub classes: BTreeMap<ObjKey, SecretProviderClassInfo>,
+    pub pod_statuses: BTreeMap<ObjKey, SecretProviderClassPodStatusInfo>,
+    /// `None` while unknown (e.g. a bundle that did not include CSI objects).
+    pub csi_installed: Option<bool>,
+    pub webhooks: Vec<InjectorWebhook>,
+    /// `None` while unknown (offline bundles).
+    pub injector_ready_endpoints: Option<u32>,
+    pub logs: BTreeMap<LogKey, LogBuffer>,
+    pub vault: VaultView,
+    pub access_denied: Vec<AccessDenied>,
+}
+
+impl World {
+    pub fn apply(&mut self, obs: Observation) {
+        use Observation::*;
+        match obs {
+            PodApplied(p) => {
+                self.pods.insert(key(&p.namespace, &p.name), *p);
+            }
+            PodDeleted { namespace, name } => {
+                self.pods.remove(&(namespace.clone(), name.clone()));
+                // Logs of a deleted pod are no longer reachable; drop them.
+                self.logs
+                    .retain(|k, _| !(k.namespace == namespace && k.pod == name));
+            }
+            ReplicaSetApplied(rs) => {
+                self.replicasets.insert(key(&rs.namespace, &rs.name), rs);
+            }
+            ReplicaSetDeleted { namespace, name } => {
+                self.replicasets.remove(&(namespace, name));
+            }
+            JobApplied(j) => {
+                self.jobs.insert(key(&j.namespace, &j.name), j);
+            }
+            JobDeleted { namespace, name } => {
+                self.jobs.remove(&(namespace, name));
+            }
+            EventApplied(e) => {
+                self.events.insert(key(&e.namespace, &e.name), *e);
+            }
+            EventDeleted { namespace, name } => {
+                self.events.remove(&(namespace, name));
+            }
+            ClassApplied(c) => {
+                self.classes.insert(key(&c.namespace, &c.name), *c);
+            }
+            ClassDeleted { namespace, name } => {
+                self.classes.remove(&(namespace, name));
+            }
+            PodStatusApplied(s) => {
+                self.pod_statuses.insert(key(&s.namespace, &s.name), *s);
+            }
+            PodStatusDeleted { namespace, name } => {
+                self.pod_statuses.remove(&(namespace, name));
+            }
+            CsiInstalled(b) => self.csi_installed = Some(b),
+            InjectorWebhooks(w) => self.webhooks = w,
+            InjectorEndpoints { ready } => self.injector_ready_endpoints = Some(ready),
+            LogLines { key, lines } => self.logs.entry(key).or_default().extend(lines),
+            LogReset { key } => {
+                self.logs.entry(key).or_default().clear();
+            }
+            VaultStatus(s) => self.vault.status = s,
+            Leases(l) => self.vault.leases = l,
+            Certificates(c) => self.vault.certificates = c,
+            KvMetadata(k) => self.vault.kv = k,
+            AccessDenied(a) => {
+                if !self.access_denied.contains(&a) {
+                    self.access_denied.push(a);
+                }
+            }
+        }
+    }
+
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&PodInfo> {
+        self.pods.get(&key(namespace, name))
+    }
+
+    pub fn replicaset(&self, namespace: &str, name: &str) -> Option<&ReplicaSetInfo> {
+        self.replicasets.get(&key(namespace, name))
+    }
+
+    pub fn job(&self, namespace: &str, name: &str) -> Option<&JobInfo> {
+        self.jobs.get(&key(namespace, name))
+    }
+
+    pub fn log(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Option<&LogBuffer> {
+        self.logs.get(&LogKey {
+            namespace: namespace.into(),
+            pod: pod.into(),
+            container: container.into(),
+            previous,
+        })
+    }
+
+    /// The newest timestamp anywhere in the world: "now" for an offline bundle
+    /// that does not say when it was captured.
+    pub fn newest_timestamp(&self) -> Option<DateTime<Utc>> {
+        let pods = self.pods.values().flat_map(|p| p.timestamps());
+        let events = self
+            .events
+            .values()
+            .flat_map(|e| e.last_seen.into_iter().chain(e.first_seen));
+        let logs = self.logs.values().flat_map(|b| {
+            b.lines()
+                .rev()
+                .find_map(crate::diagnose::logs::line_timestamp)
+        });
+        pods.chain(events).chain(logs).max()
+    }
+}

@@ -1,0 +1,2 @@
+//! Sources: all I/O. Each turns what it reads into model observations.
+pub mod bundle;
