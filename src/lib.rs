@@ -5,6 +5,7 @@
 //! the pure `model` folds them into a [`model::World`], `diagnose` turns the
 //! world into findings, and `report` / `ui` present them.
 
+pub mod cli;
 pub mod diagnose;
 pub mod model;
 pub mod report;

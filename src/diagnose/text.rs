@@ -171,6 +171,14 @@ pub fn classify(text: &str) -> Option<Cause> {
             quoted_after(text, "key"),
         ));
     }
+    // A failed renewal says why (often `permission denied`): the renewal is
+    // the cause to report.
+    if has("exceeded max retries failing to renew auth token") || has("error renewing token") {
+        return Some(Cause::new(Code::RenewalTokenFailed));
+    }
+    if has("failed to renew") || has("renewer done (maybe the lease expired)") {
+        return Some(Cause::new(Code::RenewalLeaseFailed));
+    }
     if has("permission denied") {
         let login = has("/login")
             || has("auth.handler")
@@ -190,12 +198,6 @@ pub fn classify(text: &str) -> Option<Cause> {
             Code::SecretPermissionDenied,
             vault_read_path(text),
         ));
-    }
-    if has("exceeded max retries failing to renew auth token") || has("error renewing token") {
-        return Some(Cause::new(Code::RenewalTokenFailed));
-    }
-    if has("failed to renew") || has("renewer done (maybe the lease expired)") {
-        return Some(Cause::new(Code::RenewalLeaseFailed));
     }
     let mentions_vault = has(":8200")
         || has("vault")

@@ -1,0 +1,67 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vaultscope",
+    version,
+    about = "Secret-injection health for Kubernetes workloads that get secrets from Vault or OpenBao",
+    long_about = "vaultscope shows, per workload, the Vault Agent Injector containers, Secrets Store CSI mounts, \
+the Vault leases and certificates behind each secret, and injection errors with their cause, evidence and fix. \
+It only observes: it never reads secret values, never creates Vault leases and writes nothing to the cluster.",
+    after_help = "Examples:\n  vaultscope check --from examples/broken-auth\n  vaultscope check --from ./bundle -o json -n payments",
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose an offline bundle and print the findings (exit 1 if any is an error).
+    #[command(after_help = "A bundle is a folder made with kubectl:\n  \
+kubectl get pods -A -o yaml > pods.yaml             (required)\n  \
+kubectl get events -A -o yaml > events.yaml         (optional; also replicasets.yaml, jobs.yaml,\n  \
+                                                     secretproviderclasses.yaml,\n  \
+                                                     secretproviderclasspodstatuses.yaml,\n  \
+                                                     mutatingwebhookconfigurations.yaml)\n  \
+kubectl logs -n NS POD -c vault-agent-init > logs/NS/POD/vault-agent-init.log   (optional;\n  \
+                                                     add --previous for <container>.previous.log)\n\n\
+Exit status: 0 nothing at error severity, 1 at least one error finding, 2 bad usage or input.")]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// One block per workload, worst first.
+    Table,
+    /// Machine-readable; the shape is documented in README.md.
+    Json,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("not an RFC 3339 time (e.g. 2026-11-28T10:00:00Z): {e}"))
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Bundle folder to diagnose (see below for how to make one).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Only workloads in this namespace.
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Evaluate countdowns at this time (RFC 3339) instead of the bundle's capture time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+}
