@@ -127,8 +127,7 @@ fn invalid_role_names_the_role() {
             400,
             "invalid role name \"orders-app\"",
         )
-        .lines()
-        .map(|l| l),
+        .lines(),
     );
     assert_eq!(got[0].cause.detail.as_deref(), Some("orders-app"));
 }

@@ -367,7 +367,7 @@ fn diagnose_workload(
             .any(|f| f.via == Via::Csi && !f.code.is_generic());
         for f in object_findings {
             let dup = pod_findings.iter().any(|e| e.code == f.code);
-            if !dup && !(specific_csi && f.code.is_generic()) {
+            if !(dup || specific_csi && f.code.is_generic()) {
                 pod_findings.push(f);
             }
         }

@@ -372,7 +372,7 @@ impl Reader<'_> {
     fn quantity(&mut self, short: &str, default: &str) -> String {
         match self.get(short) {
             None => default.to_string(),
-            Some(raw) if raw.is_empty() => String::new(),
+            Some("") => String::new(),
             Some(raw) if is_valid_quantity(raw) => raw.to_string(),
             Some(raw) => {
                 let raw = raw.to_string();
@@ -582,7 +582,7 @@ pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
                 continue;
             }
             if let Some(name) = short.strip_prefix(p) {
-                if !secret_raw_names.contains(&name) && !(spec.inject_token && name == "token") {
+                if !(secret_raw_names.contains(&name) || spec.inject_token && name == "token") {
                     r.problems.push(AnnotationProblem {
                         key: key.clone(),
                         value: value.clone(),
