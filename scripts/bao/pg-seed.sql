@@ -1,5 +1,6 @@
 -- Seed data for the lab PostgreSQL used by the OpenBao database engine.
 -- Idempotent: scripts/bao.sh runs it on every `up`.
+SET client_min_messages = warning;
 CREATE TABLE IF NOT EXISTS public.invoices (
   id          bigserial PRIMARY KEY,
   customer    text        NOT NULL,
