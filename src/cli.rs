@@ -13,12 +13,29 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = "vaultscope shows, per workload, the Vault Agent Injector containers, Secrets Store CSI mounts, \
 the Vault leases and certificates behind each secret, and injection errors with their cause, evidence and fix. \
 It only observes: it never reads secret values, never creates Vault leases and writes nothing to the cluster.",
-    after_help = "Examples:\n  vaultscope check --from examples/broken-auth\n  vaultscope check --from ./bundle -o json -n payments",
+    after_help = "Examples:\n  vaultscope demo                          the dashboard on a built-in scenario\n  vaultscope --from examples/broken-auth   the dashboard on an offline bundle\n  vaultscope check --from examples/broken-auth\n  vaultscope check --from ./bundle -o json -n payments",
     arg_required_else_help = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Open the dashboard on an offline bundle instead of a live cluster.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// Options of the interactive dashboard.
+#[derive(Debug, Clone, Args)]
+pub struct ViewArgs {
+    /// Theme name (see `vaultscope themes`) or path to a theme .toml file.
+    /// Default: "default", or "monochrome" when NO_COLOR is set.
+    #[arg(long, value_name = "NAME|PATH", global = true)]
+    pub theme: Option<String>,
+    /// Let the mouse wheel scroll (off by default so text can be selected).
+    #[arg(long, global = true)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,6 +51,25 @@ kubectl logs -n NS POD -c vault-agent-init > logs/NS/POD/vault-agent-init.log   
                                                      add --previous for <container>.previous.log)\n\n\
 Exit status: 0 nothing at error severity, 1 at least one error finding, 2 bad usage or input.")]
     Check(CheckArgs),
+    /// Play the built-in demo scenario in the dashboard: no cluster, no Vault.
+    Demo(DemoArgs),
+    /// List the available themes.
+    Themes,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("\"{s}\" is not a number"))?;
+    if !(0.1..=1000.0).contains(&v) {
+        return Err("must be between 0.1 and 1000".into());
+    }
+    Ok(v)
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Play the scenario this many times faster than real time (0.1 to 1000).
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_speed)]
+    pub speed: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,8 +5,12 @@
 //! the pure `model` folds them into a [`model::World`], `diagnose` turns the
 //! world into findings, and `report` / `ui` present them.
 
+pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod diagnose;
 pub mod model;
 pub mod report;
 pub mod sources;
+pub mod theme;
+pub mod ui;

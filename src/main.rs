@@ -3,10 +3,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use vaultscope::cli::{CheckArgs, Cli, Command, Output};
+use vaultscope::app::{self, App, SourceKind};
+use vaultscope::cli::{CheckArgs, Cli, Command, DemoArgs, Output, ViewArgs};
+use vaultscope::clock::Clock;
 use vaultscope::diagnose;
 use vaultscope::report::{self, Style};
-use vaultscope::sources::bundle;
+use vaultscope::sources::{bundle, demo};
+use vaultscope::theme::{self, Theme};
 
 /// Exit status for bad usage or input (clap uses it for usage errors too).
 const EXIT_USAGE: u8 = 2;
@@ -14,7 +17,17 @@ const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check(args) => check(args),
+        Some(Command::Check(args)) => check(args),
+        Some(Command::Demo(args)) => demo(args, &cli.view),
+        Some(Command::Themes) => themes(),
+        None => match cli.from {
+            Some(dir) => view_bundle(&dir, &cli.view),
+            None => Err(
+                "watching a live cluster is not available in this version; try `vaultscope demo`, \
+or `vaultscope --from DIR` for an offline bundle"
+                    .into(),
+            ),
+        },
     };
     match result {
         Ok(code) => code,
@@ -23,6 +36,100 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+fn pick_theme(view: &ViewArgs) -> Result<Theme, String> {
+    let name = view
+        .theme
+        .clone()
+        .unwrap_or_else(|| theme::default_name(no_color()).to_string());
+    theme::load(&name).map_err(|e| format!("--theme: {e}"))
+}
+
+fn need_terminal() -> Result<(), String> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(
+            "the dashboard needs a terminal; for text output use `vaultscope check`".into(),
+        );
+    }
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn demo(args: DemoArgs, view: &ViewArgs) -> Result<ExitCode, String> {
+    let theme = pick_theme(view)?;
+    need_terminal()?;
+    let start = Clock::Wall.now_seconds();
+    let clock = Clock::scaled(start, args.speed);
+    let app = App::new(SourceKind::Demo, theme, start);
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        let source = tokio::spawn(demo::play(demo::Scenario::new(start), clock.clone(), tx));
+        let result = app::run::run(app, rx, clock, view.mouse, true).await;
+        // The scenario only ends early by failing; say so rather than show a frozen screen.
+        if source.is_finished()
+            && let Err(e) = source.await
+        {
+            return Err(format!("the demo scenario failed: {e}"));
+        }
+        result.map_err(|e| format!("terminal: {e}"))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn view_bundle(dir: &std::path::Path, view: &ViewArgs) -> Result<ExitCode, String> {
+    let theme = pick_theme(view)?;
+    let b = bundle::load(dir).map_err(|e| e.to_string())?;
+    need_terminal()?;
+    let captured = b.captured_at;
+    let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1));
+    let mut world = vaultscope::model::World::default();
+    for o in b.observations {
+        world.apply(o.clone());
+        let _ = tx.try_send(o);
+    }
+    drop(tx);
+    let at = captured
+        .or_else(|| world.newest_timestamp())
+        .unwrap_or_else(|| Clock::Wall.now_seconds());
+    let app = App::new(
+        SourceKind::Bundle {
+            dir: dir.display().to_string(),
+        },
+        theme,
+        at,
+    );
+    runtime()?
+        .block_on(app::run::run(app, rx, Clock::Fixed(at), view.mouse, false))
+        .map_err(|e| format!("terminal: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn themes() -> Result<ExitCode, String> {
+    let mut out = std::io::stdout().lock();
+    for (name, desc, origin) in theme::list() {
+        let _ = writeln!(out, "{name:<14} {desc}  ({origin})");
+    }
+    if let Some(dir) = theme::user_theme_dir() {
+        let _ = writeln!(
+            out,
+            "\nUser themes and overrides: {}/<name>.toml",
+            dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode, String> {
@@ -43,8 +150,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     let text = match args.output {
         Output::Json => report::to_json(&report),
         Output::Table => {
-            let color = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = std::io::stdout().is_terminal() && !no_color();
             report::to_table(
                 &report,
                 &format!("bundle {}", dir.display()),

@@ -46,7 +46,15 @@ struct JsonWorkload<'a> {
     secrets: Vec<JsonSecret<'a>>,
     leases: Vec<JsonLease<'a>>,
     certificates: Vec<JsonCert<'a>>,
+    kv: Vec<JsonKv>,
     findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonKv {
+    path: String,
+    current_version: u64,
+    updated_time: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -185,6 +193,15 @@ pub fn to_json(report: &Report) -> String {
                     ttl_seconds: c.remaining(now).num_seconds().max(0),
                 })
                 .collect(),
+            kv: w
+                .kv
+                .iter()
+                .map(|k| JsonKv {
+                    path: k.data_path(),
+                    current_version: k.current_version,
+                    updated_time: k.updated_time.map(rfc3339),
+                })
+                .collect(),
             findings: w.findings.iter().map(json_finding).collect(),
         })
         .collect();
@@ -287,10 +304,16 @@ fn write_finding(out: &mut String, f: &Finding, st: Style) {
 }
 
 fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: Style) {
-    let expiry = w
+    let mut expiry = w
         .soonest_expiry()
         .map(|t| format!(" · next expiry in {}", countdown(t - now)))
         .unwrap_or_default();
+    for k in &w.kv {
+        let _ = write!(expiry, " · {} v{}", k.data_path(), k.current_version);
+        if let Some(u) = k.updated_time {
+            let _ = write!(expiry, " updated {} ago", countdown(now - u));
+        }
+    }
     let _ = writeln!(
         out,
         "{}  {} {} {}  {}",

@@ -20,27 +20,60 @@ fn parse_rfc3339(token: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(token).ok().map(|t| t.to_utc())
 }
 
-/// The timestamp a log line starts with (agent or `kubectl logs --timestamps`).
+/// The timestamp a log line starts with: RFC 3339 (agents, `kubectl logs
+/// --timestamps`) or the `2021/03/02 11:04:05.001234` form of older
+/// consul-template runner lines.
 pub fn line_timestamp(line: &str) -> Option<DateTime<Utc>> {
     let line = strip_kubectl_prefix(line);
-    let token = line.split_whitespace().next()?;
+    let mut words = line.split_whitespace();
+    let token = words.next()?;
     if !token.as_bytes().first()?.is_ascii_digit() {
         return None;
     }
-    parse_rfc3339(token)
+    if let Some(t) = parse_rfc3339(token) {
+        return Some(t);
+    }
+    if token.len() == 10 && token.as_bytes()[4] == b'/' {
+        let time = words.next()?;
+        let joined = format!("{} {time}", token.replace('/', "-"));
+        return chrono::NaiveDateTime::parse_from_str(&joined, "%Y-%m-%d %H:%M:%S%.f")
+            .ok()
+            .map(|n| n.and_utc());
+    }
+    None
 }
 
 /// Whether a line begins a new log record, as opposed to continuing a value
-/// that the agent spread over several lines.
-fn starts_record(line: &str) -> bool {
-    let l = strip_kubectl_prefix(line).trim_start();
+/// that the agent spread over several lines. `open` says whether the record
+/// so far still has a quoted value open (a value with literal newlines).
+fn starts_record(line: &str, open: bool) -> bool {
+    let raw = strip_kubectl_prefix(line);
+    let l = raw.trim_start();
     if l.is_empty() {
         return false;
     }
-    line_timestamp(line).is_some()
-        || l.starts_with('[')
-        || l.starts_with("==>")
-        || l.starts_with('{')
+    if line_timestamp(line).is_some() || l.starts_with("==>") || (l.starts_with('{') && !open) {
+        return true;
+    }
+    // hclog indents the lines of a multi-line value; an open quote means the
+    // value runs on. Anything else is a line of its own, such as the agent's
+    // closing "Error encountered during run, refer to logs for more details."
+    let indented = raw.starts_with(' ') || raw.starts_with('\t') || l.starts_with('|');
+    !(open || indented)
+}
+
+/// Whether the record has an unterminated quoted value.
+fn quote_open(text: &str) -> bool {
+    let mut open = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => open = !open,
+            _ => escaped = false,
+        }
+    }
+    open
 }
 
 /// One log record: a line, plus the continuation lines that belong to it.
@@ -54,8 +87,9 @@ pub fn records<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Record> {
     let mut out: Vec<Record> = Vec::new();
     for line in lines {
         let clean = strip_kubectl_prefix(line.trim_end_matches('\r'));
+        let open = out.last().is_some_and(|r| quote_open(&r.text));
         match out.last_mut() {
-            Some(last) if !starts_record(line) => {
+            Some(last) if !starts_record(line, open) => {
                 if !clean.trim().is_empty() {
                     last.text.push('\n');
                     last.text.push_str(clean);
@@ -181,6 +215,20 @@ mod tests {
         let r = records(log.lines());
         assert_eq!(r.len(), 2);
         assert!(r[0].text.contains("service account name not authorized"));
+    }
+
+    #[test]
+    fn standalone_lines_and_old_runner_timestamps_start_records() {
+        let log = "2026-11-28T09:00:00Z [ERROR] agent: runtime error encountered: error=\"boom\"\nError encountered during run, refer to logs for more details.\n2026/11/28 14:01:52.132412 [INFO] (runner) creating watcher";
+        let r = records(log.lines());
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert_eq!(
+            r[2].at,
+            Some("2026-11-28T14:01:52.132412Z".parse().unwrap())
+        );
+        // A quoted value with literal newlines stays one record.
+        let log = "2026-11-28T09:00:00Z [ERROR] agent.auth.handler: error authenticating: error=\"Error making API request.\n\nURL: PUT http://v:8200/v1/auth/kubernetes/login\nCode: 403. Errors:\n\n* permission denied\" backoff=1s";
+        assert_eq!(records(log.lines()).len(), 1);
     }
 
     #[test]

@@ -450,7 +450,11 @@ fn diagnose_workload(
         key: key.clone(),
         health: Health::of(&findings),
         method,
-        pods_ready: pod_summaries.iter().filter(|p| p.ready).count(),
+        // A finished Job's pod is done, not unready.
+        pods_ready: pod_summaries
+            .iter()
+            .filter(|p| p.ready || p.phase == "Succeeded" || p.phase == "Completed")
+            .count(),
         pods: pod_summaries,
         secrets,
         leases,

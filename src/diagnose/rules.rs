@@ -377,7 +377,7 @@ pub fn pod_event_finding(e: &EventInfo, pod: &PodInfo, auth: &AuthContext) -> Op
             if lower.contains("forbidden") {
                 "Grant the driver access to Secrets: with the Helm chart set syncSecret.enabled=true."
             } else {
-                "Check secretObjects in the SecretProviderClass (objectName must match an object) and the driver's logs."
+                "Check secretObjects in the SecretProviderClass (objectName must match an object) and the driver's log; if it says \"forbidden\", the driver may not write Secrets: with the Helm chart set syncSecret.enabled=true."
             },
         ),
         _ => return None,

@@ -1,2 +1,3 @@
 //! Sources: all I/O. Each turns what it reads into model observations.
 pub mod bundle;
+pub mod demo;

@@ -1,0 +1,93 @@
+//! The event loop: observations from sources, keys from the terminal, and a
+//! one-second tick for countdowns. Draws when something changed, never in a
+//! busy loop; keys redraw at once, bursts of observations at most every 50 ms.
+
+use std::io;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, MouseEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::keys::Action;
+use super::state::App;
+use super::terminal::TerminalGuard;
+use crate::clock::Clock;
+use crate::model::Observation;
+use crate::ui;
+
+/// How long a burst of observations may wait before it is drawn.
+const DATA_FRAME: Duration = Duration::from_millis(50);
+
+pub async fn run(
+    mut app: App,
+    mut rx: mpsc::Receiver<Observation>,
+    clock: Clock,
+    mouse: bool,
+    stop_when_sources_end: bool,
+) -> io::Result<()> {
+    let mut guard = TerminalGuard::enter(mouse)?;
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut draw_now = true;
+    let mut data_deadline: Option<Instant> = None;
+    let mut sources_open = true;
+    loop {
+        if draw_now {
+            app.refresh(clock.now_seconds());
+            guard.terminal.draw(|f| ui::draw(f, &mut app))?;
+            draw_now = false;
+            data_deadline = None;
+        }
+        if app.ui.quit {
+            break;
+        }
+        tokio::select! {
+            ev = keys.next() => match ev {
+                Some(Ok(Event::Key(k))) => draw_now = app.on_key(k),
+                Some(Ok(Event::Resize(..))) => draw_now = true,
+                Some(Ok(Event::Mouse(m))) => {
+                    let action = match m.kind {
+                        MouseEventKind::ScrollUp => Some(Action::Up),
+                        MouseEventKind::ScrollDown => Some(Action::Down),
+                        _ => None,
+                    };
+                    if let Some(a) = action {
+                        app.perform(a);
+                        draw_now = true;
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            obs = rx.recv(), if sources_open => match obs {
+                Some(o) => {
+                    app.apply(o);
+                    // Take the whole burst before drawing.
+                    while let Ok(o) = rx.try_recv() {
+                        app.apply(o);
+                    }
+                    data_deadline.get_or_insert_with(|| Instant::now() + DATA_FRAME);
+                }
+                // A source that stops while the dashboard runs has failed: the
+                // caller reports why once the terminal is restored.
+                None if stop_when_sources_end => break,
+                None => sources_open = false,
+            },
+            _ = async { sleep_until(data_deadline.expect("guarded")).await }, if data_deadline.is_some() => draw_now = true,
+            _ = tick.tick() => draw_now = true,
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+            _ = sighup.recv() => break,
+        }
+    }
+    drop(guard);
+    Ok(())
+}

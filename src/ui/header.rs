@@ -1,0 +1,77 @@
+//! The two header lines: where the data comes from, Vault, counts and time.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{App, SourceKind};
+use crate::diagnose::Health;
+use crate::model::vault::VaultStatus;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let source = match &app.source {
+        SourceKind::Demo => Span::styled(" DEMO ", t.selected),
+        SourceKind::Bundle { .. } => Span::styled(" BUNDLE ", t.selected),
+        SourceKind::Live { context } => Span::styled(format!(" {context} "), t.selected),
+    };
+    let vault = match &app.report.vault {
+        VaultStatus::NotConfigured => Span::styled("Vault: not configured", t.muted),
+        VaultStatus::Unreachable { address, .. } => {
+            Span::styled(format!("Vault {address}: unreachable"), t.error)
+        }
+        VaultStatus::Reachable { address, health } => {
+            let style = if health.sealed { t.error } else { t.ok };
+            let version = health
+                .version
+                .as_deref()
+                .map(|v| format!(" v{v}"))
+                .unwrap_or_default();
+            Span::styled(
+                format!("Vault {address}{version}: {}", app.report.vault.label()),
+                style,
+            )
+        }
+    };
+    let n = |h: Health| app.report.count(h);
+    let line1 = Line::from(vec![
+        Span::styled(" vaultscope ", t.title),
+        source,
+        Span::raw("  "),
+        vault,
+        Span::raw("  "),
+        Span::styled(format!("✓ {}", n(Health::Ok)), t.ok),
+        Span::raw(" "),
+        Span::styled(format!("! {}", n(Health::Warning)), t.warning),
+        Span::raw(" "),
+        Span::styled(format!("✗ {}", n(Health::Error)), t.error),
+        Span::raw("  "),
+        Span::styled(app.now.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t.muted),
+    ]);
+    let scope = match &app.ui.namespace {
+        Some(ns) => format!("namespace {ns}"),
+        None => "all namespaces".to_string(),
+    };
+    let origin = match &app.source {
+        SourceKind::Demo => "a built-in scenario: nothing here is a real cluster".to_string(),
+        SourceKind::Bundle { dir } => format!(
+            "bundle {dir} as of {}",
+            app.now.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        SourceKind::Live { .. } => "live".to_string(),
+    };
+    let mut spans = vec![
+        Span::styled(format!(" {origin}"), t.muted),
+        Span::styled(
+            format!(" · {scope} · sorted by {}", app.ui.sort.label()),
+            t.muted,
+        ),
+    ];
+    if !app.ui.filter.is_empty() || app.ui.editing_filter {
+        spans.push(Span::styled(" · filter: ", t.muted));
+        spans.push(Span::styled(app.ui.filter.clone(), t.accent));
+    }
+    let lines = vec![line1, Line::from(spans)];
+    f.render_widget(Paragraph::new(lines).style(t.header), area);
+}

@@ -1,0 +1,78 @@
+//! Drawing. Pure: reads the app state, never blocks, never does I/O.
+
+mod header;
+pub mod help;
+mod list;
+mod logs;
+mod pane;
+pub mod style;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::App;
+
+fn footer(app: &App) -> Line<'static> {
+    let t = &app.theme;
+    if app.ui.editing_filter {
+        return Line::from(vec![
+            Span::styled(" filter: ", t.key),
+            Span::styled(format!("{}▏", app.ui.filter), t.text),
+            Span::styled("   ⏎ keep · Esc clear", t.muted),
+        ]);
+    }
+    let hints: &[(&str, &str)] = if app.ui.open.is_some() {
+        &[
+            ("Esc", "back"),
+            ("Tab", "pod"),
+            ("c", "log"),
+            ("f", "follow"),
+            ("PgUp/PgDn", "scroll"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+    } else {
+        &[
+            ("↑↓", "select"),
+            ("⏎", "open"),
+            ("/", "filter"),
+            ("s", "sort"),
+            ("n", "namespace"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+    };
+    let mut spans = vec![Span::raw(" ")];
+    for (k, d) in hints {
+        spans.push(Span::styled(*k, t.key));
+        spans.push(Span::styled(format!(" {d}  "), t.muted));
+    }
+    Line::from(spans)
+}
+
+/// Draw the whole screen.
+pub fn draw(f: &mut Frame, app: &mut App) {
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    header::draw(f, head, app);
+    match app.open_workload().cloned() {
+        Some(w) => {
+            let [top, bottom] =
+                Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)])
+                    .areas(body);
+            pane::draw(f, top, app, &w);
+            logs::draw(f, bottom, app, &w);
+        }
+        None => list::draw(f, body, app),
+    }
+    f.render_widget(Paragraph::new(footer(app)), foot);
+    if app.ui.help {
+        help::draw(f, f.area(), app);
+    }
+}

@@ -1,0 +1,278 @@
+//! The binary as a user runs it: the example bundles, exit codes, output
+//! forms and error messages.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn vaultscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vaultscope"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run vaultscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(bundle: &str) -> (i32, Value) {
+    let (code, out, err) = vaultscope(&["check", "--from", bundle, "-o", "json"]);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}")),
+    )
+}
+
+fn codes_of(v: &Value, workload: &str) -> Vec<String> {
+    v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == workload)
+        .unwrap_or_else(|| panic!("no workload {workload}"))["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn healthy_bundle_exits_zero_with_no_findings() {
+    let (code, v) = json("examples/healthy-mixed");
+    assert_eq!(code, 0);
+    assert_eq!(v["summary"]["error"], 0);
+    assert_eq!(v["summary"]["warning"], 0);
+    assert!(v["summary"]["workloads"].as_u64().unwrap() >= 5);
+    for w in v["workloads"].as_array().unwrap() {
+        assert_eq!(w["health"], "ok", "{w}");
+        assert!(w["findings"].as_array().unwrap().is_empty());
+        assert_ne!(w["name"], "redis", "workloads without Vault are not listed");
+    }
+    let billing = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "billing-api")
+        .unwrap();
+    let lease = &billing["leases"][0];
+    assert!(lease["ttl_seconds"].as_i64().unwrap() > 3600, "{lease}");
+    assert_eq!(lease["renewable"], true);
+    assert_eq!(billing["secrets"][0]["via"], "agent");
+    // The JSON has the documented shape.
+    for key in ["as_of", "summary", "workloads"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for key in [
+        "namespace",
+        "kind",
+        "name",
+        "health",
+        "pods",
+        "secrets",
+        "leases",
+        "findings",
+    ] {
+        assert!(billing.get(key).is_some(), "missing workloads[].{key}");
+    }
+    for key in ["name", "phase", "agent_init", "agent"] {
+        assert!(
+            billing["pods"][0].get(key).is_some(),
+            "missing pods[].{key}"
+        );
+    }
+}
+
+#[test]
+fn broken_auth_bundle_names_each_cause() {
+    let (code, v) = json("examples/broken-auth");
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes_of(&v, "ledger"),
+        ["auth.service_account_not_authorized"]
+    );
+    assert_eq!(codes_of(&v, "orders"), ["auth.invalid_role"]);
+    assert_eq!(codes_of(&v, "invoices"), ["secret.permission_denied"]);
+    assert_eq!(codes_of(&v, "legacy-web"), ["injection.not_injected"]);
+    assert_eq!(codes_of(&v, "checkout"), ["injection.webhook_failed"]);
+    assert!(codes_of(&v, "billing-api").is_empty());
+    let f = &v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "ledger")
+        .unwrap()["findings"][0];
+    for key in [
+        "code",
+        "severity",
+        "via",
+        "pod",
+        "container",
+        "message",
+        "evidence",
+        "hint",
+    ] {
+        assert!(f.get(key).is_some(), "missing findings[].{key}");
+    }
+    assert_eq!(f["via"], "agent-init");
+    assert_eq!(f["severity"], "error");
+    assert!(
+        f["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("service account name not authorized")
+    );
+}
+
+#[test]
+fn broken_csi_bundle_names_each_cause() {
+    let (code, v) = json("examples/broken-csi");
+    assert_eq!(code, 1);
+    assert_eq!(codes_of(&v, "cart"), ["auth.permission_denied"]);
+    assert_eq!(codes_of(&v, "search"), ["csi.class_not_found"]);
+    assert_eq!(codes_of(&v, "reviews"), ["secret.missing_key"]);
+    assert_eq!(codes_of(&v, "images"), ["csi.sync_failed"]);
+    assert_eq!(codes_of(&v, "recommendations"), ["csi.mount_failed"]);
+    assert!(codes_of(&v, "catalog").is_empty());
+}
+
+#[test]
+fn table_output_is_for_people() {
+    let (code, out, _) = vaultscope(&["check", "--from", "examples/broken-auth"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("ERROR  payments Deployment ledger"), "{out}");
+    assert!(
+        out.contains("fix: Add \"ledger-svc\" to bound_service_account_names"),
+        "{out}"
+    );
+    assert!(out.contains("workloads: 1 ok, 0 warning, 5 error"), "{out}");
+    assert!(
+        !out.contains("\x1b["),
+        "no colour codes when not a terminal"
+    );
+}
+
+#[test]
+fn namespace_filter_and_as_of() {
+    let (_, out, _) = vaultscope(&[
+        "check",
+        "--from",
+        "examples/broken-auth",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["namespace"] == "shop")
+    );
+    let (code, out, _) = vaultscope(&[
+        "check",
+        "--from",
+        "examples/healthy-mixed",
+        "--as-of",
+        "2026-11-29T22:00:00Z",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 1, "later, the leases have expired");
+    assert!(
+        out.contains("lease.expired") && out.contains("cert.expiring"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_input_exits_two_with_a_clear_message() {
+    let (code, out, err) = vaultscope(&["check", "--from", "does/not/exist"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("does/not/exist: no such directory"), "{err}");
+    assert!(!err.contains("panicked"));
+    let (code, _, err) = vaultscope(&["check", "--from", "examples/healthy-mixed", "-o", "xml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("xml"), "{err}");
+    let (code, _, err) = vaultscope(&[
+        "check",
+        "--from",
+        "examples/healthy-mixed",
+        "--as-of",
+        "tomorrow",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--as-of") && err.contains("RFC 3339"), "{err}");
+    let (code, _, err) = vaultscope(&["demo", "--speed", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--speed"), "{err}");
+    let (code, _, err) = vaultscope(&["demo", "--theme", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--theme") && err.contains("projector"),
+        "{err}"
+    );
+    let (code, _, err) = vaultscope(&["check"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--from"), "{err}");
+}
+
+#[test]
+fn a_broken_theme_file_names_file_and_key() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("mine.toml");
+    std::fs::write(
+        &p,
+        include_str!("../themes/default.toml").replace(
+            "warning = { fg = \"#f9e2af\", bold = true }",
+            "warning = \"yellowish\"",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = vaultscope(&["demo", "--theme", p.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("mine.toml") && err.contains("roles.warning") && err.contains("yellowish"),
+        "{err}"
+    );
+}
+
+#[test]
+fn themes_are_listed() {
+    let (code, out, _) = vaultscope(&["themes"]);
+    assert_eq!(code, 0);
+    for t in [
+        "default",
+        "light",
+        "high-contrast",
+        "colorblind",
+        "monochrome",
+        "projector",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(t)),
+            "{t} missing in {out}"
+        );
+    }
+}
+
+#[test]
+fn help_explains() {
+    let (code, out, _) = vaultscope(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("check") && out.contains("demo") && out.contains("never reads secret values"),
+        "{out}"
+    );
+    let (_, out, _) = vaultscope(&["check", "--help"]);
+    assert!(
+        out.contains("kubectl get pods -A -o yaml") && out.contains("Exit status"),
+        "{out}"
+    );
+}
