@@ -84,7 +84,7 @@ _build_k8s() {
   done
   local pkgs=()
   for b in "${want[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-  log "building ${want[*]} $K8S_VERSION (cold: ~15-25 min on 2 cores) ..."
+  log "building ${want[*]} $K8S_VERSION (cold: ~5 min on 2 cores) ..."
   (cd "$dir" && CGO_ENABLED=0 go build -p "$LAB_GO_P" -trimpath -ldflags "$ld" -o "$out/" "${pkgs[@]}") >&2
   for b in "${want[@]}"; do _install_bin "$b" "$K8S_VERSION" "$out/$b"; done
   rmdir "$out"
@@ -97,7 +97,8 @@ _build_kine() {
   out=$(mktemp -d "$LAB_CACHE/tmp.XXXXXX")
   log "building kine $KINE_VERSION (cgo, sqlite) ..."
   (cd "$out" && CGO_ENABLED=1 GOBIN="$out" go install -p "$LAB_GO_P" -trimpath \
-     -ldflags "-s -w" "github.com/k3s-io/kine@$KINE_VERSION") >&2
+     -ldflags "-s -w -X github.com/k3s-io/kine/pkg/version.Version=$KINE_VERSION" \
+     "github.com/k3s-io/kine@$KINE_VERSION") >&2
   _install_bin kine "$KINE_VERSION" "$out/kine"
   rmdir "$out"
   log "built kine in $((SECONDS - t0)) s"

@@ -406,16 +406,17 @@ impl Scenario {
 
     /// Everything the demo cluster holds at the start.
     pub fn initial(&mut self) -> Vec<Observation> {
-        let mut out = Vec::new();
-        out.push(Observation::CsiInstalled(true));
-        out.push(Observation::InjectorWebhooks(vec![InjectorWebhook {
-            configuration: "vault-agent-injector-cfg".into(),
-            failure_policy: "Ignore".into(),
-            service_namespace: Some("vault".into()),
-            service_name: Some("vault-agent-injector-svc".into()),
-        }]));
-        out.push(Observation::InjectorEndpoints { ready: 2 });
-        out.push(self.vault_status());
+        let mut out = vec![
+            Observation::CsiInstalled(true),
+            Observation::InjectorWebhooks(vec![InjectorWebhook {
+                configuration: "vault-agent-injector-cfg".into(),
+                failure_policy: "Ignore".into(),
+                service_namespace: Some("vault".into()),
+                service_name: Some("vault-agent-injector-svc".into()),
+            }]),
+            Observation::InjectorEndpoints { ready: 2 },
+            self.vault_status(),
+        ];
 
         let injected = |role: &str, secrets: &[(&str, &str)], extra: &[(&str, &str)]| {
             let mut pairs = vec![
