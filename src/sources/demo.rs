@@ -419,18 +419,16 @@ impl Scenario {
         ];
 
         let injected = |role: &str, secrets: &[(&str, &str)], extra: &[(&str, &str)]| {
-            let mut pairs = vec![
+            let mut m = ann(&[
                 ("agent-inject", "true"),
                 ("agent-inject-status", "injected"),
                 ("role", role),
-            ];
-            let keys: Vec<(String, String)> = secrets
-                .iter()
-                .map(|(n, p)| (format!("agent-inject-secret-{n}"), p.to_string()))
-                .collect();
-            let mut m = ann(&pairs.drain(..).collect::<Vec<_>>());
-            for (k, v) in keys {
-                m.insert(format!("vault.hashicorp.com/{k}"), v);
+            ]);
+            for (n, p) in secrets {
+                m.insert(
+                    format!("vault.hashicorp.com/agent-inject-secret-{n}"),
+                    p.to_string(),
+                );
             }
             m.extend(ann(extra));
             m
