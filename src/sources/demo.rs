@@ -1134,7 +1134,7 @@ impl Scenario {
                 self.sa_error(s, "30s"),
                 format!(
                     "{} [INFO]  agent.auth.handler: authenticating",
-                    ts(self.t(s + 1))
+                    ts(self.t(s) + Duration::milliseconds(900))
                 ),
             ];
             out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));

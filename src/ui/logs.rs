@@ -9,9 +9,70 @@ use crate::app::App;
 use crate::diagnose::WorkloadReport;
 use crate::diagnose::text;
 
+/// Pods without agent containers (CSI, or never injected) have no agent log:
+/// show their events instead, which is where the CSI driver reports.
+fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &str) {
+    let t = &app.theme;
+    let mut events: Vec<_> = app
+        .world
+        .events
+        .values()
+        .filter(|e| {
+            e.involved.kind == "Pod"
+                && e.involved.namespace == w.key.namespace
+                && e.involved.name == pod
+        })
+        .collect();
+    events.sort_by_key(|e| e.last_seen);
+    let height = area.height.saturating_sub(2) as usize;
+    let mut body: Vec<Line> = Vec::new();
+    for e in events.iter().rev().take(height) {
+        let st = if e.is_warning() {
+            t.log_warn
+        } else {
+            t.log_info
+        };
+        let age = e
+            .last_seen
+            .map(|l| format!("{} ago", crate::model::vault::countdown(app.now - l)))
+            .unwrap_or_default();
+        body.push(Line::from(vec![
+            Span::styled(format!("{:<8} ", age), t.muted),
+            Span::styled(format!("{} ", e.reason), st),
+            Span::styled(format!("×{} ", e.count), t.muted),
+            Span::styled(e.message.replace('\n', " "), t.text),
+        ]));
+    }
+    if body.is_empty() {
+        body.push(Line::from(Span::styled("no events for this pod", t.muted)));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(t.border)
+        .border_style(t.border_style)
+        .title(Line::from(vec![
+            Span::styled(" Events ", t.title),
+            Span::styled(format!("{pod} "), t.accent),
+            Span::styled("· no agent containers, so no agent log ", t.muted),
+        ]));
+    f.render_widget(
+        Paragraph::new(body)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
+}
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
     let t = &app.theme;
     let pod = w.pods.get(app.ui.pod_index);
+    if let Some(p) = pod
+        && p.agent_init.is_none()
+        && p.agent.is_none()
+    {
+        draw_events(f, area, app, w, &p.name);
+        return;
+    }
     let container = app.ui.log.container();
     let previous = app.ui.log.previous();
     let buffer = pod.and_then(|p| {
@@ -38,14 +99,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
             } else {
                 t.log_info
             };
-            let mut spans = vec![Span::styled(l.to_string(), style)];
-            // Mark the lines that feed a finding shown above.
+            let mut spans = Vec::new();
+            // Lead with the finding a line feeds, so it is visible even when
+            // the line itself runs past the edge.
             if style != t.log_info
                 && let Some(c) = text::classify(l)
                 && codes.contains(&c.code.as_str())
             {
-                spans.push(Span::styled(format!("  ◀ {}", c.code.as_str()), t.key));
+                spans.push(Span::styled(format!("{} ▸ ", c.code.as_str()), t.key));
             }
+            spans.push(Span::styled(l.to_string(), style));
             Line::from(spans)
         })
         .collect();

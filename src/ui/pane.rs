@@ -171,8 +171,8 @@ fn secrets<'a>(t: &Theme, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
                 .find(|k| k.data_path() == s.path || format!("{}/{}", k.mount, k.path) == s.path)
                 .map(|k| format!("  v{}", k.current_version));
         out.push(Line::from(vec![
-            Span::styled(format!("  {:<14}", s.name), t.title),
-            Span::styled(format!("{:<5}", s.via), t.muted),
+            Span::styled(format!("  {:<16} ", s.name), t.title),
+            Span::styled(format!("{:<6}", s.via), t.muted),
             Span::styled(s.path.clone(), t.text),
             Span::styled(format!(" → {}", s.target), t.muted),
             Span::styled(rotated.unwrap_or_default(), t.info),

@@ -1,0 +1,185 @@
+//! Rendering snapshots of the dashboard, drawn to ratatui's TestBackend from
+//! the demo scenario at fixed times, so every countdown is deterministic.
+
+use chrono::{DateTime, Duration, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Style;
+use vaultscope::app::{App, SourceKind};
+use vaultscope::sources::demo;
+use vaultscope::theme::{BUILTIN, Theme};
+use vaultscope::ui;
+
+fn base() -> DateTime<Utc> {
+    "2026-11-28T10:00:00Z".parse().unwrap()
+}
+
+fn app_at(secs: i64, theme: &str) -> App {
+    let now = base() + Duration::seconds(secs);
+    let mut app = App::new(SourceKind::Demo, Theme::builtin(theme).unwrap(), now);
+    for o in demo::snapshot(base(), Duration::seconds(secs)) {
+        app.apply(o);
+    }
+    app.refresh(now);
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app)).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Each distinct style as a letter, in order of first appearance, with a
+/// legend: a compact golden of the colours a theme puts on screen.
+fn style_map(buf: &Buffer) -> String {
+    let mut styles: Vec<Style> = Vec::new();
+    let mut grid = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let st = buf[(x, y)].style();
+            let i = styles.iter().position(|s| *s == st).unwrap_or_else(|| {
+                styles.push(st);
+                styles.len() - 1
+            });
+            grid.push(char::from_digit(i as u32, 36).unwrap_or('#'));
+        }
+        grid.push('\n');
+    }
+    let legend: String = styles
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "{} = fg {:?} bg {:?} +{:?}\n",
+                char::from_digit(i as u32, 36).unwrap_or('#'),
+                s.fg,
+                s.bg,
+                s.add_modifier
+            )
+        })
+        .collect();
+    format!("{legend}\n{grid}")
+}
+
+#[test]
+fn workload_list() {
+    let mut app = app_at(30, "default");
+    insta::assert_snapshot!("list", text(&render(&mut app, 140, 24)));
+}
+
+#[test]
+fn workload_list_narrow_terminal_does_not_panic() {
+    let mut app = app_at(30, "default");
+    for (w, h) in [(20, 5), (60, 10), (1, 1), (200, 3)] {
+        render(&mut app, w, h);
+    }
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in [(20, 5), (60, 10), (1, 1)] {
+        render(&mut app, w, h);
+    }
+    key(&mut app, KeyCode::Char('?'));
+    render(&mut app, 10, 4);
+}
+
+#[test]
+fn failing_workload_pane_with_log_tail() {
+    let mut app = app_at(30, "default");
+    // Open the first workload whose name is ledger.
+    app.ui.filter = "ledger".into();
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.ui.open.as_ref().unwrap().name, "ledger");
+    let screen = text(&render(&mut app, 140, 44));
+    assert!(
+        screen.contains("auth.service_account_not_authorized"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("auth.service_account_not_authorized ▸ 2026"),
+        "log lines are linked to the finding:\n{screen}"
+    );
+    insta::assert_snapshot!("pane_ledger", screen);
+}
+
+#[test]
+fn healthy_pane_with_lease_countdowns() {
+    let mut app = app_at(30, "default");
+    app.ui.filter = "billing".into();
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&mut app, 140, 44));
+    assert!(screen.contains("database/creds/billing/"), "{screen}");
+    insta::assert_snapshot!("pane_billing", screen);
+}
+
+#[test]
+fn csi_pane_shows_events() {
+    let mut app = app_at(30, "default");
+    app.ui.filter = "cart".into();
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&mut app, 140, 40));
+    assert!(screen.contains("FailedMount"), "{screen}");
+    insta::assert_snapshot!("pane_cart", screen);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app_at(30, "default");
+    key(&mut app, KeyCode::Char('?'));
+    insta::assert_snapshot!("help", text(&render(&mut app, 100, 36)));
+}
+
+#[test]
+fn sealed_vault_shows_in_the_header() {
+    let mut app = app_at(demo::SEALED_FROM + 5, "default");
+    let screen = text(&render(&mut app, 140, 10));
+    assert!(screen.contains("sealed"), "{screen}");
+    assert!(
+        app.report
+            .global
+            .iter()
+            .any(|f| f.code.as_str() == "vault.sealed")
+    );
+    let mut app = app_at(demo::SEALED_UNTIL + 5, "default");
+    assert!(app.report.global.is_empty());
+    let screen = text(&render(&mut app, 140, 10));
+    assert!(screen.contains("unsealed, active"), "{screen}");
+}
+
+#[test]
+fn every_theme_renders() {
+    for (name, _) in BUILTIN {
+        let mut app = app_at(30, name);
+        let buf = render(&mut app, 100, 16);
+        insta::assert_snapshot!(format!("theme_{name}"), style_map(&buf));
+    }
+}
+
+#[test]
+fn filter_prompt() {
+    let mut app = app_at(30, "default");
+    key(&mut app, KeyCode::Char('/'));
+    for c in "shop".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let screen = text(&render(&mut app, 140, 20));
+    assert!(screen.contains("filter: shop"), "{screen}");
+    assert!(!screen.contains("payments "), "{screen}");
+}
