@@ -38,12 +38,19 @@ pub async fn run(
     let mut draw_now = true;
     let mut data_deadline: Option<Instant> = None;
     let mut sources_open = true;
+    // Test hook: prove the terminal is restored when the loop panics or fails.
+    let fault = std::env::var("VAULTSCOPE_TEST_FAULT").ok();
     loop {
         if draw_now {
             app.refresh(clock.now_seconds());
             guard.terminal.draw(|f| ui::draw(f, &mut app))?;
             draw_now = false;
             data_deadline = None;
+            match fault.as_deref() {
+                Some("panic") => panic!("VAULTSCOPE_TEST_FAULT=panic"),
+                Some("error") => return Err(io::Error::other("VAULTSCOPE_TEST_FAULT=error")),
+                _ => {}
+            }
         }
         if app.ui.quit {
             break;
