@@ -10,6 +10,11 @@ use crate::app::App;
 use crate::diagnose::WorkloadReport;
 use crate::model::vault::countdown;
 
+fn expiry_text(app: &App, w: &WorkloadReport) -> String {
+    w.soonest_expiry()
+        .map_or_else(|| "-".to_string(), |at| countdown(at - app.now))
+}
+
 fn expiry_cell<'a>(app: &App, w: &WorkloadReport) -> Cell<'a> {
     let t = &app.theme;
     let soonest_lease = w
@@ -58,32 +63,47 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         .skip(offset)
         .take(visible_rows)
         .map(|(i, w)| {
+            // On the selected row the row's own style wins, so text stays
+            // readable on the highlight whatever the theme.
+            let sel = i == selected;
+            let sty = |st: ratatui::style::Style| {
+                if sel {
+                    ratatui::style::Style::default()
+                } else {
+                    st
+                }
+            };
             let worst = w.worst().map_or_else(
-                || Cell::from(Span::styled("healthy", t.muted)),
+                || Cell::from(Span::styled("healthy", sty(t.muted))),
                 |fd| {
                     Cell::from(Line::from(vec![
                         Span::styled(
                             format!("{} ", fd.code.as_str()),
-                            style::severity(t, fd.severity),
+                            sty(style::severity(t, fd.severity)),
                         ),
-                        Span::styled(fd.message.clone(), t.text),
+                        Span::styled(fd.message.clone(), sty(t.text)),
                     ]))
                 },
             );
+            let expiry = if sel {
+                Cell::from(expiry_text(app, w))
+            } else {
+                expiry_cell(app, w)
+            };
             let row = Row::new(vec![
                 Cell::from(Span::styled(
                     style::health_icon(w.health),
-                    style::health(t, w.health),
+                    sty(style::health(t, w.health)),
                 )),
                 Cell::from(w.key.namespace.clone()),
-                Cell::from(Span::styled(w.key.kind.as_str().to_string(), t.muted)),
-                Cell::from(Span::styled(w.key.name.clone(), t.title)),
+                Cell::from(Span::styled(w.key.kind.as_str().to_string(), sty(t.muted))),
+                Cell::from(Span::styled(w.key.name.clone(), sty(t.title))),
                 Cell::from(format!("{}/{}", w.pods_ready, w.pods.len())),
                 Cell::from(w.method.label()),
-                expiry_cell(app, w),
+                expiry,
                 worst,
             ]);
-            if i == selected {
+            if sel {
                 row.style(t.selected)
             } else {
                 row.style(t.text)

@@ -6,6 +6,7 @@ mod list;
 mod logs;
 mod pane;
 pub mod style;
+pub mod svg;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
