@@ -84,7 +84,7 @@ _build_k8s() {
   done
   local pkgs=()
   for b in "${want[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-  log "building ${want[*]} $K8S_VERSION (cold: ~5 min on 2 cores) ..."
+  log "building ${want[*]} $K8S_VERSION (cold: 5-10 min on 2 cores) ..."
   (cd "$dir" && CGO_ENABLED=0 go build -p "$LAB_GO_P" -trimpath -ldflags "$ld" -o "$out/" "${pkgs[@]}") >&2
   for b in "${want[@]}"; do _install_bin "$b" "$K8S_VERSION" "$out/$b"; done
   rmdir "$out"
@@ -134,6 +134,8 @@ build_all() {
     log "another build holds $lock; waiting ..."
     flock 9
   fi
+  # leftovers of interrupted builds (only builds holding this lock create them)
+  rm -rf "$LAB_CACHE"/tmp.??????
   _build_kine
   _build_kwok
   _build_k8s
