@@ -87,6 +87,30 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
     None
 }
 
+/// Expiry findings for all leases of one path: one finding per code, for the
+/// soonest lease, saying how many more share the problem.
+pub fn path_findings(path: &str, leases: &[&Lease], now: DateTime<Utc>) -> Vec<Finding> {
+    let mut out: Vec<(Finding, usize)> = Vec::new();
+    for l in leases {
+        let Some(f) = lease_finding(l, now) else {
+            continue;
+        };
+        match out.iter_mut().find(|(o, _)| o.code == f.code) {
+            Some((_, n)) => *n += 1,
+            None => out.push((f, 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(mut f, n)| {
+            if n > 1 {
+                f.message
+                    .push_str(&format!(" (and {} more leases under {path})", n - 1));
+            }
+            f
+        })
+        .collect()
+}
+
 pub fn cert_finding(cert: &Certificate, now: DateTime<Utc>) -> Option<Finding> {
     if cert.revoked {
         return None;

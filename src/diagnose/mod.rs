@@ -4,6 +4,7 @@
 pub mod expiry;
 pub mod finding;
 pub mod hints;
+pub mod index;
 pub mod logs;
 pub mod rules;
 pub mod text;
@@ -16,11 +17,17 @@ use serde::Serialize;
 pub use finding::{Code, Finding, Health, Severity, Via};
 
 use crate::model::annotations::{self, ParsedAnnotations};
+use crate::model::objects::EventInfo;
 use crate::model::pod::PodInfo;
 use crate::model::vault::{Certificate, KvMetadata, Lease, VaultStatus};
 use crate::model::workload::{self, Members, WorkloadKey};
 use crate::model::world::World;
 use hints::AuthContext;
+use index::Index;
+
+/// Leases shown per secret path. A shared role path can hold thousands of
+/// leases; the soonest to expire are the ones worth showing.
+pub const MAX_LEASES_PER_PATH: usize = 50;
 
 /// How a workload gets its secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -67,7 +74,10 @@ pub struct WorkloadReport {
     pub pods_ready: usize,
     pub pods: Vec<PodSummary>,
     pub secrets: Vec<SecretRef>,
+    /// The soonest-expiring leases of each secret path (at most
+    /// [`MAX_LEASES_PER_PATH`] per path); `lease_count` has them all.
     pub leases: Vec<Lease>,
+    pub lease_count: usize,
     pub certificates: Vec<Certificate>,
     pub kv: Vec<KvMetadata>,
     pub findings: Vec<Finding>,
@@ -278,6 +288,7 @@ fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
 
 fn diagnose_workload(
     world: &World,
+    index: &Index<'_>,
     key: &WorkloadKey,
     members: &Members,
     now: DateTime<Utc>,
@@ -298,18 +309,15 @@ fn diagnose_workload(
         .filter(|(k, _)| k == "ReplicaSet")
         .find_map(|(_, n)| world.replicaset(&key.namespace, n))
         .map(|rs| annotations::parse(&rs.template_annotations));
-    let controller_events: Vec<_> = world
-        .events
-        .values()
-        .filter(|e| e.is_warning() && e.involved.namespace == key.namespace)
-        .filter(|e| {
-            members
-                .controllers
-                .iter()
-                .any(|(k, n)| *k == e.involved.kind && *n == e.involved.name)
-                || (e.involved.kind == key.kind.as_str() && e.involved.name == key.name)
-        })
-        .filter(|e| !rules::superseded(e, world))
+    let controller_events: Vec<&EventInfo> = members
+        .controllers
+        .iter()
+        .map(|(k, n)| (k.as_str(), n.as_str()))
+        .chain(std::iter::once((key.kind.as_str(), key.name.as_str())))
+        .flat_map(|(k, n)| index.events_about(&key.namespace, k, n))
+        .copied()
+        .filter(|e| e.is_warning())
+        .filter(|e| !rules::superseded(e, index))
         .collect();
     let webhook_trouble = controller_events
         .iter()
@@ -347,20 +355,21 @@ fn diagnose_workload(
         let csi_ctx = csi_context(pod, world, &auth);
         let mut pod_findings: Vec<Finding> = Vec::new();
         if !pod.is_ready() {
-            for e in world.events.values().filter(|e| {
-                e.is_warning()
-                    && e.involved.kind == "Pod"
-                    && e.involved.namespace == pod.namespace
-                    && e.involved.name == pod.name
-                    && e.involved
-                        .uid
-                        .as_deref()
-                        .is_none_or(|u| u.is_empty() || u == pod.uid)
-            }) {
+            for e in index
+                .events_about(&pod.namespace, "Pod", &pod.name)
+                .iter()
+                .filter(|e| {
+                    e.is_warning()
+                        && e.involved
+                            .uid
+                            .as_deref()
+                            .is_none_or(|u| u.is_empty() || u == pod.uid)
+                })
+            {
                 pod_findings.extend(rules::pod_event_finding(e, pod, &csi_ctx));
             }
         }
-        let object_findings = rules::csi_findings(pod, world);
+        let object_findings = rules::csi_findings(pod, world, index);
         // A FailedMount event that names the cause beats the generic object view.
         let specific_csi = pod_findings
             .iter()
@@ -379,13 +388,15 @@ fn diagnose_workload(
 
     let secrets = secrets_of(&pods, template.as_ref(), world);
     let paths: BTreeSet<String> = secrets.iter().map(|s| normalize_path(&s.path)).collect();
-    let leases: Vec<Lease> = world
-        .vault
-        .leases
-        .iter()
-        .filter(|l| paths.contains(l.source_path()))
-        .cloned()
-        .collect();
+    let mut leases: Vec<Lease> = Vec::new();
+    let mut lease_count = 0;
+    let mut lease_findings: Vec<Finding> = Vec::new();
+    for p in &paths {
+        let (ls, fs) = index.leases(p);
+        lease_count += ls.len();
+        leases.extend(ls.iter().take(MAX_LEASES_PER_PATH).map(|l| (*l).clone()));
+        lease_findings.extend_from_slice(fs);
+    }
     let kv: Vec<KvMetadata> = world
         .vault
         .kv
@@ -417,7 +428,7 @@ fn diagnose_workload(
         })
         .cloned()
         .collect();
-    findings.extend(leases.iter().filter_map(|l| expiry::lease_finding(l, now)));
+    findings.extend(lease_findings);
     findings.extend(
         certificates
             .iter()
@@ -458,6 +469,7 @@ fn diagnose_workload(
         pods: pod_summaries,
         secrets,
         leases,
+        lease_count,
         certificates,
         kv,
         findings,
@@ -515,9 +527,10 @@ fn global_findings(world: &World) -> Vec<Finding> {
 
 /// Diagnose everything vaultscope knows, as of `now`.
 pub fn diagnose(world: &World, now: DateTime<Utc>) -> Report {
+    let index = Index::new(world, now);
     let mut workloads: Vec<WorkloadReport> = workload::group(world)
         .iter()
-        .filter_map(|(k, m)| diagnose_workload(world, k, m, now))
+        .filter_map(|(k, m)| diagnose_workload(world, &index, k, m, now))
         .collect();
     workloads.sort_by(|a, b| b.health.cmp(&a.health).then_with(|| a.key.cmp(&b.key)));
     Report {

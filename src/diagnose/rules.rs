@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::finding::{Code, Finding, Severity, Via};
 use super::hints::{self, AuthContext};
+use super::index::Index;
 use super::logs;
 use super::text;
 use crate::model::annotations::{self, PREFIX, ParsedAnnotations};
@@ -432,21 +433,22 @@ pub fn controller_event_finding(e: &EventInfo) -> Option<Finding> {
 }
 
 /// Whether a later successful create on the same controller supersedes a failure.
-pub fn superseded(e: &EventInfo, world: &World) -> bool {
-    world.events.values().any(|o| {
-        o.reason == "SuccessfulCreate"
-            && o.involved.kind == e.involved.kind
-            && o.involved.name == e.involved.name
-            && o.involved.namespace == e.involved.namespace
-            && match (o.last_seen, e.last_seen) {
-                (Some(a), Some(b)) => a > b,
-                _ => false,
-            }
-    })
+pub fn superseded(e: &EventInfo, index: &Index<'_>) -> bool {
+    let io = &e.involved;
+    index
+        .events_about(&io.namespace, &io.kind, &io.name)
+        .iter()
+        .any(|o| {
+            o.reason == "SuccessfulCreate"
+                && match (o.last_seen, e.last_seen) {
+                    (Some(a), Some(b)) => a > b,
+                    _ => false,
+                }
+        })
 }
 
 /// CSI findings that come from objects rather than events.
-pub fn csi_findings(pod: &PodInfo, world: &World) -> Vec<Finding> {
+pub fn csi_findings(pod: &PodInfo, world: &World, index: &Index<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     if pod.csi_volumes.is_empty() {
         return out;
@@ -524,10 +526,7 @@ pub fn csi_findings(pod: &PodInfo, world: &World) -> Vec<Finding> {
                         .evidence(format!("SecretProviderClass {class_name}: parameters.roleName missing")),
                     );
                 }
-                let status = world
-                    .pod_statuses
-                    .values()
-                    .find(|s| s.namespace == pod.namespace && s.pod_name == pod.name && s.class_name == *class_name);
+                let status = index.pod_status(&pod.namespace, &pod.name, class_name);
                 if let Some(s) = status
                     && !s.mounted
                 {

@@ -391,6 +391,10 @@ impl Reader<'_> {
 /// Parse a pod's annotations. Keys outside `vault.hashicorp.com/` are ignored.
 pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
     let any = annotations.keys().any(|k| k.starts_with(PREFIX));
+    // Most pods of a big cluster have nothing to parse.
+    if !any {
+        return ParsedAnnotations::default();
+    }
     let mut r = Reader {
         ann: annotations,
         problems: Vec::new(),

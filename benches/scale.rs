@@ -1,0 +1,169 @@
+//! How vaultscope holds up at the scale the design names: 20,000 pods in
+//! 1,000 namespaces, 3,000 of them injected, thousands of events and leases.
+//! Measures one full diagnosis (done on every change and once a second) and
+//! one frame of the workload list.
+//!
+//! Run: cargo bench --bench scale
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use vaultscope::app::{App, SourceKind};
+use vaultscope::diagnose::diagnose;
+use vaultscope::model::logs::LogKey;
+use vaultscope::model::objects::{EventInfo, InvolvedObject};
+use vaultscope::model::pod::{ContainerInfo, ContainerState, OwnerRef, PodCondition, PodInfo};
+use vaultscope::model::vault::Lease;
+use vaultscope::model::{Observation, World};
+use vaultscope::theme::Theme;
+
+const PODS: usize = 20_000;
+const NAMESPACES: usize = 1_000;
+const INJECTED_EVERY: usize = 7; // about 2,900 injected pods
+const EVENTS: usize = 5_000;
+
+fn now() -> DateTime<Utc> {
+    "2026-11-28T10:00:00Z".parse().unwrap()
+}
+
+fn container(name: &str, state: ContainerState) -> ContainerInfo {
+    ContainerInfo {
+        name: name.into(),
+        image: "img".into(),
+        ready: true,
+        state,
+        restart_count: 0,
+        last_termination: None,
+    }
+}
+
+fn big_world() -> World {
+    let mut obs = Vec::new();
+    let running = ContainerState::Running {
+        started_at: Some(now() - Duration::hours(1)),
+    };
+    for i in 0..PODS {
+        let ns = format!("team-{:04}", i % NAMESPACES);
+        let app = format!("svc-{}", i / 4);
+        let injected = i % INJECTED_EVERY == 0;
+        let mut annotations = BTreeMap::new();
+        let mut init = Vec::new();
+        let mut containers = vec![container("app", running.clone())];
+        if injected {
+            for (k, v) in [
+                ("agent-inject", "true"),
+                ("agent-inject-status", "injected"),
+                ("role", "app"),
+                ("agent-inject-secret-db", "database/creds/app"),
+            ] {
+                annotations.insert(format!("vault.hashicorp.com/{k}"), v.to_string());
+            }
+            init.push(container(
+                "vault-agent-init",
+                ContainerState::Terminated(vaultscope::model::pod::Termination {
+                    exit_code: 0,
+                    reason: Some("Completed".into()),
+                    message: None,
+                    started_at: None,
+                    finished_at: None,
+                }),
+            ));
+            containers.push(container("vault-agent", running.clone()));
+        }
+        let pod = PodInfo {
+            namespace: ns.clone(),
+            name: format!("{app}-7c9d8f6b54-{i:05}"),
+            uid: format!("uid-{i}"),
+            owner: Some(OwnerRef {
+                kind: "ReplicaSet".into(),
+                name: format!("{app}-7c9d8f6b54"),
+                uid: format!("rs-{app}"),
+            }),
+            labels: BTreeMap::new(),
+            annotations,
+            service_account: app.clone(),
+            node_name: Some("n".into()),
+            created: Some(now() - Duration::hours(2)),
+            deleting: false,
+            phase: "Running".into(),
+            conditions: vec![PodCondition {
+                kind: "Ready".into(),
+                status: "True".into(),
+                reason: None,
+                message: None,
+                last_transition: None,
+            }],
+            init_containers: init,
+            containers,
+            csi_volumes: vec![],
+        };
+        if injected && i % 50 == 0 {
+            obs.push(Observation::LogLines {
+                key: LogKey { namespace: ns.clone(), pod: pod.name.clone(), container: "vault-agent".into(), previous: false },
+                lines: (0..200).map(|n| format!("2026-11-28T09:{:02}:00.000Z [INFO]  agent.auth.handler: renewed auth token", n % 60)).collect(),
+            });
+        }
+        obs.push(Observation::PodApplied(Box::new(pod)));
+    }
+    for i in 0..EVENTS {
+        let pod = i * 3 % PODS;
+        let app = format!("svc-{}", pod / 4);
+        obs.push(Observation::EventApplied(Box::new(EventInfo {
+            namespace: format!("team-{:04}", pod % NAMESPACES),
+            name: format!("ev-{i}"),
+            involved: InvolvedObject {
+                kind: "Pod".into(),
+                namespace: format!("team-{:04}", pod % NAMESPACES),
+                name: format!("{app}-7c9d8f6b54-{pod:05}"),
+                uid: None,
+            },
+            kind: if i % 2 == 0 { "Warning" } else { "Normal" }.into(),
+            reason: "BackOff".into(),
+            message: "Back-off restarting failed container".into(),
+            count: 1,
+            first_seen: None,
+            last_seen: None,
+        })));
+    }
+    obs.push(Observation::Leases(
+        (0..10_000)
+            .map(|i| Lease {
+                id: format!("database/creds/app/{i:024}"),
+                issue_time: Some(now() - Duration::minutes(10)),
+                expire_time: Some(now() + Duration::minutes(50)),
+                ttl_seconds: 3000,
+                renewable: true,
+                last_renewal: None,
+                max_ttl_seconds: Some(86_400),
+            })
+            .collect(),
+    ));
+    let mut w = World::default();
+    for o in obs {
+        w.apply(o);
+    }
+    w
+}
+
+fn bench(c: &mut Criterion) {
+    let world = big_world();
+    let mut g = c.benchmark_group("20k pods");
+    g.sample_size(10);
+    g.bench_function("diagnose", |b| b.iter(|| diagnose(&world, now())));
+    let mut app = App::new(SourceKind::Demo, Theme::builtin("default").unwrap(), now());
+    app.world = world;
+    app.refresh(now() + Duration::seconds(1));
+    let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    g.bench_function("draw the list", |b| {
+        b.iter(|| {
+            term.draw(|f| vaultscope::ui::draw(f, &mut app)).unwrap();
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
