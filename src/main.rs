@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use vaultscope::app::{self, App, SourceKind};
-use vaultscope::cli::{CheckArgs, Cli, Command, DemoArgs, Output, ViewArgs};
+use vaultscope::cli::{CheckArgs, Cli, Command, DemoArgs, Output, VaultArgs, ViewArgs};
 use vaultscope::clock::Clock;
 use vaultscope::diagnose;
 use vaultscope::report::{self, Style};
@@ -17,7 +17,7 @@ const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Check(args)) => check(args),
+        Some(Command::Check(args)) => check(args, &cli.vault),
         Some(Command::Demo(args)) => demo(args, &cli.view),
         Some(Command::Themes) => themes(),
         None => match cli.from {
@@ -132,14 +132,24 @@ fn themes() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(args: CheckArgs) -> Result<ExitCode, String> {
+fn check(args: CheckArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
     let Some(dir) = args.from else {
         return Err("checking a live cluster is not available in this version; pass --from DIR with a bundle \
 (try: vaultscope check --from examples/healthy-mixed)"
             .into());
     };
     let bundle = bundle::load(&dir).map_err(|e| e.to_string())?;
-    let (world, captured) = bundle.into_world();
+    let (mut world, mut captured) = bundle.into_world();
+    // A live Vault (only with an explicit --vault-addr) replaces the bundle's
+    // vault.json; its countdowns are then evaluated at the current time.
+    if let Some(cfg) = vault.config(false) {
+        let interest = vaultscope::model::interest::interest(&world);
+        let snap = runtime()?.block_on(vaultscope::sources::vault::poll_once(cfg, &interest));
+        for o in snap.observations() {
+            world.apply(o);
+        }
+        captured = None;
+    }
     // An offline bundle is evaluated at its own time, so countdowns mean what
     // they meant when it was captured; the clock is only the last resort.
     let now = args.as_of.or(captured).unwrap_or_else(chrono::Utc::now);
