@@ -29,7 +29,7 @@ const LAB_DIR: &str = "/tmp/vaultscope-bao-vaulttest";
 const BAO_PORT: &str = "18290";
 const PG_PORT: &str = "15490";
 /// The number of #[test]s below: the last one to finish stops the lab.
-const TESTS: usize = 7;
+const TESTS: usize = 8;
 
 struct Lab {
     env: HashMap<String, String>,
@@ -659,4 +659,70 @@ fn observing_reads_no_secret_data_and_creates_no_lease() {
         "only {ours} audit entries for vaultscope's token"
     );
     assert!(poller.requests_sent() > 0);
+}
+
+#[test]
+fn agent_tokens_are_found_by_accessor_and_the_budget_spreads_work() {
+    let lab = lab();
+    // A token carrying the metadata the kubernetes auth method sets at login
+    // (no API server in the lab to log in through).
+    let tok = lab.bao_json(
+        &["token", "create"],
+        &[
+            "-policy=billing",
+            "-ttl=20m",
+            "-display-name=kubernetes-payments-billing-api",
+            "-metadata=role=billing",
+            "-metadata=service_account_name=billing-api",
+            "-metadata=service_account_namespace=payments",
+        ],
+    );
+    let accessor = tok["auth"]["accessor"].as_str().unwrap().to_string();
+    let mut w = lab_world("b.shop.svc");
+    let interest = interest::interest(&w);
+
+    // A budget of 6 requests a cycle, one at a time: the work is spread over
+    // cycles, and what was read stays.
+    let cfg = lab
+        .config("VAULTSCOPE_TOKEN")
+        .with_limits(1, 6, Duration::from_secs(10));
+    let mut poller = vault::Poller::new(cfg).unwrap();
+    let rt = rt();
+    let first = rt.block_on(poller.poll(&interest));
+    assert!(
+        first.tokens.is_empty() || first.leases.is_empty(),
+        "all in one 6-request cycle?"
+    );
+    let mut snap = first;
+    let mut cycles = 1;
+    while snap.tokens.is_empty() || snap.leases.is_empty() {
+        let sent = poller.requests_sent();
+        snap = rt.block_on(poller.poll(&interest));
+        // 6 budgeted requests + the unauthenticated health check
+        assert!(poller.requests_sent() - sent <= 7);
+        cycles += 1;
+        assert!(cycles < 60, "budgeted polling never finished");
+    }
+    assert!(cycles > 1);
+
+    apply(&mut w, &snap);
+    let r = diagnose::diagnose(&w, Utc::now());
+    let billing = workload(&r, "billing-api");
+    let token = billing
+        .tokens
+        .iter()
+        .find(|t| t.service_account_name == "billing-api")
+        .unwrap_or_else(|| panic!("no agent token in {:?}", billing.tokens));
+    assert_eq!(token.role.as_deref(), Some("billing"));
+    let bao = lab.bao_json(&["token", "lookup"], &["-accessor", &accessor]);
+    let bao_expire = t(&bao["data"]["expire_time"]);
+    assert!(
+        (token.expire_time.unwrap() - bao_expire)
+            .num_milliseconds()
+            .abs()
+            <= 1000
+    );
+    lab.bao(&["token", "revoke", "-accessor", &accessor]);
+    // Tokens of other workloads are not shown here.
+    assert!(workload(&r, "catalog").tokens.is_empty());
 }

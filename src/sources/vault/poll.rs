@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::config::VaultConfig;
 use super::http::{ApiError, Http};
 use super::snapshot::VaultSnapshot;
-use crate::model::interest::Interest;
+use crate::model::interest::{Interest, RoleRef};
 use crate::model::vault::{
     AclPolicy, AgentToken, AuthRole, Certificate, Engine, KvMetadata, Lease, MountInfo,
     PermissionProblem, VaultHealth, resolve_mount,
@@ -23,6 +23,8 @@ use crate::model::vault::{
 const MAX_REFRESH_SECS: i64 = 300;
 /// KV metadata is re-read this often (rotations show within this time).
 const KV_REFRESH_SECS: i64 = 30;
+/// Mounts, roles and policies are re-read this often.
+const CONFIG_REFRESH_SECS: i64 = 60;
 
 fn data(v: &Value) -> &Value {
     v.get("data").filter(|d| d.is_object()).unwrap_or(v)
@@ -135,8 +137,13 @@ struct Cached<T> {
 pub struct Poller {
     cfg: VaultConfig,
     http: Http,
+    mounts: Option<Cached<Result<Vec<MountInfo>, Denied>>>,
+    roles: BTreeMap<RoleRef, Cached<Result<AuthRole, Denied>>>,
+    policies: BTreeMap<String, Cached<Result<AclPolicy, Denied>>>,
+    /// Permission problems already explained (by path).
+    explained: BTreeMap<String, PermissionProblem>,
     leases: BTreeMap<String, Cached<Lease>>,
-    kv: BTreeMap<String, Cached<KvMetadata>>,
+    kv: BTreeMap<String, Cached<Result<KvMetadata, Denied>>>,
     /// `(mount, serial)` → the parsed certificate (`None`: not a readable cert).
     certs: BTreeMap<(String, String), Option<Certificate>>,
     /// accessor → the token, or `None` for tokens of no interest (no
@@ -145,6 +152,7 @@ pub struct Poller {
 }
 
 /// What went wrong with one request, for the permission report.
+#[derive(Debug, Clone)]
 struct Denied {
     path: String,
     needed: &'static [&'static str],
@@ -157,6 +165,10 @@ impl Poller {
         Ok(Poller {
             cfg,
             http,
+            mounts: None,
+            roles: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            explained: BTreeMap::new(),
             leases: BTreeMap::new(),
             kv: BTreeMap::new(),
             certs: BTreeMap::new(),
@@ -212,21 +224,35 @@ impl Poller {
             return snap;
         }
 
-        // Mounts, roles and policies: few requests, every cycle.
-        snap.mounts = match self.http.call("GET", "sys/mounts", None).await {
-            Ok(v) => parse_mounts(&v),
-            Err(e) => {
-                if e.code() == Some(403) {
-                    denied.push(Denied {
-                        path: "sys/mounts".into(),
-                        needed: &["read"],
-                        impact: "secrets engines are guessed from the path shape".into(),
-                    });
-                }
-                Vec::new()
+        // Mounts, roles and policies: few requests, re-read every minute.
+        self.read_mounts().await;
+        match self.mounts.as_ref().map(|c| &c.value) {
+            Some(Ok(m)) => snap.mounts = m.clone(),
+            Some(Err(d)) => denied.push(d.clone()),
+            None => {}
+        }
+        self.read_roles(interest).await;
+        for r in &interest.roles {
+            match self.roles.get(r).map(|c| &c.value) {
+                Some(Ok(role)) => snap.roles.push(role.clone()),
+                Some(Err(d)) => denied.push(d.clone()),
+                None => {}
             }
-        };
-        self.read_roles(interest, &mut snap, &mut denied).await;
+        }
+        let wanted: BTreeSet<String> = snap
+            .roles
+            .iter()
+            .filter(|r| r.found)
+            .flat_map(|r| r.effective_policies())
+            .collect();
+        self.read_policies(&wanted).await;
+        for name in &wanted {
+            match self.policies.get(name).map(|c| &c.value) {
+                Some(Ok(p)) => snap.policies.push(p.clone()),
+                Some(Err(d)) => denied.push(d.clone()),
+                None => {}
+            }
+        }
 
         // Where each secret path lives.
         let mut kv_paths: BTreeSet<(String, String)> = BTreeSet::new();
@@ -266,7 +292,7 @@ impl Poller {
             }
         }
 
-        self.read_kv(&kv_paths, &mut denied).await;
+        self.read_kv(&kv_paths).await;
         self.read_leases(&lease_prefixes, &mut denied).await;
         if !interest.common_names.is_empty() {
             self.read_certs(&pki_mounts, &mut denied).await;
@@ -275,12 +301,13 @@ impl Poller {
             self.read_tokens(&mut denied).await;
         }
 
-        snap.kv = self
-            .kv
-            .iter()
-            .filter(|(k, _)| kv_paths.iter().any(|(m, p)| **k == format!("{m}/{p}")))
-            .map(|(_, c)| c.value.clone())
-            .collect();
+        for (m, p) in &kv_paths {
+            match self.kv.get(&format!("{m}/{p}")).map(|c| &c.value) {
+                Some(Ok(k)) => snap.kv.push(k.clone()),
+                Some(Err(d)) => denied.push(d.clone()),
+                None => {}
+            }
+        }
         snap.leases = self
             .leases
             .iter()
@@ -313,14 +340,37 @@ impl Poller {
         snap
     }
 
-    async fn read_roles(
-        &mut self,
-        interest: &Interest,
-        snap: &mut VaultSnapshot,
-        denied: &mut Vec<Denied>,
-    ) {
+    async fn read_mounts(&mut self) {
+        let now = Utc::now();
+        if self.mounts.as_ref().is_some_and(|c| c.due > now) {
+            return;
+        }
+        let value = match self.http.call("GET", "sys/mounts", None).await {
+            Ok(v) => Ok(parse_mounts(&v)),
+            Err(e) if e.code() == Some(403) => Err(Denied {
+                path: "sys/mounts".into(),
+                needed: &["read"],
+                impact: "secrets engines are guessed from the path shape".into(),
+            }),
+            Err(_) => return,
+        };
+        self.mounts = Some(Cached {
+            value,
+            due: now + Duration::seconds(CONFIG_REFRESH_SECS),
+        });
+    }
+
+    async fn read_roles(&mut self, interest: &Interest) {
+        let now = Utc::now();
+        self.roles.retain(|r, _| interest.roles.contains(r));
+        let due: Vec<RoleRef> = interest
+            .roles
+            .iter()
+            .filter(|r| self.roles.get(*r).is_none_or(|c| c.due <= now))
+            .cloned()
+            .collect();
         let http = &self.http;
-        let results: Vec<_> = futures::stream::iter(interest.roles.iter().cloned())
+        let results: Vec<_> = futures::stream::iter(due)
             .map(|r| async move {
                 let path = format!("{}/role/{}", r.auth_path, r.role);
                 let res = http.call("GET", &path, None).await;
@@ -329,15 +379,10 @@ impl Poller {
             .buffered(self.cfg.concurrency)
             .collect()
             .await;
-        let mut policy_names: BTreeSet<String> = BTreeSet::new();
         for (r, path, res) in results {
-            match res {
-                Ok(v) => {
-                    let role = parse_role(&r.auth_path, &r.role, data(&v));
-                    policy_names.extend(role.effective_policies());
-                    snap.roles.push(role);
-                }
-                Err(e) if e.code() == Some(404) => snap.roles.push(AuthRole {
+            let value = match res {
+                Ok(v) => Ok(parse_role(&r.auth_path, &r.role, data(&v))),
+                Err(e) if e.code() == Some(404) => Ok(AuthRole {
                     auth_path: r.auth_path.clone(),
                     name: r.role.clone(),
                     found: false,
@@ -350,15 +395,28 @@ impl Poller {
                     token_ttl: None,
                     token_max_ttl: None,
                 }),
-                Err(e) if e.code() == Some(403) => denied.push(Denied {
+                Err(e) if e.code() == Some(403) => Err(Denied {
                     path,
                     needed: &["read"],
                     impact: format!("role \"{}\" is not checked", r.role),
                 }),
-                Err(_) => {}
-            }
+                Err(_) => continue,
+            };
+            let due = now + Duration::seconds(CONFIG_REFRESH_SECS);
+            self.roles.insert(r, Cached { value, due });
         }
-        let results: Vec<_> = futures::stream::iter(policy_names)
+    }
+
+    async fn read_policies(&mut self, wanted: &BTreeSet<String>) {
+        let now = Utc::now();
+        self.policies.retain(|n, _| wanted.contains(n));
+        let due: Vec<String> = wanted
+            .iter()
+            .filter(|n| self.policies.get(*n).is_none_or(|c| c.due <= now))
+            .cloned()
+            .collect();
+        let http = &self.http;
+        let results: Vec<_> = futures::stream::iter(due)
             .map(|name| async move {
                 let path = format!("sys/policies/acl/{name}");
                 let res = http.call("GET", &path, None).await;
@@ -368,27 +426,30 @@ impl Poller {
             .collect()
             .await;
         for (name, path, res) in results {
-            match res {
-                Ok(v) => snap.policies.push(AclPolicy {
+            let value = match res {
+                Ok(v) => Ok(AclPolicy {
                     rules: opt_string(data(&v).get("policy").or(data(&v).get("rules"))),
-                    name,
+                    name: name.clone(),
                 }),
-                Err(e) if e.code() == Some(404) => {
-                    snap.policies.push(AclPolicy { name, rules: None })
-                }
-                Err(e) if e.code() == Some(403) => denied.push(Denied {
+                Err(e) if e.code() == Some(404) => Ok(AclPolicy {
+                    name: name.clone(),
+                    rules: None,
+                }),
+                Err(e) if e.code() == Some(403) => Err(Denied {
                     path,
                     needed: &["read"],
                     impact: format!(
                         "policy \"{name}\" is not checked against the workloads' paths"
                     ),
                 }),
-                Err(_) => {}
-            }
+                Err(_) => continue,
+            };
+            let due = now + Duration::seconds(CONFIG_REFRESH_SECS);
+            self.policies.insert(name, Cached { value, due });
         }
     }
 
-    async fn read_kv(&mut self, paths: &BTreeSet<(String, String)>, denied: &mut Vec<Denied>) {
+    async fn read_kv(&mut self, paths: &BTreeSet<(String, String)>) {
         let now = Utc::now();
         let due: Vec<(String, String)> = paths
             .iter()
@@ -411,10 +472,10 @@ impl Poller {
             .await;
         for (m, p, path, res) in results {
             let key = format!("{m}/{p}");
-            match res {
+            let value = match res {
                 Ok(v) => {
                     let d = data(&v);
-                    let meta = KvMetadata {
+                    Ok(KvMetadata {
                         mount: m,
                         path: p,
                         current_version: d
@@ -423,25 +484,21 @@ impl Poller {
                             .unwrap_or(0),
                         updated_time: time(d.get("updated_time")),
                         created_time: time(d.get("created_time")),
-                    };
-                    self.kv.insert(
-                        key,
-                        Cached {
-                            value: meta,
-                            due: now + Duration::seconds(KV_REFRESH_SECS),
-                        },
-                    );
+                    })
                 }
                 Err(e) if e.code() == Some(404) => {
                     self.kv.remove(&key);
+                    continue;
                 }
-                Err(e) if e.code() == Some(403) => denied.push(Denied {
+                Err(e) if e.code() == Some(403) => Err(Denied {
                     path,
                     needed: &["read"],
                     impact: "KV metadata (version, last rotation) is not shown".into(),
                 }),
-                Err(_) => {}
-            }
+                Err(_) => continue,
+            };
+            let due = now + Duration::seconds(KV_REFRESH_SECS);
+            self.kv.insert(key, Cached { value, due });
         }
     }
 
@@ -668,47 +725,67 @@ impl Poller {
     }
 
     /// Name the capability each denied request lacks, asking
-    /// `sys/capabilities-self` (one request for all paths).
-    async fn explain(&self, denied: Vec<Denied>) -> Vec<PermissionProblem> {
-        if denied.is_empty() {
-            return Vec::new();
-        }
-        let paths: Vec<String> = denied.iter().map(|d| d.path.clone()).collect();
-        let have: Option<Value> = self
-            .http
-            .call(
-                "POST",
-                "sys/capabilities-self",
-                Some(json!({ "paths": paths })),
-            )
-            .await
-            .ok();
-        let mut out: BTreeSet<PermissionProblem> = BTreeSet::new();
-        for d in denied {
-            let caps: Option<Vec<String>> = have
-                .as_ref()
-                .and_then(|v| data(v).get(&d.path).or(v.get(&d.path)))
-                .map(|c| strings(Some(c)));
-            let missing: Vec<&str> = match &caps {
-                Some(c) if !c.iter().any(|x| x == "root") => d
-                    .needed
+    /// `sys/capabilities-self` (one request for all paths not yet explained).
+    async fn explain(&mut self, denied: Vec<Denied>) -> Vec<PermissionProblem> {
+        let new: Vec<&Denied> = denied
+            .iter()
+            .filter(|d| !self.explained.contains_key(&d.path))
+            .collect();
+        if !new.is_empty() {
+            let paths: Vec<String> = new.iter().map(|d| d.path.clone()).collect();
+            let have: Option<Value> = self
+                .http
+                .call(
+                    "POST",
+                    "sys/capabilities-self",
+                    Some(json!({ "paths": paths })),
+                )
+                .await
+                .ok();
+            let Some(have) = have else {
+                // No answer: name every capability the calls need, and ask
+                // again next cycle.
+                let out: BTreeSet<PermissionProblem> = denied
                     .iter()
-                    .copied()
-                    .filter(|n| !c.iter().any(|x| x == n))
-                    .collect(),
-                _ => Vec::new(),
+                    .map(|d| PermissionProblem {
+                        path: d.path.clone(),
+                        capability: d.needed.join(", "),
+                        impact: d.impact.clone(),
+                    })
+                    .collect();
+                return out.into_iter().collect();
             };
-            let missing = if missing.is_empty() {
-                d.needed.to_vec()
-            } else {
-                missing
-            };
-            out.insert(PermissionProblem {
-                path: d.path,
-                capability: missing.join(", "),
-                impact: d.impact,
-            });
+            for d in new {
+                let caps: Option<Vec<String>> = data(&have)
+                    .get(&d.path)
+                    .or(have.get(&d.path))
+                    .map(|c| strings(Some(c)));
+                let missing: Vec<&str> = match &caps {
+                    Some(c) if !c.iter().any(|x| x == "root") => d
+                        .needed
+                        .iter()
+                        .copied()
+                        .filter(|n| !c.iter().any(|x| x == n))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let missing = if missing.is_empty() {
+                    d.needed.to_vec()
+                } else {
+                    missing
+                };
+                let problem = PermissionProblem {
+                    path: d.path.clone(),
+                    capability: missing.join(", "),
+                    impact: d.impact.clone(),
+                };
+                self.explained.insert(d.path.clone(), problem);
+            }
         }
+        let out: BTreeSet<PermissionProblem> = denied
+            .iter()
+            .filter_map(|d| self.explained.get(&d.path).cloned())
+            .collect();
         out.into_iter().collect()
     }
 }
