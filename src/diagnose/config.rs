@@ -281,6 +281,165 @@ pub fn permission_findings(problems: &[PermissionProblem]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::interest::RoleRef;
+    use crate::model::vault::AclPolicy;
+
+    fn role(name: &str, sas: &[&str], nss: &[&str], policies: &[&str]) -> AuthRole {
+        AuthRole {
+            auth_path: "auth/kubernetes".into(),
+            name: name.into(),
+            found: true,
+            bound_service_account_names: sas.iter().map(|s| s.to_string()).collect(),
+            bound_service_account_namespaces: nss.iter().map(|s| s.to_string()).collect(),
+            bound_service_account_namespace_selector: None,
+            audience: None,
+            token_policies: policies.iter().map(|s| s.to_string()).collect(),
+            token_no_default_policy: true,
+            token_ttl: None,
+            token_max_ttl: None,
+        }
+    }
+
+    fn use_of(role: &str, ns: &str, sa: &str, paths: &[&str]) -> RoleUse {
+        RoleUse {
+            via: "agent",
+            role: RoleRef {
+                auth_path: "auth/kubernetes".into(),
+                role: role.into(),
+            },
+            namespace: ns.into(),
+            service_account: Some(sa.into()),
+            class: None,
+            paths: paths.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn world(roles: Vec<AuthRole>, policies: &[(&str, Option<&str>)]) -> World {
+        let mut w = World::default();
+        w.vault.roles = roles;
+        w.vault.policies = policies
+            .iter()
+            .map(|(n, r)| AclPolicy {
+                name: n.to_string(),
+                rules: r.map(str::to_string),
+            })
+            .collect();
+        w
+    }
+
+    fn codes(f: &[Finding]) -> Vec<Code> {
+        f.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn healthy_role_gives_nothing() {
+        let w = world(
+            vec![role("web", &["web-*"], &["shop"], &["web"])],
+            &[(
+                "web",
+                Some(r#"path "secret/data/web/*" { capabilities = ["read"] }"#),
+            )],
+        );
+        let f = role_findings(
+            &[use_of(
+                "web",
+                "shop",
+                "web-api",
+                &["secret/data/web/config"],
+            )],
+            &w,
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn missing_role_and_unread_roles() {
+        let mut missing = role("ghost", &[], &[], &[]);
+        missing.found = false;
+        let w = world(vec![missing], &[]);
+        let f = role_findings(&[use_of("ghost", "shop", "ghost", &[])], &w);
+        assert_eq!(codes(&f), vec![Code::ConfigRoleMissing]);
+        assert!(f[0].hint.contains("auth/kubernetes/role/ghost"));
+        // A role vaultscope has not read gives no verdict.
+        assert!(role_findings(&[use_of("other", "shop", "x", &[])], &w).is_empty());
+    }
+
+    #[test]
+    fn binding_mismatch_names_the_role_field() {
+        let w = world(
+            vec![role("ledger", &["ledger-writer"], &["pay*"], &["p"])],
+            &[("p", None)],
+        );
+        let f = role_findings(&[use_of("ledger", "payments", "ledger", &[])], &w);
+        assert_eq!(codes(&f), vec![Code::ConfigRoleBindingMismatch]);
+        assert!(f[0].hint.contains("bound_service_account_names"));
+        let f = role_findings(&[use_of("ledger", "shop", "ledger-writer", &[])], &w);
+        assert_eq!(codes(&f), vec![Code::ConfigRoleBindingMismatch]);
+        assert!(f[0].hint.contains("bound_service_account_namespaces"));
+        // A namespace selector: vaultscope cannot see labels, so no verdict.
+        let mut r = role("sel", &["*"], &[], &[]);
+        r.bound_service_account_namespace_selector = Some("{\"matchLabels\":{}}".into());
+        let w = world(vec![r], &[]);
+        assert!(role_findings(&[use_of("sel", "any", "x", &[])], &w).is_empty());
+    }
+
+    #[test]
+    fn policy_denies_path_names_policy_and_path() {
+        let w = world(
+            vec![role(
+                "ledger",
+                &["ledger"],
+                &["payments"],
+                &["ledger", "extra"],
+            )],
+            &[
+                (
+                    "ledger",
+                    Some(r#"path "secret/data/ledger/*" { capabilities = ["read"] }"#),
+                ),
+                (
+                    "extra",
+                    Some(r#"path "secret/data/payments/*" { capabilities = ["deny"] }"#),
+                ),
+            ],
+        );
+        let f = role_findings(
+            &[use_of(
+                "ledger",
+                "payments",
+                "ledger",
+                &[
+                    "secret/data/ledger/db",
+                    "secret/data/payments/config",
+                    "secret/data/other",
+                ],
+            )],
+            &w,
+        );
+        assert_eq!(codes(&f), vec![Code::ConfigPolicyDeniesPath; 2]);
+        assert!(
+            f[0].message.contains("extra") && f[0].message.contains("secret/data/payments/config")
+        );
+        assert!(f[1].message.contains("secret/data/other"));
+        assert!(f[1].hint.contains("policy ledger"));
+        // A policy not read yet: no verdict.
+        let w = world(
+            vec![role("ledger", &["ledger"], &["payments"], &["ledger"])],
+            &[],
+        );
+        assert!(role_findings(&[use_of("ledger", "payments", "ledger", &["x/y"])], &w).is_empty());
+    }
+
+    #[test]
+    fn permission_problems_become_global_findings() {
+        let f = permission_findings(&[PermissionProblem {
+            path: "auth/token/accessors".into(),
+            capability: "sudo".into(),
+            impact: "agent tokens are not shown".into(),
+        }]);
+        assert_eq!(f[0].code, Code::VaultscopePermissionLimited);
+        assert!(f[0].message.contains("\"sudo\" on auth/token/accessors"));
+    }
 
     #[test]
     fn globs_like_the_kubernetes_auth_plugin() {

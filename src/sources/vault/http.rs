@@ -244,3 +244,77 @@ impl Http {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers every request with `status` and counts them.
+    async fn fake(status: &'static str) -> (String, std::sync::Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                h.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let body = r#"{"errors":["rate limited"]}"#;
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            }
+        });
+        (addr, hits)
+    }
+
+    #[tokio::test]
+    async fn throttling_stops_the_cycle_and_the_budget_caps_requests() {
+        let (addr, hits) = fake("429 Too Many Requests").await;
+        let mut cfg = VaultConfig::new(addr, Some("t".into()));
+        cfg.budget = 2;
+        let http = Http::new(&cfg).unwrap();
+        http.reset(2);
+        let e = http.call("GET", "sys/mounts", None).await.unwrap_err();
+        assert_eq!(e.code(), Some(429));
+        assert!(http.throttled());
+        // The rest of the cycle is not sent.
+        assert_eq!(
+            http.call("GET", "sys/mounts", None).await,
+            Err(ApiError::Throttled)
+        );
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        // A new cycle starts afresh; the budget then caps what is sent.
+        let (addr, hits) = fake("404 Not Found").await;
+        let http = Http::new(&VaultConfig::new(addr, Some("t".into()))).unwrap();
+        http.reset(2);
+        for _ in 0..2 {
+            assert_eq!(
+                http.call("GET", "x", None).await.unwrap_err().code(),
+                Some(404)
+            );
+        }
+        assert_eq!(http.call("GET", "x", None).await, Err(ApiError::Budget));
+        assert!(!http.throttled());
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_server_error_also_throttles() {
+        let (addr, _) = fake("500 Internal Server Error").await;
+        let http = Http::new(&VaultConfig::new(addr, Some("t".into()))).unwrap();
+        http.reset(5);
+        assert_eq!(
+            http.call("GET", "x", None).await.unwrap_err().code(),
+            Some(500)
+        );
+        assert!(http.throttled());
+    }
+}
