@@ -263,6 +263,15 @@ pub fn permission_findings(problems: &[PermissionProblem]) -> Vec<Finding> {
     problems
         .iter()
         .map(|p| {
+            if p.capability == "token" {
+                return Finding::new(
+                    Code::VaultscopePermissionLimited,
+                    Severity::Warning,
+                    Via::Vault,
+                    format!("vaultscope has no Vault token: {}", p.impact),
+                    "Set VAULT_TOKEN (or BAO_TOKEN, or ~/.vault-token) to a token with the policy in docs/vaultscope-policy.hcl.",
+                );
+            }
             Finding::new(
                 Code::VaultscopePermissionLimited,
                 Severity::Warning,

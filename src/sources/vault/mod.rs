@@ -66,14 +66,33 @@ pub async fn run(
     };
     let mut failures: u32 = 0;
     let mut interest_open = true;
+    // What was last sent: only changes are sent again.
+    let mut sent: Option<VaultSnapshot> = None;
     loop {
         let current = interest.borrow_and_update().clone();
         let snap = poller.poll(&current).await;
         let serving = snap.is_serving();
         let obs = if serving {
-            snap.observations()
+            let obs = snap.changes(sent.as_ref());
+            sent = Some(snap);
+            obs
         } else {
-            vec![Observation::VaultStatus(snap.status())]
+            // Only the status: the last leases and certificates stay on screen.
+            let status = snap.status();
+            let changed = sent.as_ref().is_none_or(|s| s.status() != status);
+            match sent.as_mut() {
+                Some(s) => {
+                    s.health = snap.health;
+                    s.unreachable = snap.unreachable;
+                }
+                // Nothing else was sent yet: the world's Vault fields are empty.
+                None => sent = Some(snap),
+            }
+            if changed {
+                vec![Observation::VaultStatus(status)]
+            } else {
+                vec![]
+            }
         };
         for o in obs {
             if tx.send(o).await.is_err() {

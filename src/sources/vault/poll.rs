@@ -219,7 +219,7 @@ impl Poller {
             snap.permission_problems.push(PermissionProblem {
                 path: "(token)".into(),
                 capability: "token".into(),
-                impact: "no token configured (VAULT_TOKEN, BAO_TOKEN or ~/.vault-token): only health is shown".into(),
+                impact: "only health is shown".into(),
             });
             return snap;
         }

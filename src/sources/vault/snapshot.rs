@@ -86,6 +86,47 @@ impl VaultSnapshot {
     }
 }
 
+impl VaultSnapshot {
+    /// The observations that differ from `prev` (all of them without one),
+    /// so an unchanged Vault does not make the dashboard redraw.
+    pub fn changes(&self, prev: Option<&VaultSnapshot>) -> Vec<Observation> {
+        let Some(p) = prev else {
+            return self.observations();
+        };
+        let mut out = Vec::new();
+        if self.status() != p.status() {
+            out.push(Observation::VaultStatus(self.status()));
+        }
+        if self.leases != p.leases {
+            out.push(Observation::Leases(self.leases.clone()));
+        }
+        if self.certificates != p.certificates {
+            out.push(Observation::Certificates(self.certificates.clone()));
+        }
+        if self.kv != p.kv {
+            out.push(Observation::KvMetadata(self.kv.clone()));
+        }
+        if self.mounts != p.mounts {
+            out.push(Observation::VaultMounts(self.mounts.clone()));
+        }
+        if self.roles != p.roles {
+            out.push(Observation::VaultRoles(self.roles.clone()));
+        }
+        if self.policies != p.policies {
+            out.push(Observation::VaultPolicies(self.policies.clone()));
+        }
+        if self.tokens != p.tokens {
+            out.push(Observation::AgentTokens(self.tokens.clone()));
+        }
+        if self.permission_problems != p.permission_problems {
+            out.push(Observation::VaultPermissions(
+                self.permission_problems.clone(),
+            ));
+        }
+        out
+    }
+}
+
 /// Write `<dir>/vault.json` for a bundle; returns its path.
 pub fn write_vault_json(dir: &Path, snap: &VaultSnapshot) -> std::io::Result<PathBuf> {
     let path = dir.join("vault.json");
@@ -158,5 +199,10 @@ mod tests {
         assert_eq!(world.vault.mounts, snap.mounts);
         assert_eq!(world.vault.permission_problems, snap.permission_problems);
         assert_eq!(world.vault.status.label(), "unsealed, active");
+        assert!(snap.changes(Some(&snap)).is_empty());
+        assert_eq!(snap.changes(None).len(), 9);
+        let mut sealed = snap.clone();
+        sealed.health.as_mut().unwrap().sealed = true;
+        assert_eq!(sealed.changes(Some(&snap)).len(), 1);
     }
 }
