@@ -36,12 +36,6 @@ path "sys/mounts" {
   capabilities = ["read"]
 }
 
-# Auth-method mount table: finds every kubernetes auth mount (auth/<mount>/)
-# so the roles below can be read. Read only.
-path "sys/auth" {
-  capabilities = ["read"]
-}
-
 # Lease lookup by id: POST sys/leases/lookup {"lease_id": "..."} returns
 # issue_time, expire_time, last_renewal, ttl, renewable (no secret data).
 path "sys/leases/lookup" {
@@ -67,21 +61,15 @@ path "auth/token/lookup-accessor" {
   capabilities = ["update"]
 }
 
-# vaultscope's own token: its TTL and policies (the token is created without
-# the "default" policy, which would otherwise grant this).
-path "auth/token/lookup-self" {
-  capabilities = ["read"]
-}
-
 # Auth roles of every auth mount (kubernetes: bound service accounts and
-# namespaces, audience, token_policies, token TTLs). LIST auth/<m>/role and
-# GET auth/<m>/role/<name>.
+# namespaces, audience, token_policies, token TTLs): GET auth/<m>/role/<name>
+# for the roles the workloads name.
 path "auth/+/role/*" {
   capabilities = ["read", "list"]
 }
 
 # ACL policy text: to check whether a role's policies allow the path a pod
-# asks for. LIST sys/policies/acl and GET sys/policies/acl/<name>.
+# asks for: GET sys/policies/acl/<name>.
 path "sys/policies/acl/*" {
   capabilities = ["read", "list"]
 }
@@ -92,14 +80,10 @@ path "+/metadata/*" {
   capabilities = ["read", "list"]
 }
 
-# PKI: list stored certificate serials (OpenBao also has certs/detailed with
-# not_after) and read one certificate (public PEM; the endpoint is
-# unauthenticated anyway). Never pki/issue/* or pki/sign/*.
+# PKI: list stored certificate serials and read one certificate (public PEM,
+# parsed for not_after; the endpoint is unauthenticated anyway). Never
+# pki/issue/* or pki/sign/*.
 path "+/certs" {
-  capabilities = ["list"]
-}
-
-path "+/certs/detailed" {
   capabilities = ["list"]
 }
 
@@ -107,8 +91,8 @@ path "+/cert/*" {
   capabilities = ["read"]
 }
 
-# "What may I do here?" for the paths above, so vaultscope can tell a missing
-# grant (403) from an empty result, and explain what it cannot see.
+# "What may I do here?": after a 403 on one of the paths above, vaultscope asks
+# which capability it lacks, to name it (vaultscope.permission_limited).
 path "sys/capabilities-self" {
   capabilities = ["update"]
 }

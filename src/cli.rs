@@ -24,6 +24,50 @@ pub struct Cli {
     pub from: Option<PathBuf>,
     #[command(flatten)]
     pub view: ViewArgs,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+}
+
+/// Live Vault / OpenBao (optional). Also read from the environment like the
+/// vault CLI: VAULT_ADDR / BAO_ADDR, VAULT_TOKEN / BAO_TOKEN / ~/.vault-token,
+/// VAULT_CACERT, VAULT_CAPATH, VAULT_NAMESPACE, VAULT_SKIP_VERIFY.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Vault")]
+pub struct VaultArgs {
+    /// Vault or OpenBao address (default: VAULT_ADDR, then BAO_ADDR). With
+    /// `check --from DIR`, only this flag makes vaultscope poll a live Vault,
+    /// whose data then replaces the bundle's vault.json.
+    #[arg(long, value_name = "URL", global = true)]
+    pub vault_addr: Option<String>,
+    /// Vault requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_CONCURRENCY, global = true)]
+    pub vault_concurrency: usize,
+    /// Vault requests per poll cycle; lookups that do not fit wait for the next cycle.
+    #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_BUDGET, global = true)]
+    pub vault_budget: usize,
+    /// Seconds between Vault poll cycles (lease lookups are spread out and
+    /// come sooner as expiry nears; 429/5xx answers double the wait).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::vault::DEFAULT_INTERVAL_SECS, global = true)]
+    pub vault_interval: u64,
+}
+
+impl VaultArgs {
+    /// The connection settings, or `None` when no address is configured
+    /// (`env_fallback`: also look at VAULT_ADDR / BAO_ADDR).
+    pub fn config(&self, env_fallback: bool) -> Option<crate::sources::vault::VaultConfig> {
+        let cfg = if env_fallback {
+            crate::sources::vault::VaultConfig::from_env(self.vault_addr.as_deref())
+        } else {
+            self.vault_addr
+                .as_deref()
+                .and_then(|a| crate::sources::vault::VaultConfig::from_env(Some(a)))
+        }?;
+        Some(cfg.with_limits(
+            self.vault_concurrency,
+            self.vault_budget,
+            std::time::Duration::from_secs(self.vault_interval),
+        ))
+    }
 }
 
 /// Options of the interactive dashboard.
@@ -49,6 +93,9 @@ kubectl get events -A -o yaml > events.yaml         (optional; also replicasets.
                                                      mutatingwebhookconfigurations.yaml)\n  \
 kubectl logs -n NS POD -c vault-agent-init > logs/NS/POD/vault-agent-init.log   (optional;\n  \
                                                      add --previous for <container>.previous.log)\n\n\
+With --vault-addr, Vault is polled once live (leases, certificates, KV metadata,\n\
+roles and policies; read-only) and replaces the bundle's vault.json; countdowns are\n\
+then evaluated at the current time.\n\n\
 Exit status: 0 nothing at error severity, 1 at least one error finding, 2 bad usage or input.")]
     Check(CheckArgs),
     /// Play the built-in demo scenario in the dashboard: no cluster, no Vault.

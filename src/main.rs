@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use vaultscope::app::{self, App, SourceKind};
-use vaultscope::cli::{CheckArgs, Cli, Command, DemoArgs, Output, ViewArgs};
+use vaultscope::cli::{CheckArgs, Cli, Command, DemoArgs, Output, VaultArgs, ViewArgs};
 use vaultscope::clock::Clock;
 use vaultscope::diagnose;
 use vaultscope::report::{self, Style};
@@ -17,11 +17,11 @@ const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Check(args)) => check(args),
+        Some(Command::Check(args)) => check(args, &cli.vault),
         Some(Command::Demo(args)) => demo(args, &cli.view),
         Some(Command::Themes) => themes(),
         None => match cli.from {
-            Some(dir) => view_bundle(&dir, &cli.view),
+            Some(dir) => view_bundle(&dir, &cli.view, &cli.vault),
             None => Err(
                 "watching a live cluster is not available in this version; try `vaultscope demo`, \
 or `vaultscope --from DIR` for an offline bundle"
@@ -89,21 +89,31 @@ fn demo(args: DemoArgs, view: &ViewArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn view_bundle(dir: &std::path::Path, view: &ViewArgs) -> Result<ExitCode, String> {
+fn view_bundle(
+    dir: &std::path::Path,
+    view: &ViewArgs,
+    vault: &VaultArgs,
+) -> Result<ExitCode, String> {
     let theme = pick_theme(view)?;
     let b = bundle::load(dir).map_err(|e| e.to_string())?;
     need_terminal()?;
+    // With --vault-addr, a live Vault replaces the bundle's vault.json and
+    // countdowns run on the wall clock.
+    let live_vault = vault.config(false);
     let captured = b.captured_at;
-    let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1));
+    let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1) + 64);
     let mut world = vaultscope::model::World::default();
     for o in b.observations {
         world.apply(o.clone());
         let _ = tx.try_send(o);
     }
-    drop(tx);
     let at = captured
         .or_else(|| world.newest_timestamp())
         .unwrap_or_else(|| Clock::Wall.now_seconds());
+    let (clock, at) = match &live_vault {
+        Some(_) => (Clock::Wall, Clock::Wall.now_seconds()),
+        None => (Clock::Fixed(at), at),
+    };
     let app = App::new(
         SourceKind::Bundle {
             dir: dir.display().to_string(),
@@ -112,7 +122,17 @@ fn view_bundle(dir: &std::path::Path, view: &ViewArgs) -> Result<ExitCode, Strin
         at,
     );
     runtime()?
-        .block_on(app::run::run(app, rx, Clock::Fixed(at), view.mouse, false))
+        .block_on(async {
+            match live_vault {
+                Some(cfg) => {
+                    let interest = vaultscope::model::interest::interest(&world);
+                    let (_interest_tx, interest_rx) = tokio::sync::watch::channel(interest);
+                    tokio::spawn(vaultscope::sources::vault::run(cfg, interest_rx, tx));
+                }
+                None => drop(tx),
+            }
+            app::run::run(app, rx, clock, view.mouse, false).await
+        })
         .map_err(|e| format!("terminal: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -132,14 +152,24 @@ fn themes() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(args: CheckArgs) -> Result<ExitCode, String> {
+fn check(args: CheckArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
     let Some(dir) = args.from else {
         return Err("checking a live cluster is not available in this version; pass --from DIR with a bundle \
 (try: vaultscope check --from examples/healthy-mixed)"
             .into());
     };
     let bundle = bundle::load(&dir).map_err(|e| e.to_string())?;
-    let (world, captured) = bundle.into_world();
+    let (mut world, mut captured) = bundle.into_world();
+    // A live Vault (only with an explicit --vault-addr) replaces the bundle's
+    // vault.json; its countdowns are then evaluated at the current time.
+    if let Some(cfg) = vault.config(false) {
+        let interest = vaultscope::model::interest::interest(&world);
+        let snap = runtime()?.block_on(vaultscope::sources::vault::poll_once(cfg, &interest));
+        for o in snap.observations() {
+            world.apply(o);
+        }
+        captured = None;
+    }
     // An offline bundle is evaluated at its own time, so countdowns mean what
     // they meant when it was captured; the clock is only the last resort.
     let now = args.as_of.or(captured).unwrap_or_else(chrono::Utc::now);

@@ -47,7 +47,17 @@ struct JsonWorkload<'a> {
     leases: Vec<JsonLease<'a>>,
     certificates: Vec<JsonCert<'a>>,
     kv: Vec<JsonKv>,
+    tokens: Vec<JsonToken<'a>>,
     findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonToken<'a> {
+    role: Option<&'a str>,
+    service_account: &'a str,
+    expire_time: Option<String>,
+    /// Seconds left at `as_of` (0 once expired).
+    ttl_seconds: i64,
 }
 
 #[derive(Serialize)]
@@ -200,6 +210,18 @@ pub fn to_json(report: &Report) -> String {
                     path: k.data_path(),
                     current_version: k.current_version,
                     updated_time: k.updated_time.map(rfc3339),
+                })
+                .collect(),
+            tokens: w
+                .tokens
+                .iter()
+                .map(|t| JsonToken {
+                    role: t.role.as_deref(),
+                    service_account: &t.service_account_name,
+                    expire_time: t.expire_time.map(rfc3339),
+                    ttl_seconds: t
+                        .remaining(now)
+                        .map_or(t.ttl_seconds, |d| d.num_seconds().max(0)),
                 })
                 .collect(),
             findings: w.findings.iter().map(json_finding).collect(),

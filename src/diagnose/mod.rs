@@ -1,11 +1,13 @@
 //! The diagnosis engine: turns the observed [`World`] into findings with a
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
+pub mod config;
 pub mod expiry;
 pub mod finding;
 pub mod hints;
 pub mod index;
 pub mod logs;
+pub mod policy;
 pub mod rules;
 pub mod text;
 
@@ -17,9 +19,10 @@ use serde::Serialize;
 pub use finding::{Code, Finding, Health, Severity, Via};
 
 use crate::model::annotations::{self, ParsedAnnotations};
+use crate::model::interest;
 use crate::model::objects::EventInfo;
 use crate::model::pod::PodInfo;
-use crate::model::vault::{Certificate, KvMetadata, Lease, VaultStatus};
+use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
 use crate::model::workload::{self, Members, WorkloadKey};
 use crate::model::world::World;
 use hints::AuthContext;
@@ -80,6 +83,8 @@ pub struct WorkloadReport {
     pub lease_count: usize,
     pub certificates: Vec<Certificate>,
     pub kv: Vec<KvMetadata>,
+    /// Agent tokens whose kubernetes-auth metadata names a pod's service account.
+    pub tokens: Vec<AgentToken>,
     pub findings: Vec<Finding>,
 }
 
@@ -126,7 +131,7 @@ pub fn normalize_path(p: &str) -> String {
 }
 
 /// `common_name=web.shop.svc` arguments in a template: the certificates it asks for.
-fn requested_common_names(template: &str) -> Vec<String> {
+pub fn requested_common_names(template: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = template;
     while let Some(i) = rest.find("common_name=") {
@@ -386,6 +391,19 @@ fn diagnose_workload(
         findings.extend(pod_findings);
     }
 
+    // Role and policy cross-checks against what the Vault source read.
+    let mut uses: Vec<interest::RoleUse> = pods
+        .iter()
+        .flat_map(|p| interest::role_uses(&key.namespace, Some(p.pod), &p.parsed, world))
+        .collect();
+    if pods.is_empty()
+        && let Some(t) = &template
+    {
+        uses.extend(interest::role_uses(&key.namespace, None, t, world));
+    }
+    uses.dedup();
+    findings.extend(config::role_findings(&uses, world));
+
     let secrets = secrets_of(&pods, template.as_ref(), world);
     let paths: BTreeSet<String> = secrets.iter().map(|s| normalize_path(&s.path)).collect();
     let mut leases: Vec<Lease> = Vec::new();
@@ -425,6 +443,18 @@ fn diagnose_workload(
         .iter()
         .filter(|c| {
             !c.revoked && pki_mounts.contains(&c.mount) && c.names().any(|n| names.contains(n))
+        })
+        .cloned()
+        .collect();
+    let tokens: Vec<AgentToken> = world
+        .vault
+        .tokens
+        .iter()
+        .filter(|t| {
+            t.service_account_namespace == key.namespace
+                && pods
+                    .iter()
+                    .any(|p| p.pod.service_account == t.service_account_name)
         })
         .cloned()
         .collect();
@@ -472,6 +502,7 @@ fn diagnose_workload(
         lease_count,
         certificates,
         kv,
+        tokens,
         findings,
     })
 }
@@ -501,6 +532,9 @@ fn global_findings(world: &World) -> Vec<Finding> {
         ),
         _ => {}
     }
+    out.extend(config::permission_findings(
+        &world.vault.permission_problems,
+    ));
     if world.injector_ready_endpoints == Some(0) {
         let policy = world
             .webhooks

@@ -3,6 +3,7 @@
 
 pub mod annotations;
 pub mod csi;
+pub mod interest;
 pub mod logs;
 pub mod objects;
 pub mod pod;

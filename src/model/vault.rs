@@ -143,6 +143,143 @@ impl KvMetadata {
     }
 }
 
+/// The engine behind a secrets mount, as `sys/mounts` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    KvV1,
+    KvV2,
+    Database,
+    Pki,
+    Other,
+}
+
+/// One secrets-engine mount (`sys/mounts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountInfo {
+    /// Without the trailing slash, e.g. `secret`.
+    pub path: String,
+    /// The `type` Vault reports (`kv`, `database`, `pki`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub engine: Engine,
+}
+
+/// The mount a path belongs to (longest matching mount path), and the path
+/// relative to it.
+pub fn resolve_mount<'a>(
+    mounts: &'a [MountInfo],
+    path: &'a str,
+) -> Option<(&'a MountInfo, &'a str)> {
+    mounts
+        .iter()
+        .filter_map(|m| {
+            let rest = path.strip_prefix(m.path.as_str())?;
+            if rest.is_empty() {
+                Some((m, rest))
+            } else {
+                rest.strip_prefix('/').map(|r| (m, r))
+            }
+        })
+        .max_by_key(|(m, _)| m.path.len())
+}
+
+/// A kubernetes auth role as `GET auth/<mount>/role/<name>` returned it, or
+/// the fact that it does not exist (`found: false`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRole {
+    /// e.g. `auth/kubernetes` (no trailing slash).
+    pub auth_path: String,
+    pub name: String,
+    pub found: bool,
+    #[serde(default)]
+    pub bound_service_account_names: Vec<String>,
+    #[serde(default)]
+    pub bound_service_account_namespaces: Vec<String>,
+    /// When set, namespaces are also matched by labels vaultscope cannot see.
+    #[serde(default)]
+    pub bound_service_account_namespace_selector: Option<String>,
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// `token_policies` (or legacy `policies`).
+    #[serde(default)]
+    pub token_policies: Vec<String>,
+    #[serde(default)]
+    pub token_no_default_policy: bool,
+    #[serde(default)]
+    pub token_ttl: Option<i64>,
+    #[serde(default)]
+    pub token_max_ttl: Option<i64>,
+}
+
+impl AuthRole {
+    /// The role's read path, e.g. `auth/kubernetes/role/billing`.
+    pub fn path(&self) -> String {
+        format!("{}/role/{}", self.auth_path, self.name)
+    }
+
+    /// The policies a login with this role gets (`default` added unless the
+    /// role says `token_no_default_policy`).
+    pub fn effective_policies(&self) -> Vec<String> {
+        let mut p = self.token_policies.clone();
+        if !self.token_no_default_policy && !p.iter().any(|x| x == "default") {
+            p.push("default".into());
+        }
+        p
+    }
+}
+
+/// An ACL policy's text (`sys/policies/acl/<name>`); `rules: None` when the
+/// policy does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclPolicy {
+    pub name: String,
+    #[serde(default)]
+    pub rules: Option<String>,
+}
+
+/// An agent's Vault token, found through its accessor: kubernetes-auth
+/// metadata names the service account and namespace it logged in as. Neither
+/// the token nor its accessor is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentToken {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    pub service_account_name: String,
+    pub service_account_namespace: String,
+    #[serde(default)]
+    pub policies: Vec<String>,
+    #[serde(default)]
+    pub issue_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub expire_time: Option<DateTime<Utc>>,
+    /// Seconds left when the lookup was made.
+    #[serde(default)]
+    pub ttl_seconds: i64,
+    #[serde(default)]
+    pub renewable: bool,
+}
+
+impl AgentToken {
+    pub fn remaining(&self, now: DateTime<Utc>) -> Option<Duration> {
+        self.expire_time.map(|t| t - now)
+    }
+}
+
+/// Something vaultscope's own token may not do, so part of the picture is
+/// missing: the path and the capability it lacks.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PermissionProblem {
+    /// The API path, e.g. `sys/leases/lookup/database/creds/billing/`.
+    pub path: String,
+    /// e.g. `sudo`, `list`, `read`.
+    pub capability: String,
+    /// What vaultscope cannot show because of it.
+    pub impact: String,
+}
+
 /// Everything vaultscope has observed of Vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct VaultView {
@@ -150,6 +287,16 @@ pub struct VaultView {
     pub leases: Vec<Lease>,
     pub certificates: Vec<Certificate>,
     pub kv: Vec<KvMetadata>,
+    /// Secrets-engine mounts (`sys/mounts`).
+    pub mounts: Vec<MountInfo>,
+    /// The kubernetes auth roles the workloads use (read, or found missing).
+    pub roles: Vec<AuthRole>,
+    /// The ACL policies those roles attach.
+    pub policies: Vec<AclPolicy>,
+    /// Agent tokens whose metadata names a workload's service account.
+    pub tokens: Vec<AgentToken>,
+    /// What vaultscope's own token could not read.
+    pub permission_problems: Vec<PermissionProblem>,
 }
 
 /// Format a duration as a countdown: `4m12s`, `2h05m`, `3d04h`, `-1m10s` once past.

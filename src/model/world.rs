@@ -9,7 +9,10 @@ use super::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
 use super::logs::{LogBuffer, LogKey};
 use super::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use super::pod::PodInfo;
-use super::vault::{Certificate, KvMetadata, Lease, VaultStatus, VaultView};
+use super::vault::{
+    AclPolicy, AgentToken, AuthRole, Certificate, KvMetadata, Lease, MountInfo, PermissionProblem,
+    VaultStatus, VaultView,
+};
 
 /// Namespace and name: the identity of a namespaced object.
 pub type ObjKey = (String, String);
@@ -80,6 +83,16 @@ pub enum Observation {
     Certificates(Vec<Certificate>),
     KvMetadata(Vec<KvMetadata>),
     AccessDenied(AccessDenied),
+    /// Secrets-engine mounts (`sys/mounts`); replaces the previous list.
+    VaultMounts(Vec<MountInfo>),
+    /// Kubernetes auth roles read (or found missing); replaces the previous list.
+    VaultRoles(Vec<AuthRole>),
+    /// ACL policies read; replaces the previous list.
+    VaultPolicies(Vec<AclPolicy>),
+    /// Agent tokens found through accessors; replaces the previous list.
+    AgentTokens(Vec<AgentToken>),
+    /// What vaultscope's own token may not do; replaces the previous list.
+    VaultPermissions(Vec<PermissionProblem>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -159,6 +172,11 @@ impl World {
                     self.access_denied.push(a);
                 }
             }
+            VaultMounts(m) => self.vault.mounts = m,
+            VaultRoles(r) => self.vault.roles = r,
+            VaultPolicies(p) => self.vault.policies = p,
+            AgentTokens(t) => self.vault.tokens = t,
+            VaultPermissions(p) => self.vault.permission_problems = p,
         }
     }
 

@@ -6,7 +6,8 @@
 //! secretproviderclasses.yaml, secretproviderclasspodstatuses.yaml,
 //! mutatingwebhookconfigurations.yaml      optional, same List form
 //! logs/<namespace>/<pod>/<container>[.previous].log   kubectl logs output
-//! vault.json                             Vault health, leases, certificates, KV metadata
+//! vault.json                             Vault health, leases, certificates, KV metadata,
+//!                                        mounts, roles, policies (sources::vault::VaultSnapshot)
 //! bundle.json                            {"captured_at": RFC 3339}
 //! ```
 //!
@@ -27,8 +28,8 @@ use crate::model::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInf
 use crate::model::logs::{LogKey, MAX_LOG_LINES};
 use crate::model::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use crate::model::pod::PodInfo;
-use crate::model::vault::{Certificate, KvMetadata, Lease, VaultHealth, VaultStatus};
 use crate::model::{Observation, World};
+use crate::sources::vault::VaultSnapshot;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -216,28 +217,6 @@ fn typed<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
     })
 }
 
-/// Vault as captured in `vault.json`.
-/// Unknown fields are ignored so a newer capture still loads (roles,
-/// policies and mounts are added by live capture).
-#[derive(Debug, Deserialize, Default)]
-struct VaultFile {
-    #[serde(default)]
-    address: Option<String>,
-    #[serde(default)]
-    health: Option<VaultHealth>,
-    /// Set when Vault could not be reached at capture time.
-    #[serde(default)]
-    unreachable: Option<String>,
-    #[serde(default)]
-    leases: Vec<Lease>,
-    #[serde(default)]
-    certificates: Vec<Certificate>,
-    #[serde(default)]
-    kv: Vec<KvMetadata>,
-    #[serde(default)]
-    captured_at: Option<DateTime<Utc>>,
-}
-
 #[derive(Debug, Deserialize)]
 struct BundleMeta {
     #[serde(default)]
@@ -396,17 +375,10 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
     let mut captured_at = None;
     let vault_path = dir.join("vault.json");
     if vault_path.is_file() {
-        let v: VaultFile = load_json(&vault_path)?;
-        let address = v.address.clone().unwrap_or_else(|| "(captured)".into());
-        let status = match (v.unreachable, v.health) {
-            (Some(error), _) => VaultStatus::Unreachable { address, error },
-            (None, Some(health)) => VaultStatus::Reachable { address, health },
-            (None, None) => VaultStatus::NotConfigured,
-        };
-        obs.push(Observation::VaultStatus(status));
-        obs.push(Observation::Leases(v.leases));
-        obs.push(Observation::Certificates(v.certificates));
-        obs.push(Observation::KvMetadata(v.kv));
+        // vault.json is a Vault snapshot (health, leases, certificates, KV
+        // metadata, mounts, roles, policies); unknown fields are ignored.
+        let v: VaultSnapshot = load_json(&vault_path)?;
+        obs.extend(v.observations());
         captured_at = v.captured_at;
     }
     let meta_path = dir.join("bundle.json");

@@ -1,3 +1,4 @@
 //! Sources: all I/O. Each turns what it reads into model observations.
 pub mod bundle;
 pub mod demo;
+pub mod vault;

@@ -182,7 +182,7 @@ fn secrets<'a>(t: &Theme, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
 
 fn expiries<'a>(app: &App, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
     let t = &app.theme;
-    if w.leases.is_empty() && w.certificates.is_empty() && w.kv.is_empty() {
+    if w.leases.is_empty() && w.certificates.is_empty() && w.kv.is_empty() && w.tokens.is_empty() {
         return;
     }
     out.push(section(t, "Leases, certificates and rotations"));
@@ -251,6 +251,29 @@ fn expiries<'a>(app: &App, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
             ),
             Span::styled(format!("v{}  ", k.current_version), t.info),
             Span::styled(ago, t.muted),
+        ]));
+    }
+    for tok in &w.tokens {
+        let Some(left) = tok.remaining(now) else {
+            continue;
+        };
+        let life = tok.issue_time.zip(tok.expire_time).map(|(i, e)| e - i);
+        let frac = life.map_or(1.0, |l| {
+            left.num_milliseconds() as f64 / l.num_milliseconds().max(1) as f64
+        });
+        let st = style::countdown(t, left, life);
+        let who = format!(
+            "token {}/{}",
+            tok.service_account_namespace, tok.service_account_name
+        );
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:<44}", ellipsize(&who, 44)), t.text),
+            Span::styled(style::bar(frac, 12), st),
+            Span::styled(format!(" {:>7}", countdown(left)), st),
+            Span::styled(
+                format!("  role {}", tok.role.as_deref().unwrap_or("?")),
+                t.muted,
+            ),
         ]));
     }
 }

@@ -1,0 +1,195 @@
+//! What the live Vault poller should look at, computed from the workloads:
+//! the secret paths they read, the kubernetes auth roles they log in with,
+//! their service accounts and the certificate names their templates ask for.
+//! Pure: the poller receives an [`Interest`] and does the I/O.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::annotations::{self, ParsedAnnotations};
+use super::pod::PodInfo;
+use super::world::World;
+
+/// A kubernetes auth role, by auth mount and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RoleRef {
+    /// e.g. `auth/kubernetes` (no trailing slash).
+    pub auth_path: String,
+    pub role: String,
+}
+
+/// Everything the Vault poller should observe.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Interest {
+    /// Secret paths as Vault's API sees them (no `/v1/`, no query), from
+    /// agent annotations and SecretProviderClass objects.
+    pub secret_paths: BTreeSet<String>,
+    /// The roles the workloads log in with.
+    pub roles: BTreeSet<RoleRef>,
+    /// `(namespace, service account)` of every pod that gets secrets.
+    pub service_accounts: BTreeSet<(String, String)>,
+    /// Common names requested by `pkiCert` templates (`common_name=...`).
+    pub common_names: BTreeSet<String>,
+}
+
+impl Interest {
+    pub fn is_empty(&self) -> bool {
+        self.secret_paths.is_empty() && self.roles.is_empty() && self.service_accounts.is_empty()
+    }
+}
+
+/// How one pod (or pod template) logs in to Vault and what it reads with
+/// that login: one per injection method (agent, CSI class).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleUse {
+    /// `agent` or `csi`.
+    pub via: &'static str,
+    pub role: RoleRef,
+    pub namespace: String,
+    /// Unknown for a pod template that has no pod yet.
+    pub service_account: Option<String>,
+    /// The SecretProviderClass, for CSI.
+    pub class: Option<String>,
+    /// Normalized secret paths read with this login.
+    pub paths: Vec<String>,
+}
+
+/// `kubernetes`, `/auth/kubernetes/`, `auth/kubernetes` → `auth/kubernetes`.
+pub fn auth_path(raw: &str) -> String {
+    let p = raw.trim().trim_matches('/');
+    if p.starts_with("auth/") {
+        p.to_string()
+    } else {
+        format!("auth/{p}")
+    }
+}
+
+/// The logins of one pod, or of a pod template when `pod` is `None`.
+pub fn role_uses(
+    namespace: &str,
+    pod: Option<&PodInfo>,
+    parsed: &ParsedAnnotations,
+    world: &World,
+) -> Vec<RoleUse> {
+    let mut out = Vec::new();
+    let service_account = pod.map(|p| p.service_account.clone());
+    if parsed.spec.inject
+        && parsed.spec.auth_type == annotations::DEFAULT_AUTH_TYPE
+        && let Some(role) = &parsed.spec.role
+    {
+        out.push(RoleUse {
+            via: "agent",
+            role: RoleRef {
+                auth_path: auth_path(&parsed.spec.auth_path),
+                role: role.clone(),
+            },
+            namespace: namespace.to_string(),
+            service_account: service_account.clone(),
+            class: None,
+            paths: parsed
+                .spec
+                .secrets
+                .iter()
+                .map(|s| crate::diagnose::normalize_path(&s.path))
+                .collect(),
+        });
+    }
+    let Some(pod) = pod else { return out };
+    for v in &pod.csi_volumes {
+        let Some(class_name) = &v.secret_provider_class else {
+            continue;
+        };
+        let Some(class) = world
+            .classes
+            .get(&(namespace.to_string(), class_name.clone()))
+        else {
+            continue;
+        };
+        let Some(role) = &class.role_name else {
+            continue;
+        };
+        out.push(RoleUse {
+            via: "csi",
+            role: RoleRef {
+                auth_path: auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes")),
+                role: role.clone(),
+            },
+            namespace: namespace.to_string(),
+            service_account: service_account.clone(),
+            class: Some(class_name.clone()),
+            paths: class
+                .objects
+                .iter()
+                .map(|o| crate::diagnose::normalize_path(&o.secret_path))
+                .collect(),
+        });
+    }
+    out
+}
+
+/// What to poll in Vault for this world.
+pub fn interest(world: &World) -> Interest {
+    let mut i = Interest::default();
+    let add = |uses: Vec<RoleUse>, i: &mut Interest| {
+        for u in uses {
+            i.roles.insert(u.role.clone());
+            if let Some(sa) = &u.service_account {
+                i.service_accounts.insert((u.namespace.clone(), sa.clone()));
+            }
+            i.secret_paths
+                .extend(u.paths.into_iter().filter(|p| !p.is_empty()));
+        }
+    };
+    let mut templates = Vec::new();
+    for pod in world.pods.values() {
+        let parsed = annotations::parse(&pod.annotations);
+        add(role_uses(&pod.namespace, Some(pod), &parsed, world), &mut i);
+        // A pod without a role (other auth types) still names secret paths.
+        i.secret_paths.extend(
+            parsed
+                .spec
+                .secrets
+                .iter()
+                .map(|s| crate::diagnose::normalize_path(&s.path)),
+        );
+        templates.extend(
+            parsed
+                .spec
+                .secrets
+                .iter()
+                .filter_map(|s| s.template.clone()),
+        );
+    }
+    for rs in world.replicasets.values() {
+        if rs.template_annotations.is_empty() {
+            continue;
+        }
+        let parsed = annotations::parse(&rs.template_annotations);
+        add(role_uses(&rs.namespace, None, &parsed, world), &mut i);
+        templates.extend(
+            parsed
+                .spec
+                .secrets
+                .iter()
+                .filter_map(|s| s.template.clone()),
+        );
+    }
+    for t in &templates {
+        i.common_names
+            .extend(crate::diagnose::requested_common_names(t));
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_paths_are_normalized() {
+        assert_eq!(auth_path("kubernetes"), "auth/kubernetes");
+        assert_eq!(auth_path("/auth/k8s-east/"), "auth/k8s-east");
+        assert_eq!(auth_path("auth/kubernetes"), "auth/kubernetes");
+    }
+}

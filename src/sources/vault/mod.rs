@@ -1,0 +1,131 @@
+//! The live Vault / OpenBao source. It polls what the workloads need (an
+//! [`Interest`] computed by the pure model) and emits [`Observation`]s; it
+//! never reads secret data and never creates leases.
+//!
+//! - [`config`]: connection settings resolved like the vault CLI;
+//! - [`http`]: small typed requests over vaultrs's HTTP client, with budget,
+//!   concurrency and throttle detection;
+//! - [`poll`]: one poll cycle → a [`VaultSnapshot`];
+//! - [`snapshot`]: the snapshot, its observations and `vault.json`.
+
+pub mod config;
+pub mod http;
+pub mod pki;
+pub mod poll;
+pub mod snapshot;
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::model::Observation;
+use crate::model::interest::Interest;
+use crate::model::vault::VaultStatus;
+
+pub use config::{DEFAULT_BUDGET, DEFAULT_CONCURRENCY, DEFAULT_INTERVAL_SECS, VaultConfig};
+pub use poll::Poller;
+pub use snapshot::{VaultSnapshot, write_vault_json};
+
+/// Longest wait after repeated 429 / 5xx answers.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Poll once (for `check` and `capture`).
+pub async fn poll_once(cfg: VaultConfig, interest: &Interest) -> VaultSnapshot {
+    match Poller::new(cfg.clone()) {
+        Ok(mut p) => p.poll(interest).await,
+        Err(e) => VaultSnapshot {
+            address: Some(cfg.address),
+            unreachable: Some(e),
+            ..Default::default()
+        },
+    }
+}
+
+/// Poll Vault until the receiver of `tx` goes away, re-reading `interest`
+/// each cycle (and starting a cycle early when it changes).
+///
+/// While Vault is sealed or unreachable only its status is sent (the last
+/// leases and certificates stay on screen) and health is checked every
+/// couple of seconds; after 429 / 5xx answers the wait doubles up to 5 min.
+pub async fn run(
+    cfg: VaultConfig,
+    mut interest: watch::Receiver<Interest>,
+    tx: mpsc::Sender<Observation>,
+) {
+    let mut poller = match Poller::new(cfg.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = tx
+                .send(Observation::VaultStatus(VaultStatus::Unreachable {
+                    address: cfg.address.clone(),
+                    error: e,
+                }))
+                .await;
+            return;
+        }
+    };
+    let mut failures: u32 = 0;
+    let mut interest_open = true;
+    // What was last sent: only changes are sent again.
+    let mut sent: Option<VaultSnapshot> = None;
+    loop {
+        let current = interest.borrow_and_update().clone();
+        let snap = poller.poll(&current).await;
+        let serving = snap.is_serving();
+        let obs = if serving {
+            let obs = snap.changes(sent.as_ref());
+            sent = Some(snap);
+            obs
+        } else {
+            // Only the status: the last leases and certificates stay on screen.
+            let status = snap.status();
+            let changed = sent.as_ref().is_none_or(|s| s.status() != status);
+            match sent.as_mut() {
+                Some(s) => {
+                    s.health = snap.health;
+                    s.unreachable = snap.unreachable;
+                }
+                // Nothing else was sent yet: the world's Vault fields are empty.
+                None => sent = Some(snap),
+            }
+            if changed {
+                vec![Observation::VaultStatus(status)]
+            } else {
+                vec![]
+            }
+        };
+        for o in obs {
+            if tx.send(o).await.is_err() {
+                return;
+            }
+        }
+        let wait = if poller.throttled() {
+            failures = failures.saturating_add(1);
+            (cfg.interval * 2u32.saturating_pow(failures.min(10))).min(MAX_BACKOFF)
+        } else {
+            failures = 0;
+            if serving {
+                cfg.interval
+            } else {
+                cfg.interval.min(Duration::from_secs(2))
+            }
+        };
+        if interest_open {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                changed = interest.changed() => {
+                    if changed.is_err() {
+                        interest_open = false;
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                _ = tx.closed() => return,
+            }
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = tx.closed() => return,
+            }
+        }
+    }
+}
