@@ -213,6 +213,25 @@ pub struct AuthRole {
 }
 
 impl AuthRole {
+    /// A role that Vault answered 404 for.
+    pub fn missing(auth_path: &str, name: &str) -> AuthRole {
+        AuthRole {
+            auth_path: auth_path.to_string(),
+            name: name.to_string(),
+            found: false,
+            bound_service_account_names: vec![],
+            bound_service_account_namespaces: vec![],
+            bound_service_account_namespace_selector: None,
+            audience: None,
+            token_policies: vec![],
+            token_no_default_policy: false,
+            token_ttl: None,
+            token_max_ttl: None,
+        }
+    }
+}
+
+impl AuthRole {
     /// The role's read path, e.g. `auth/kubernetes/role/billing`.
     pub fn path(&self) -> String {
         format!("{}/role/{}", self.auth_path, self.name)

@@ -382,19 +382,7 @@ impl Poller {
         for (r, path, res) in results {
             let value = match res {
                 Ok(v) => Ok(parse_role(&r.auth_path, &r.role, data(&v))),
-                Err(e) if e.code() == Some(404) => Ok(AuthRole {
-                    auth_path: r.auth_path.clone(),
-                    name: r.role.clone(),
-                    found: false,
-                    bound_service_account_names: vec![],
-                    bound_service_account_namespaces: vec![],
-                    bound_service_account_namespace_selector: None,
-                    audience: None,
-                    token_policies: vec![],
-                    token_no_default_policy: false,
-                    token_ttl: None,
-                    token_max_ttl: None,
-                }),
+                Err(e) if e.code() == Some(404) => Ok(AuthRole::missing(&r.auth_path, &r.role)),
                 Err(e) if e.code() == Some(403) => Err(Denied {
                     path,
                     needed: &["read"],
