@@ -162,6 +162,30 @@ fn bench(c: &mut Criterion) {
             term.draw(|f| vaultscope::ui::draw(f, &mut app)).unwrap();
         })
     });
+    // Input latency while logs stream: a key press in an open pane whose
+    // agent log holds the full 10,000 lines, plus the redraw it causes.
+    let pod = app
+        .report
+        .workloads
+        .iter()
+        .find(|w| w.method.agent)
+        .and_then(|w| w.pods.first().map(|p| (w.key.clone(), p.name.clone())))
+        .expect("an injected workload");
+    app.apply(Observation::LogLines {
+        key: LogKey { namespace: pod.0.namespace.clone(), pod: pod.1.clone(), container: "vault-agent".into(), previous: false },
+        lines: (0..10_000)
+            .map(|n| format!("2026-11-28T09:59:{:02}.000Z [ERROR] agent.auth.handler: error authenticating: error=\"permission denied\" line {n}", n % 60))
+            .collect(),
+    });
+    app.refresh(now() + Duration::seconds(2));
+    app.ui.selected = Some(pod.0.clone());
+    app.perform(vaultscope::app::keys::Action::Open);
+    g.bench_function("key press and redraw, pane with a 10k-line log", |b| {
+        b.iter(|| {
+            app.perform(vaultscope::app::keys::Action::ToggleFollow);
+            term.draw(|f| vaultscope::ui::draw(f, &mut app)).unwrap();
+        })
+    });
     g.finish();
 }
 
