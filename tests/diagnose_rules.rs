@@ -776,3 +776,27 @@ fn workloads_are_ordered_worst_first() {
     assert_eq!(r.workloads[0].key.name, "zulu");
     assert_eq!(r.workloads[1].key.name, "alpha");
 }
+
+#[test]
+fn an_agent_that_exited_non_zero_without_restarting_yet() {
+    let mut p = injected(
+        "payments",
+        "batch",
+        "batch",
+        &[("cfg", "secret/data/payments/cfg")],
+    );
+    p.init_containers[0].state = ContainerState::Terminated(exited(1, "Error"));
+    p.conditions.clear();
+    let log = "2026-11-28T09:58:00.000Z [INFO]  agent.auth.handler: authenticating\n2026-11-28T09:58:00.500Z [ERROR] agent: error starting template server: some unknown failure";
+    let w = world([logs(&p, "vault-agent-init", false, log), add_pod(p)]);
+    let f = findings_of(&diagnose(&w, now()), "batch").to_vec();
+    assert_eq!(codes(&f), vec![Code::ContainerFailed], "{f:#?}");
+    assert!(f[0].message.contains("exited with code 1"));
+    assert!(
+        f[0].evidence
+            .as_deref()
+            .unwrap()
+            .contains("error starting template server"),
+        "the last error line is the evidence"
+    );
+}

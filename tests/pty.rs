@@ -215,3 +215,35 @@ fn restored_after_an_error() {
         "the error is printed on the restored screen"
     );
 }
+
+#[test]
+fn no_color_means_monochrome() {
+    let mut s = Session::start(&["demo"], &[("NO_COLOR", "1")]);
+    s.wait_for("Workloads (12)");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    let out = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();
+    // No foreground or background colour in any SGR sequence: only weight,
+    // underline and reverse.
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find("\x1b[") {
+        rest = &rest[i + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(rest.len());
+        if rest[end..].starts_with('m') {
+            for p in rest[..end].split(';').filter_map(|p| p.parse::<u32>().ok()) {
+                let colour = matches!(p, 30..=37 | 38 | 40..=47 | 48 | 90..=97 | 100..=107);
+                assert!(
+                    !colour,
+                    "colour parameter {p} in \\e[{}m under NO_COLOR",
+                    &rest[..end]
+                );
+            }
+        }
+    }
+    assert!(
+        out.contains("\x1b[1m") || out.contains("\x1b[7m"),
+        "severity still stands out"
+    );
+}

@@ -67,6 +67,8 @@ pub struct SecretRef {
     pub via: &'static str,
     /// The rendered file (agent) or the SecretProviderClass (CSI).
     pub target: String,
+    /// File permissions asked for (`agent-inject-perms-<name>`), agent only.
+    pub perms: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -224,6 +226,7 @@ fn secrets_of(
                 path: s.path.clone(),
                 via: "agent",
                 target: s.file.clone(),
+                perms: s.perms.clone(),
             });
         }
     }
@@ -242,6 +245,7 @@ fn secrets_of(
                         path: normalize_path(&o.secret_path),
                         via: "csi",
                         target: class_name.clone(),
+                        perms: None,
                     });
                 }
             }

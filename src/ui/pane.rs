@@ -175,6 +175,13 @@ fn secrets<'a>(t: &Theme, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
             Span::styled(format!("{:<6}", s.via), t.muted),
             Span::styled(s.path.clone(), t.text),
             Span::styled(format!(" → {}", s.target), t.muted),
+            Span::styled(
+                s.perms
+                    .as_ref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default(),
+                t.muted,
+            ),
             Span::styled(rotated.unwrap_or_default(), t.info),
         ]));
     }
