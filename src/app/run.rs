@@ -18,6 +18,20 @@ use crate::clock::Clock;
 use crate::model::Observation;
 use crate::ui;
 
+/// A diagnosis slower than this (a very big cluster) is not repeated for
+/// every burst of data: the next one waits eight times as long as it took,
+/// so keys stay responsive (input under 50 ms) while logs stream. Countdowns
+/// still tick every second; they are drawn from the clock.
+const SLOW_DIAGNOSIS: Duration = Duration::from_millis(25);
+
+fn gap_after(took: Duration) -> Duration {
+    if took > SLOW_DIAGNOSIS {
+        (took * 8).min(Duration::from_secs(5))
+    } else {
+        Duration::ZERO
+    }
+}
+
 /// How long a burst of observations may wait before it is drawn.
 const DATA_FRAME: Duration = Duration::from_millis(50);
 
@@ -36,13 +50,28 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut draw_now = true;
+    let mut redraw_only = false;
+    let mut diagnosis_gap = Duration::ZERO;
+    let mut last_diagnosis = std::time::Instant::now();
     let mut data_deadline: Option<Instant> = None;
     let mut sources_open = true;
     // Test hook: prove the terminal is restored when the loop panics or fails.
     let fault = std::env::var("VAULTSCOPE_TEST_FAULT").ok();
     loop {
-        if draw_now {
-            app.refresh(clock.now_seconds());
+        if draw_now || redraw_only {
+            // A key redraws at once with the current diagnosis; data and the
+            // clock re-diagnose (less often when a diagnosis is slow).
+            if draw_now {
+                if last_diagnosis.elapsed() >= diagnosis_gap {
+                    let started = std::time::Instant::now();
+                    app.refresh(clock.now_seconds());
+                    diagnosis_gap = gap_after(started.elapsed());
+                    last_diagnosis = std::time::Instant::now();
+                } else {
+                    app.set_now(clock.now_seconds());
+                }
+            }
+            redraw_only = false;
             guard.terminal.draw(|f| ui::draw(f, &mut app))?;
             draw_now = false;
             data_deadline = None;
@@ -57,7 +86,7 @@ pub async fn run(
         }
         tokio::select! {
             ev = keys.next() => match ev {
-                Some(Ok(Event::Key(k))) => draw_now = app.on_key(k),
+                Some(Ok(Event::Key(k))) => redraw_only = app.on_key(k),
                 Some(Ok(Event::Resize(..))) => draw_now = true,
                 Some(Ok(Event::Mouse(m))) => {
                     let action = match m.kind {

@@ -140,6 +140,11 @@ impl App {
         }
     }
 
+    /// Move the clock without re-diagnosing: countdowns are drawn from `now`.
+    pub fn set_now(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+    }
+
     /// Namespaces that have workloads, sorted.
     pub fn namespaces(&self) -> Vec<String> {
         let mut ns: Vec<String> = self
