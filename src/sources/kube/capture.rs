@@ -241,11 +241,7 @@ pub async fn capture(conn: &Connection, dir: &Path) -> Result<Captured, String> 
                 fs::write(&f, text).map_err(|e| format!("{}: {e}", f.display()))?;
                 l.out.files.push(f);
             }
-            Observation::AccessDenied(d) => {
-                if !l.out.denied.contains(&d) {
-                    l.out.denied.push(d);
-                }
-            }
+            Observation::AccessDenied(d) if !l.out.denied.contains(&d) => l.out.denied.push(d),
             _ => {}
         }
     }

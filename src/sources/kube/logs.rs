@@ -97,6 +97,7 @@ async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Curs
         return;
     }
     let mut quiet_rounds: u32 = 0;
+    let mut failures: u32 = 0;
     loop {
         let (since, mut skip) = {
             let c = cursor.lock().unwrap_or_else(|p| p.into_inner());
@@ -112,9 +113,11 @@ async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Curs
             ..LogParams::default()
         };
         let mut new_lines = 0usize;
+        let mut unreachable = false;
         match api.log_stream(&key.pod, &lp).await {
             Ok(reader) => {
                 ctx.reachable(true).await;
+                failures = 0;
                 let mut chunks = reader.lines().ready_chunks(512);
                 while let Some(chunk) = chunks.next().await {
                     let mut out = Vec::with_capacity(chunk.len());
@@ -160,7 +163,10 @@ async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Curs
                     tokio::time::sleep(Duration::from_secs(60)).await;
                     continue;
                 }
-                ErrorKind::Unreachable => ctx.reachable(false).await,
+                ErrorKind::Unreachable => {
+                    ctx.reachable(false).await;
+                    unreachable = true;
+                }
                 // 400: container not started yet, 404: pod gone (the pod
                 // watcher reports that): try again a little later.
                 _ => {}
@@ -171,11 +177,16 @@ async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Curs
         // init container's stream ends at once).
         if new_lines > 0 {
             quiet_rounds = 0;
-        } else {
+        } else if !unreachable {
             quiet_rounds = quiet_rounds.saturating_add(1);
         }
-        let wait =
-            Duration::from_millis(250 * 2u64.pow(quiet_rounds.min(7))).min(Duration::from_secs(30));
+        let wait = if unreachable {
+            // Back as soon as the server is: 250 ms doubling to 4 s.
+            failures = failures.saturating_add(1);
+            Duration::from_millis(250 * 2u64.pow(failures.min(5) - 1))
+        } else {
+            Duration::from_millis(250 * 2u64.pow(quiet_rounds.min(7))).min(Duration::from_secs(30))
+        };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = ctx.tx.closed() => return,
