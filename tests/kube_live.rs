@@ -445,15 +445,27 @@ async fn log_tail_follows_appended_lines_in_order() {
     let lab = lab();
     let live = Live::start(&lab.lab.admin, Some("payments")).await;
     let key = ledger_init(false);
+    // Not shown yet, but its init container is stuck: read once, so the
+    // list has the cause (not just "init stuck") before a pane is opened.
+    let want = served_log(LEDGER_POD, "vault-agent-init");
+    live.wait(
+        "the stuck init container's log",
+        Duration::from_secs(10),
+        |w| log_lines(w, &key) == want,
+    )
+    .await;
+    assert!(
+        workloads(&live.world.lock().unwrap())["payments/Deployment ledger"]
+            .1
+            .contains(&"auth.service_account_not_authorized".to_string())
+    );
+    // Shown: followed from where that read ended.
     live.targets.send_replace(vec![LogTarget {
         key: key.clone(),
         restarts: 0,
     }]);
-    let want = served_log(LEDGER_POD, "vault-agent-init");
-    live.wait("the served log", Duration::from_secs(10), |w| {
-        log_lines(w, &key) == want
-    })
-    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(log_lines(&live.world.lock().unwrap(), &key), want);
     let batch: Vec<String> = (0..20).map(|i| format!("follow test line {i}")).collect();
     append(&batch);
     let want = served_log(LEDGER_POD, "vault-agent-init");

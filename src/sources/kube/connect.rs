@@ -54,11 +54,11 @@ impl Connection {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(
-        "cannot read the kubeconfig ({where_}): {detail}; to try vaultscope without a cluster: vaultscope demo"
+        "cannot read the kubeconfig ({where_}): {detail}; without a cluster, try `vaultscope demo`, or `--from DIR` with an offline bundle"
     )]
     Kubeconfig { where_: String, detail: String },
     #[error(
-        "cannot reach the Kubernetes API server of context \"{context}\" ({server}): {detail}; to try vaultscope without a cluster: vaultscope demo"
+        "cannot reach the Kubernetes API server of context \"{context}\" ({server}): {detail}; without a cluster, try `vaultscope demo`, or `--from DIR` with an offline bundle"
     )]
     Unreachable {
         context: String,

@@ -17,12 +17,13 @@ use futures::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::LogParams;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::connect::Connection;
 use super::watch::{Ctx, ErrorKind, client_error_kind};
 use crate::model::logs::{LogKey, LogTarget, MAX_LOG_LINES};
+use crate::model::pod::{AGENT_INIT, ContainerState, PodInfo};
 use crate::model::world::AccessDenied;
 use crate::model::{Observation, World};
 
@@ -87,8 +88,16 @@ fn log_denied(key: &LogKey) -> Observation {
     })
 }
 
-/// Follow one container log until aborted.
-async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Cursor>>, fresh: bool) {
+/// Follow one container log until aborted (`follow`), or read what it has
+/// once; either way from the cursor on, so a later stream resumes after it.
+async fn follow_one(
+    ctx: Ctx,
+    api: Api<Pod>,
+    key: LogKey,
+    cursor: Arc<Mutex<Cursor>>,
+    fresh: bool,
+    follow: bool,
+) {
     if fresh
         && !ctx
             .send(vec![Observation::LogReset { key: key.clone() }])
@@ -105,7 +114,7 @@ async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Curs
         };
         let lp = LogParams {
             container: Some(key.container.clone()),
-            follow: !key.previous,
+            follow: follow && !key.previous,
             previous: key.previous,
             timestamps: true,
             tail_lines: since.is_none().then_some(MAX_LOG_LINES as i64),
@@ -150,7 +159,7 @@ async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Curs
                         break;
                     }
                 }
-                if key.previous {
+                if key.previous || !follow {
                     // A previous instance's log is complete once read.
                     return;
                 }
@@ -194,16 +203,70 @@ async fn follow_one(ctx: Ctx, api: Api<Pod>, key: LogKey, cursor: Arc<Mutex<Curs
     }
 }
 
+/// Which agent logs of a pod are worth reading once without being asked:
+/// those of agent containers in trouble (init not completed, sidecar not
+/// running, restarts), so the list shows the cause before a pane is opened.
+/// `seen` remembers each container's state so each state is read once.
+pub fn probe_keys(pod: &PodInfo, seen: &mut HashMap<LogKey, String>) -> Vec<LogKey> {
+    let mut out = Vec::new();
+    for c in pod.agent_containers() {
+        let init = c.name == AGENT_INIT;
+        let fine = match &c.state {
+            ContainerState::Terminated(t) => init && t.exit_code == 0,
+            ContainerState::Running { .. } => !init,
+            ContainerState::Unknown => true,
+            ContainerState::Waiting { reason, .. } => reason.as_deref() == Some("PodInitializing"),
+        } && c.restart_count == 0;
+        let key = LogKey {
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            container: c.name.clone(),
+            previous: false,
+        };
+        let state = format!("{} {}", c.describe(), c.restart_count);
+        if fine || seen.get(&key) == Some(&state) {
+            continue;
+        }
+        seen.insert(key.clone(), state);
+        if c.restart_count > 0 {
+            out.push(LogKey {
+                previous: true,
+                ..key.clone()
+            });
+        }
+        out.push(key);
+    }
+    out
+}
+
+/// The streams being followed; stopped when the manager stops.
+struct Running(HashMap<LogKey, (i32, JoinHandle<()>)>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for (_, h) in self.0.values() {
+            h.abort();
+        }
+    }
+}
+
 /// Follow the logs `targets` names: start streams for new ones, stop those
 /// no longer shown, re-read a `previous` log when the restart count changes.
-pub async fn follow(ctx: Ctx, conn: Connection, mut targets: watch::Receiver<Vec<LogTarget>>) {
+/// Logs named on `probes` are read once (at most 4 at a time) unless followed.
+pub async fn follow(
+    ctx: Ctx,
+    conn: Connection,
+    mut targets: watch::Receiver<Vec<LogTarget>>,
+    mut probes: mpsc::UnboundedReceiver<LogKey>,
+) {
+    let probe_slots = Arc::new(tokio::sync::Semaphore::new(4));
     /// Resume points are kept for this many logs after their stream stops.
     const KEEP_CURSORS: usize = 256;
-    let mut running: HashMap<LogKey, (i32, JoinHandle<()>)> = HashMap::new();
+    let mut running = Running(HashMap::new());
     let mut cursors: HashMap<LogKey, Arc<Mutex<Cursor>>> = HashMap::new();
     loop {
         let want = targets.borrow_and_update().clone();
-        running.retain(|k, (restarts, h)| {
+        running.0.retain(|k, (restarts, h)| {
             let keep = !h.is_finished()
                 && want
                     .iter()
@@ -214,10 +277,10 @@ pub async fn follow(ctx: Ctx, conn: Connection, mut targets: watch::Receiver<Vec
             keep
         });
         if cursors.len() > KEEP_CURSORS {
-            cursors.retain(|k, _| running.contains_key(k));
+            cursors.retain(|k, _| running.0.contains_key(k));
         }
         for t in &want {
-            if running.contains_key(&t.key) {
+            if running.0.contains_key(&t.key) {
                 continue;
             }
             // A previous log is read whole each time; a current one resumes.
@@ -230,16 +293,47 @@ pub async fn follow(ctx: Ctx, conn: Connection, mut targets: watch::Receiver<Vec
                 }
             };
             let api: Api<Pod> = Api::namespaced(conn.client.clone(), &t.key.namespace);
-            let h = tokio::spawn(follow_one(ctx.clone(), api, t.key.clone(), cursor, fresh));
-            running.insert(t.key.clone(), (t.restarts, h));
+            let h = tokio::spawn(follow_one(
+                ctx.clone(),
+                api,
+                t.key.clone(),
+                cursor,
+                fresh,
+                true,
+            ));
+            running.0.insert(t.key.clone(), (t.restarts, h));
         }
-        tokio::select! {
-            changed = targets.changed() => if changed.is_err() { break },
-            _ = ctx.tx.closed() => break,
+        loop {
+            tokio::select! {
+                changed = targets.changed() => if changed.is_err() { return } else { break },
+                Some(key) = probes.recv() => {
+                    if running.0.contains_key(&key) {
+                        continue;
+                    }
+                    let (cursor, fresh) = match cursors.get(&key) {
+                        Some(c) if !key.previous => (c.clone(), false),
+                        _ => {
+                            let c = Arc::new(Mutex::new(Cursor::default()));
+                            cursors.insert(key.clone(), c.clone());
+                            (c, true)
+                        }
+                    };
+                    let api: Api<Pod> = Api::namespaced(conn.client.clone(), &key.namespace);
+                    let slots = probe_slots.clone();
+                    let ctx = ctx.clone();
+                    tokio::spawn(async move {
+                        let Ok(_slot) = slots.acquire_owned().await else { return };
+                        // A log that is not there yet is not waited for.
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(20),
+                            follow_one(ctx, api, key, cursor, fresh, false),
+                        )
+                        .await;
+                    });
+                }
+                _ = ctx.tx.closed() => return,
+            }
         }
-    }
-    for (_, (_, h)) in running {
-        h.abort();
     }
 }
 

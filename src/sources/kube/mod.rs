@@ -38,8 +38,9 @@ pub async fn run(
     // `connect` got an answer: the server is reachable now.
     ctx.reachable(true).await;
     let mut set = JoinSet::new();
-    resources::spawn_all(&ctx, &conn, &mut set);
-    set.spawn(logs::follow(ctx.clone(), conn.clone(), targets));
+    let (probe_tx, probe_rx) = mpsc::unbounded_channel();
+    resources::spawn_all(&ctx, &conn, &mut set, Some(probe_tx));
+    set.spawn(logs::follow(ctx.clone(), conn.clone(), targets, probe_rx));
     tokio::select! {
         _ = async { while set.join_next().await.is_some() {} } => {}
         _ = ctx.tx.closed() => {}
@@ -54,7 +55,8 @@ pub async fn snapshot(conn: &Connection, timeout: Duration) -> Result<World, Str
     let (stx, mut srx) = mpsc::unbounded_channel();
     let ctx = Ctx::new(tx, Some(stx));
     let mut set = JoinSet::new();
-    resources::spawn_all(&ctx, conn, &mut set);
+    // The agent logs are read below, all at once.
+    resources::spawn_all(&ctx, conn, &mut set, None);
     drop(ctx);
     let mut world = World::default();
     let mut pending: BTreeSet<&str> = resources::WATCHERS.iter().copied().collect();

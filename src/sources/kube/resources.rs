@@ -1,7 +1,7 @@
 //! What is watched, and how each object becomes observations (through the
 //! model's converters, which keep only what the model needs).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::{
     admissionregistration::v1::MutatingWebhookConfiguration, apps::v1::ReplicaSet, batch::v1::Job,
@@ -11,13 +11,14 @@ use kube::Api;
 use kube::api::DynamicObject;
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::watcher;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::connect::Connection;
 use super::watch::{self as wl, Ctx, Sink, What};
 use crate::model::Observation;
 use crate::model::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
+use crate::model::logs::LogKey;
 use crate::model::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use crate::model::pod::PodInfo;
 use crate::model::world::ObjKey;
@@ -288,8 +289,16 @@ fn ns_name(k: ObjKey) -> (String, String) {
 }
 
 /// Start every watcher of the connection; they run until `ctx.tx` closes.
-pub fn spawn_all(ctx: &Ctx, conn: &Connection, set: &mut JoinSet<()>) {
+/// With `probes`, the agent logs of pods in trouble are named there (once
+/// per container state) so the log source reads them.
+pub fn spawn_all(
+    ctx: &Ctx,
+    conn: &Connection,
+    set: &mut JoinSet<()>,
+    probes: Option<mpsc::UnboundedSender<LogKey>>,
+) {
     let cfg = watcher::Config::default;
+    let mut seen = HashMap::new();
     set.spawn(wl::run(
         ctx.clone(),
         api::<Pod>(conn),
@@ -299,7 +308,15 @@ pub fn spawn_all(ctx: &Ctx, conn: &Connection, set: &mut JoinSet<()>) {
             resource: "pods",
         },
         Simple {
-            apply: |p: Pod| Some(Observation::PodApplied(Box::new(PodInfo::from_k8s(&p)))),
+            apply: move |p: Pod| {
+                let info = PodInfo::from_k8s(&p);
+                if let Some(tx) = &probes {
+                    for key in super::logs::probe_keys(&info, &mut seen) {
+                        let _ = tx.send(key);
+                    }
+                }
+                Some(Observation::PodApplied(Box::new(info)))
+            },
             delete: |k| {
                 let (namespace, name) = ns_name(k);
                 Observation::PodDeleted { namespace, name }
