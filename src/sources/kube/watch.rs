@@ -196,6 +196,9 @@ impl Backoff {
 /// How long to wait before asking again for something forbidden or missing.
 const DENIED_RETRY: Duration = Duration::from_secs(60);
 const MISSING_RETRY: Duration = Duration::from_secs(20);
+/// Silence before the first streamed list completes that means the server
+/// does not do streaming lists.
+const STREAMING_QUIET: Duration = Duration::from_secs(10);
 
 fn key_of<K: kube::Resource>(o: &K) -> ObjKey {
     let m = o.meta();
@@ -227,7 +230,23 @@ where
     };
     'restart: loop {
         let mut stream = watcher(api.clone(), config.clone()).boxed();
-        while let Some(ev) = stream.next().await {
+        loop {
+            let next = if streaming && !synced_once {
+                // A server that ignores `sendInitialEvents` (before 1.27)
+                // sends the objects but never the end-of-list bookmark: go
+                // quiet before the first sync means list + watch instead.
+                match tokio::time::timeout(STREAMING_QUIET, stream.next()).await {
+                    Ok(n) => n,
+                    Err(_) => {
+                        streaming = false;
+                        config.initial_list_strategy = watcher::InitialListStrategy::ListWatch;
+                        continue 'restart;
+                    }
+                }
+            } else {
+                stream.next().await
+            };
+            let Some(ev) = next else { break };
             let out = match ev {
                 Ok(ev) => {
                     ctx.reachable(true).await;
