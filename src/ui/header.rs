@@ -80,6 +80,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             t.muted,
         ),
     ];
+    if app.world.csi_installed == Some(false) {
+        spans.push(Span::styled(" · CSI driver not installed", t.muted));
+    }
     if let Some(first) = app.world.access_denied.first() {
         let more = app.world.access_denied.len() - 1;
         let text = if more > 0 {

@@ -341,3 +341,35 @@ where
         tokio::time::sleep(backoff.next()).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16, message: &str) -> watcher::Error {
+        let mut s = kube::core::Status::failure(message, "Forbidden");
+        s.code = code;
+        watcher::Error::InitialListFailed(kube::Error::Api(Box::new(s)))
+    }
+
+    #[test]
+    fn errors_are_sorted_by_what_they_mean() {
+        let e = api_error(
+            403,
+            r#"jobs.batch is forbidden: User "alice" cannot watch resource "jobs" in API group "batch" in the namespace "payments""#,
+        );
+        assert!(matches!(classify(&e), ErrorKind::Denied { verb } if verb == "watch"));
+        assert!(matches!(
+            classify(&api_error(404, "not found")),
+            ErrorKind::Missing
+        ));
+        assert!(matches!(
+            classify(&api_error(503, "starting")),
+            ErrorKind::Unreachable
+        ));
+        assert!(matches!(
+            classify(&api_error(422, "invalid")),
+            ErrorKind::Other
+        ));
+    }
+}
