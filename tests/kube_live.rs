@@ -593,7 +593,13 @@ async fn restricted_user_sees_its_namespace_and_no_access_for_the_rest() {
     live.wait(
         "payments pods and the forbidden resources",
         Duration::from_secs(10),
-        |w| w.pod("payments", LEDGER_POD).is_some() && w.access_denied.len() >= 4,
+        |w| {
+            w.pod("payments", LEDGER_POD).is_some()
+                && w.replicaset("payments", "fraud-scorer-84f5d6c7b8")
+                    .is_some()
+                && w.events.values().any(|e| e.involved.kind == "ReplicaSet")
+                && w.access_denied.len() >= 4
+        },
     )
     .await;
     let world = live.world.lock().unwrap().clone();
