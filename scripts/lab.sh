@@ -11,6 +11,8 @@
 #   scripts/lab.sh kubectl ARGS...                 cached kubectl with the admin kubeconfig
 #   scripts/lab.sh log-path NS POD CONTAINER       path of the file kwok serves for that container
 #   scripts/lab.sh log-append NS POD CONTAINER TEXT...   append CRI-format line(s) to it
+#   scripts/lab.sh stop-apiserver   stop only kube-apiserver (clients see the server go away)
+#   scripts/lab.sh start-apiserver  start it again on the same state; returns once /readyz is ok
 #
 # Environment (all optional):
 #   VAULTSCOPE_LAB_DIR (/tmp/vaultscope-lab)  runtime dir: state, pki, kubeconfigs, logs, pids
@@ -477,8 +479,16 @@ cmd_log_append() { # NS POD CONTAINER TEXT...
   done
 }
 
+cmd_start_apiserver() {
+  [[ -f "$LAB_DIR/.vaultscope-lab" ]] || die "lab not up in $LAB_DIR; run scripts/lab.sh up"
+  is_running kine || die "kine is not running; run scripts/lab.sh up"
+  start_apiserver
+}
+
 case "${1:-}" in
   up) cmd_up ;;
+  stop-apiserver) stop_proc kube-apiserver ;;
+  start-apiserver) cmd_start_apiserver ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;

@@ -16,5 +16,8 @@ cargo clippy --all-targets --locked -- -D warnings
 step "tests"
 # tests/vault_live.rs starts its own OpenBao + PostgreSQL (scripts/bao.sh, in its own dir and
 # ports) and stops it when its last test ends; stop it here too if a run is cut short.
-trap 'VAULTSCOPE_BAO_DIR=/tmp/vaultscope-bao-vaulttest VAULTSCOPE_BAO_PORT=18290 VAULTSCOPE_PG_PORT=15490 scripts/bao.sh down >/dev/null 2>&1 || true' EXIT
+# tests/kube_live.rs does the same with the local control plane (scripts/lab.sh; the first run on
+# a machine builds kube-apiserver, kine and kwok: 7-12 min on 2 cores, cached after that).
+trap 'VAULTSCOPE_BAO_DIR=/tmp/vaultscope-bao-vaulttest VAULTSCOPE_BAO_PORT=18290 VAULTSCOPE_PG_PORT=15490 scripts/bao.sh down >/dev/null 2>&1 || true
+      VAULTSCOPE_LAB_DIR=/tmp/vaultscope-lab-kubetest VAULTSCOPE_LAB_APISERVER_PORT=17443 VAULTSCOPE_LAB_KINE_PORT=17379 VAULTSCOPE_LAB_KWOK_PORT=17250 scripts/lab.sh down >/dev/null 2>&1 || true' EXIT
 cargo test --all-targets --locked

@@ -13,8 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = "vaultscope shows, per workload, the Vault Agent Injector containers, Secrets Store CSI mounts, \
 the Vault leases and certificates behind each secret, and injection errors with their cause, evidence and fix. \
 It only observes: it never reads secret values, never creates Vault leases and writes nothing to the cluster.",
-    after_help = "Examples:\n  vaultscope demo                          the dashboard on a built-in scenario\n  vaultscope --from examples/broken-auth   the dashboard on an offline bundle\n  vaultscope check --from examples/broken-auth\n  vaultscope check --from ./bundle -o json -n payments",
-    arg_required_else_help = true
+    after_help = "Examples:\n  vaultscope                               the dashboard on the current kubeconfig context\n  vaultscope -A --context prod             all namespaces of another context\n  vaultscope demo                          the dashboard on a built-in scenario\n  vaultscope --from examples/broken-auth   the dashboard on an offline bundle\n  vaultscope check --from examples/broken-auth\n  vaultscope check --from ./bundle -o json -n payments\n  vaultscope check -A                      diagnose the live cluster\n  vaultscope capture --out ./bundle -A     save the live cluster as a bundle"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -22,10 +21,41 @@ pub struct Cli {
     /// Open the dashboard on an offline bundle instead of a live cluster.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
+    /// Watch only this namespace (default: the context's namespace, as kubectl).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
     pub vault: VaultArgs,
+}
+
+/// The live cluster, chosen as kubectl does.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Kubernetes")]
+pub struct KubeArgs {
+    /// Kubeconfig file (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: its current-context).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+    /// Watch all namespaces (without -n or -A: the context's namespace).
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+}
+
+impl KubeArgs {
+    pub fn options(&self, namespace: Option<&str>) -> crate::sources::kube::KubeOptions {
+        crate::sources::kube::KubeOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespace: namespace.map(str::to_string),
+            all_namespaces: self.all_namespaces,
+        }
+    }
 }
 
 /// Live Vault / OpenBao (optional). Also read from the environment like the
@@ -100,6 +130,15 @@ Exit status: 0 nothing at error severity, 1 at least one error finding, 2 bad us
     Check(CheckArgs),
     /// Play the built-in demo scenario in the dashboard: no cluster, no Vault.
     Demo(DemoArgs),
+    /// Save the live cluster as an offline bundle (never Secrets or secret values).
+    #[command(
+        after_help = "Writes pods.yaml, events.yaml, replicasets.yaml, jobs.yaml, secretproviderclasses.yaml,\n\
+secretproviderclasspodstatuses.yaml, mutatingwebhookconfigurations.yaml (kubectl-style v1 Lists\n\
+without managedFields), logs/<ns>/<pod>/<container>[.previous].log for the vault-agent containers,\n\
+bundle.json, and vault.json when Vault is configured. Read it with `vaultscope check --from DIR`.\n\
+Resources the user may not read are left out and named on stderr."
+    )]
+    Capture(CaptureArgs),
     /// List the available themes.
     Themes,
 }
@@ -134,14 +173,26 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 #[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// Folder to write the bundle into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only this namespace (default: the context's namespace; -A for all).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Bundle folder to diagnose (see below for how to make one).
+    /// Bundle folder to diagnose (see below for how to make one). Without
+    /// it, the live cluster of the kubeconfig context is checked.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
-    /// Only workloads in this namespace.
+    /// Only workloads in this namespace (live: only this namespace is read;
+    /// default the context's namespace, -A for all).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Evaluate countdowns at this time (RFC 3339) instead of the bundle's capture time.

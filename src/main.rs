@@ -4,11 +4,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use vaultscope::app::{self, App, SourceKind};
-use vaultscope::cli::{CheckArgs, Cli, Command, DemoArgs, Output, VaultArgs, ViewArgs};
+use vaultscope::cli::{
+    CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
+};
 use vaultscope::clock::Clock;
 use vaultscope::diagnose;
 use vaultscope::report::{self, Style};
-use vaultscope::sources::{bundle, demo};
+use vaultscope::sources::{bundle, demo, kube};
 use vaultscope::theme::{self, Theme};
 
 /// Exit status for bad usage or input (clap uses it for usage errors too).
@@ -17,16 +19,13 @@ const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Check(args)) => check(args, &cli.vault),
+        Some(Command::Check(args)) => check(args, &cli.kube, &cli.vault),
+        Some(Command::Capture(args)) => capture(args, &cli.kube, &cli.vault),
         Some(Command::Demo(args)) => demo(args, &cli.view),
         Some(Command::Themes) => themes(),
-        None => match cli.from {
-            Some(dir) => view_bundle(&dir, &cli.view, &cli.vault),
-            None => Err(
-                "watching a live cluster is not available in this version; try `vaultscope demo`, \
-or `vaultscope --from DIR` for an offline bundle"
-                    .into(),
-            ),
+        None => match &cli.from {
+            Some(dir) => view_bundle(dir, &cli.view, &cli.vault),
+            None => live(&cli),
         },
     };
     match result {
@@ -137,6 +136,74 @@ fn view_bundle(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How long `check` waits for the watchers' first lists.
+const LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The dashboard on the live cluster of the kubeconfig context.
+fn live(cli: &Cli) -> Result<ExitCode, String> {
+    let theme = pick_theme(&cli.view)?;
+    let rt = runtime()?;
+    let conn = rt
+        .block_on(kube::connect(&cli.kube.options(cli.namespace.as_deref())))
+        .map_err(|e| e.to_string())?;
+    need_terminal()?;
+    let mut app = App::new(
+        SourceKind::Live {
+            context: conn.context.clone(),
+        },
+        theme,
+        Clock::Wall.now_seconds(),
+    );
+    app.ui.namespace = conn.namespace.clone();
+    rt.block_on(async {
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        let (log_tx, log_rx) = tokio::sync::watch::channel(Vec::new());
+        app.log_targets = Some(log_tx);
+        if let Some(cfg) = cli.vault.config(true) {
+            let (itx, irx) = tokio::sync::watch::channel(vaultscope::model::interest::interest(
+                &vaultscope::model::World::default(),
+            ));
+            app.interest = Some(itx);
+            tokio::spawn(vaultscope::sources::vault::run(cfg, irx, tx.clone()));
+        }
+        tokio::spawn(kube::run(conn, tx, log_rx));
+        app::run::run(app, rx, Clock::Wall, cli.view.mouse, false).await
+    })
+    .map_err(|e| format!("terminal: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vaultscope capture --out DIR`: the live cluster as a bundle.
+fn capture(args: CaptureArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
+    let rt = runtime()?;
+    let conn = rt
+        .block_on(kube::connect(&kube_args.options(args.namespace.as_deref())))
+        .map_err(|e| e.to_string())?;
+    let captured = rt.block_on(kube::capture::capture(&conn, &args.out))?;
+    let mut files = captured.files.len();
+    if let Some(cfg) = vault.config(true) {
+        // What the bundle names (pods, classes) is what Vault is asked about.
+        let (world, _) = bundle::load(&args.out)
+            .map_err(|e| e.to_string())?
+            .into_world();
+        let interest = vaultscope::model::interest::interest(&world);
+        let snap = rt.block_on(vaultscope::sources::vault::poll_once(cfg, &interest));
+        vaultscope::sources::vault::write_vault_json(&args.out, &snap)
+            .map_err(|e| format!("{}: {e}", args.out.join("vault.json").display()))?;
+        files += 1;
+    }
+    for d in &captured.denied {
+        eprintln!("vaultscope: {}: left out of the bundle", d.describe());
+    }
+    eprintln!(
+        "vaultscope: captured context \"{}\" ({}) into {} ({files} files)",
+        conn.context,
+        conn.scope(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn themes() -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
     for (name, desc, origin) in theme::list() {
@@ -152,17 +219,33 @@ fn themes() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(args: CheckArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
-    let Some(dir) = args.from else {
-        return Err("checking a live cluster is not available in this version; pass --from DIR with a bundle \
-(try: vaultscope check --from examples/healthy-mixed)"
-            .into());
+fn check(args: CheckArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
+    let (mut world, mut captured, source) = match &args.from {
+        Some(dir) => {
+            let bundle = bundle::load(dir).map_err(|e| e.to_string())?;
+            let (world, captured) = bundle.into_world();
+            (world, captured, format!("bundle {}", dir.display()))
+        }
+        None => {
+            // The live cluster: every watcher's first list, then the agent logs.
+            let rt = runtime()?;
+            let conn = rt
+                .block_on(kube::connect(&kube_args.options(args.namespace.as_deref())))
+                .map_err(|e| e.to_string())?;
+            let world = rt.block_on(kube::snapshot(&conn, LIST_TIMEOUT))?;
+            for d in &world.access_denied {
+                eprintln!(
+                    "vaultscope: {}: findings that need it are missing",
+                    d.describe()
+                );
+            }
+            let source = format!("cluster {} ({})", conn.context, conn.scope());
+            (world, None, source)
+        }
     };
-    let bundle = bundle::load(&dir).map_err(|e| e.to_string())?;
-    let (mut world, mut captured) = bundle.into_world();
-    // A live Vault (only with an explicit --vault-addr) replaces the bundle's
-    // vault.json; its countdowns are then evaluated at the current time.
-    if let Some(cfg) = vault.config(false) {
+    // A live Vault replaces the bundle's vault.json (for a bundle only with an
+    // explicit --vault-addr); its countdowns are then evaluated at the current time.
+    if let Some(cfg) = vault.config(args.from.is_none()) {
         let interest = vaultscope::model::interest::interest(&world);
         let snap = runtime()?.block_on(vaultscope::sources::vault::poll_once(cfg, &interest));
         for o in snap.observations() {
@@ -181,11 +264,7 @@ fn check(args: CheckArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
         Output::Json => report::to_json(&report),
         Output::Table => {
             let color = std::io::stdout().is_terminal() && !no_color();
-            report::to_table(
-                &report,
-                &format!("bundle {}", dir.display()),
-                Style { color },
-            )
+            report::to_table(&report, &source, Style { color })
         }
     };
     let mut out = std::io::stdout().lock();

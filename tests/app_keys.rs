@@ -185,3 +185,42 @@ fn the_view_follows_new_observations() {
     a.refresh(a.now + Duration::seconds(1));
     assert_eq!(a.report.workloads.len(), before - 1);
 }
+
+/// Live mode: the open pane's pod is what the log source follows, and the
+/// Vault interest is published when pods change.
+#[test]
+fn open_pane_names_the_logs_to_follow() {
+    let mut a = app();
+    let (tx, rx) = tokio::sync::watch::channel(Vec::new());
+    a.log_targets = Some(tx);
+    let (itx, irx) = tokio::sync::watch::channel(Default::default());
+    a.interest = Some(itx);
+    let now = a.now;
+    a.refresh(now);
+    assert!(rx.borrow().is_empty(), "nothing open, nothing followed");
+    assert!(
+        !irx.borrow().is_empty(),
+        "the demo's pods give Vault something to look up"
+    );
+    // Open the first workload with agent containers.
+    while a
+        .visible()
+        .get(a.selected_index(&a.visible()))
+        .is_some_and(|w| !w.method.agent)
+    {
+        press(&mut a, KeyCode::Down);
+    }
+    press(&mut a, KeyCode::Enter);
+    a.refresh(now);
+    let targets = rx.borrow().clone();
+    let w = a.open_workload().unwrap();
+    assert!(!targets.is_empty());
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.key.pod == w.pods[0].name && t.key.container.starts_with("vault-agent"))
+    );
+    press(&mut a, KeyCode::Esc);
+    a.refresh(now);
+    assert!(rx.borrow().is_empty(), "closed pane, streams stop");
+}

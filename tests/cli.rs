@@ -218,9 +218,13 @@ fn bad_input_exits_two_with_a_clear_message() {
         err.contains("--theme") && err.contains("projector"),
         "{err}"
     );
-    let (code, _, err) = vaultscope(&["check"]);
+    // No --from: the live cluster, which is not there; the message offers the alternatives.
+    let (code, _, err) = vaultscope(&["check", "--kubeconfig", "/nonexistent/kubeconfig"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--from"), "{err}");
+    assert!(
+        err.contains("--from") && err.contains("vaultscope demo"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -183,3 +183,55 @@ fn filter_prompt() {
     assert!(screen.contains("filter: shop"), "{screen}");
     assert!(!screen.contains("payments "), "{screen}");
 }
+
+/// Live mode: a lost API server and forbidden resources are in the header.
+#[test]
+fn live_header_shows_unreachable_and_no_access() {
+    use vaultscope::model::Observation;
+    use vaultscope::model::world::AccessDenied;
+    let now = base();
+    let mut app = App::new(
+        SourceKind::Live {
+            context: "prod-eu".into(),
+        },
+        Theme::builtin("default").unwrap(),
+        now,
+    );
+    for o in demo::snapshot(base(), Duration::seconds(0)) {
+        app.apply(o);
+    }
+    app.apply(Observation::ApiServer {
+        reachable: false,
+        since: now - Duration::seconds(75),
+    });
+    for resource in [
+        "jobs.batch",
+        "secretproviderclasses.secrets-store.csi.x-k8s.io",
+    ] {
+        app.apply(Observation::AccessDenied(AccessDenied {
+            resource: resource.into(),
+            namespace: Some("payments".into()),
+            verb: "watch".into(),
+        }));
+    }
+    app.refresh(now);
+    let t = text(&render(&mut app, 200, 20));
+    assert!(t.contains(" prod-eu "), "{t}");
+    assert!(
+        t.contains("API server unreachable · data stale 1m 15s"),
+        "{t}"
+    );
+    assert!(
+        t.contains("no access to jobs in payments (needs: watch jobs.batch) (+1 more)"),
+        "{t}"
+    );
+    // Back: the warning goes, the rows stay.
+    app.apply(Observation::ApiServer {
+        reachable: true,
+        since: now,
+    });
+    app.refresh(now);
+    let t = text(&render(&mut app, 200, 20));
+    assert!(!t.contains("unreachable"), "{t}");
+    assert!(t.contains("payments"), "{t}");
+}

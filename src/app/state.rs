@@ -6,6 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{Action, action_for};
 use crate::diagnose::{self, Report, WorkloadReport};
+use crate::model::interest::Interest;
+use crate::model::logs::{LogKey, LogTarget};
 use crate::model::pod::{AGENT_INIT, AGENT_SIDECAR};
 use crate::model::workload::WorkloadKey;
 use crate::model::{Observation, World};
@@ -106,6 +108,13 @@ pub struct App {
     pub now: DateTime<Utc>,
     /// The world changed since the report was computed.
     stale: bool,
+    /// Live mode: tells the log source which agent logs the pane shows.
+    pub log_targets: Option<tokio::sync::watch::Sender<Vec<LogTarget>>>,
+    /// Live mode with Vault: what the Vault poller looks up, recomputed at
+    /// most once a second when pods or classes changed.
+    pub interest: Option<tokio::sync::watch::Sender<Interest>>,
+    interest_dirty: bool,
+    interest_at: Option<DateTime<Utc>>,
 }
 
 impl App {
@@ -123,10 +132,28 @@ impl App {
             theme,
             now,
             stale: false,
+            log_targets: None,
+            interest: None,
+            interest_dirty: false,
+            interest_at: None,
         }
     }
 
     pub fn apply(&mut self, obs: Observation) {
+        use Observation::*;
+        if matches!(
+            obs,
+            PodApplied(_)
+                | PodDeleted { .. }
+                | ReplicaSetApplied(_)
+                | ReplicaSetDeleted { .. }
+                | ClassApplied(_)
+                | ClassDeleted { .. }
+                | PodStatusApplied(_)
+                | PodStatusDeleted { .. }
+        ) {
+            self.interest_dirty = true;
+        }
         self.world.apply(obs);
         self.stale = true;
     }
@@ -138,6 +165,74 @@ impl App {
             self.report = diagnose::diagnose(&self.world, now);
             self.stale = false;
         }
+        self.publish(now);
+    }
+
+    /// Tell live sources what the screen needs: the logs shown, and (at
+    /// most once a second) Vault's interest.
+    fn publish(&mut self, now: DateTime<Utc>) {
+        if let Some(tx) = &self.log_targets {
+            let want = self.log_targets();
+            tx.send_if_modified(|cur| {
+                let changed = *cur != want;
+                if changed {
+                    *cur = want;
+                }
+                changed
+            });
+        }
+        if let Some(tx) = &self.interest
+            && self.interest_dirty
+            && self
+                .interest_at
+                .is_none_or(|t| now - t >= chrono::Duration::seconds(1))
+        {
+            self.interest_dirty = false;
+            self.interest_at = Some(now);
+            let want = crate::model::interest::interest(&self.world);
+            tx.send_if_modified(|cur| {
+                let changed = *cur != want;
+                if changed {
+                    *cur = want;
+                }
+                changed
+            });
+        }
+    }
+
+    /// The agent logs of the pod the open pane shows (current, and previous
+    /// after restarts); empty when no pane is open.
+    pub fn log_targets(&self) -> Vec<LogTarget> {
+        let Some(w) = self.open_workload() else {
+            return Vec::new();
+        };
+        let Some(p) = w
+            .pods
+            .get(self.ui.pod_index)
+            .and_then(|p| self.world.pod(&w.key.namespace, &p.name))
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for c in p.agent_containers() {
+            let key = |previous| LogKey {
+                namespace: p.namespace.clone(),
+                pod: p.name.clone(),
+                container: c.name.clone(),
+                previous,
+            };
+            out.push(LogTarget {
+                key: key(false),
+                restarts: c.restart_count,
+            });
+            if c.restart_count > 0 {
+                out.push(LogTarget {
+                    key: key(true),
+                    restarts: c.restart_count,
+                });
+            }
+        }
+        out
     }
 
     /// Move the clock without re-diagnosing: countdowns are drawn from `now`.

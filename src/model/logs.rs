@@ -16,6 +16,15 @@ pub struct LogKey {
     pub previous: bool,
 }
 
+/// A container log the dashboard shows, so the live source follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LogTarget {
+    pub key: LogKey,
+    /// The container's restart count: when it changes, a `previous` log is
+    /// read again (it is another instance now).
+    pub restarts: i32,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogBuffer {
     lines: VecDeque<String>,

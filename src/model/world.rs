@@ -93,6 +93,34 @@ pub enum Observation {
     AgentTokens(Vec<AgentToken>),
     /// What vaultscope's own token may not do; replaces the previous list.
     VaultPermissions(Vec<PermissionProblem>),
+    /// The Kubernetes API server became reachable or unreachable at `since`
+    /// (live mode only; while unreachable the data is stale since then).
+    ApiServer {
+        reachable: bool,
+        since: DateTime<Utc>,
+    },
+}
+
+/// Whether the live source can talk to the API server, and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiServerState {
+    pub reachable: bool,
+    pub since: DateTime<Utc>,
+}
+
+impl AccessDenied {
+    /// "no access to jobs in payments (needs: list jobs.batch)".
+    pub fn describe(&self) -> String {
+        let short = self.resource.split('.').next().unwrap_or(&self.resource);
+        let scope = match &self.namespace {
+            Some(ns) => format!(" in {ns}"),
+            None => String::new(),
+        };
+        format!(
+            "no access to {short}{scope} (needs: {} {})",
+            self.verb, self.resource
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -111,6 +139,8 @@ pub struct World {
     pub logs: BTreeMap<LogKey, LogBuffer>,
     pub vault: VaultView,
     pub access_denied: Vec<AccessDenied>,
+    /// `None` outside live mode (bundles, demo).
+    pub api_server: Option<ApiServerState>,
 }
 
 impl World {
@@ -177,6 +207,9 @@ impl World {
             VaultPolicies(p) => self.vault.policies = p,
             AgentTokens(t) => self.vault.tokens = t,
             VaultPermissions(p) => self.vault.permission_problems = p,
+            ApiServer { reachable, since } => {
+                self.api_server = Some(ApiServerState { reachable, since })
+            }
         }
     }
 

@@ -35,10 +35,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         }
     };
     let n = |h: Health| app.report.count(h);
+    // Live mode: a lost API server makes everything below stale.
+    let api = match app.world.api_server {
+        Some(s) if !s.reachable => Span::styled(
+            format!(
+                "API server unreachable · data stale {}  ",
+                short_age((app.now - s.since).num_seconds())
+            ),
+            t.error,
+        ),
+        _ => Span::raw(""),
+    };
     let line1 = Line::from(vec![
         Span::styled(" vaultscope ", t.title),
         source,
         Span::raw("  "),
+        api,
         vault,
         Span::raw("  "),
         Span::styled(format!("✓ {}", n(Health::Ok)), t.ok),
@@ -68,10 +80,32 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             t.muted,
         ),
     ];
+    if app.world.csi_installed == Some(false) {
+        spans.push(Span::styled(" · CSI driver not installed", t.muted));
+    }
+    if let Some(first) = app.world.access_denied.first() {
+        let more = app.world.access_denied.len() - 1;
+        let text = if more > 0 {
+            format!(" · {} (+{more} more)", first.describe())
+        } else {
+            format!(" · {}", first.describe())
+        };
+        spans.push(Span::styled(text, t.warning));
+    }
     if !app.ui.filter.is_empty() || app.ui.editing_filter {
         spans.push(Span::styled(" · filter: ", t.muted));
         spans.push(Span::styled(app.ui.filter.clone(), t.accent));
     }
     let lines = vec![line1, Line::from(spans)];
     f.render_widget(Paragraph::new(lines).style(t.header), area);
+}
+
+/// "42s", "3m 05s", "2h 10m".
+fn short_age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+    }
 }

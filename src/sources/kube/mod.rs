@@ -1,0 +1,88 @@
+//! The live Kubernetes source: watchers for what the diagnosis reads, agent
+//! log tails for the pods on screen, and one-shot reads for `check` and
+//! `capture`. Everything arrives in the model as [`Observation`]s.
+//!
+//! Watched (namespaced ones in the chosen namespace, or all):
+//! pods; events about Pods and ReplicaSets (field selectors); ReplicaSets;
+//! Jobs; SecretProviderClasses and SecretProviderClassPodStatuses (404 →
+//! `CsiInstalled(false)`); MutatingWebhookConfigurations (cluster); the
+//! EndpointSlices of the Service the injector webhook names.
+
+pub mod capture;
+pub mod connect;
+pub mod logs;
+pub mod resources;
+pub mod watch;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+pub use connect::{ConnectError, Connection, KubeOptions, connect};
+
+use crate::model::logs::LogTarget;
+use crate::model::{Observation, World};
+use watch::Ctx;
+
+/// Watch everything and follow the logs `targets` names, until the receiver
+/// of `tx` goes away. Connection losses are reported and recovered from
+/// here; this only returns when the app is gone.
+pub async fn run(
+    conn: Connection,
+    tx: mpsc::Sender<Observation>,
+    targets: tokio::sync::watch::Receiver<Vec<LogTarget>>,
+) {
+    let ctx = Ctx::new(tx, None);
+    // `connect` got an answer: the server is reachable now.
+    ctx.reachable(true).await;
+    let mut set = JoinSet::new();
+    let (probe_tx, probe_rx) = mpsc::unbounded_channel();
+    resources::spawn_all(&ctx, &conn, &mut set, Some(probe_tx));
+    set.spawn(logs::follow(ctx.clone(), conn.clone(), targets, probe_rx));
+    tokio::select! {
+        _ = async { while set.join_next().await.is_some() {} } => {}
+        _ = ctx.tx.closed() => {}
+    }
+    set.abort_all();
+}
+
+/// The cluster as the watchers see it once each has listed (or learned it
+/// may not), with the agent logs read once: what `check` diagnoses.
+pub async fn snapshot(conn: &Connection, timeout: Duration) -> Result<World, String> {
+    let (tx, mut rx) = mpsc::channel(4096);
+    let (stx, mut srx) = mpsc::unbounded_channel();
+    let ctx = Ctx::new(tx, Some(stx));
+    let mut set = JoinSet::new();
+    // The agent logs are read below, all at once.
+    resources::spawn_all(&ctx, conn, &mut set, None);
+    drop(ctx);
+    let mut world = World::default();
+    let mut pending: BTreeSet<&str> = resources::WATCHERS.iter().copied().collect();
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    while !pending.is_empty() {
+        tokio::select! {
+            Some(o) = rx.recv() => world.apply(o),
+            Some(name) = srx.recv() => { pending.remove(name); }
+            _ = &mut deadline => {
+                set.abort_all();
+                return Err(format!(
+                    "the API server of context \"{}\" did not list {} within {timeout:?}",
+                    conn.context,
+                    pending.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+    }
+    set.abort_all();
+    while set.join_next().await.is_some() {}
+    while let Ok(o) = rx.try_recv() {
+        world.apply(o);
+    }
+    for o in logs::read_agent_logs(conn, &world).await {
+        world.apply(o);
+    }
+    Ok(world)
+}

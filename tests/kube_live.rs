@@ -1,0 +1,764 @@
+//! The live Kubernetes source against a real kube-apiserver (scripts/lab.sh:
+//! kube-apiserver v1.37 on kine, a kwok node serving container logs, the real
+//! secrets-store CSI CRDs, seeded workloads). The lab is started once per test
+//! binary, in its own dir and on its own ports so a developer's lab is left
+//! alone; a lab that cannot start fails the tests with the script's stderr.
+//! The tests run one at a time (one of them stops the API server) and the
+//! last one to finish stops the lab (scripts/test.sh also does on exit).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+use vaultscope::diagnose::{self, Health};
+use vaultscope::model::World;
+use vaultscope::model::logs::{LogKey, LogTarget};
+use vaultscope::model::pod::ContainerState;
+use vaultscope::sources::kube::{self as live, Connection, KubeOptions};
+
+const LAB_DIR: &str = "/tmp/vaultscope-lab-kubetest";
+const APISERVER_PORT: &str = "17443";
+const KINE_PORT: &str = "17379";
+const KWOK_PORT: &str = "17250";
+/// The number of tests that use the lab: the last one to finish stops it.
+const TESTS: usize = 6;
+
+const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
+
+struct Lab {
+    admin: PathBuf,
+    restricted: PathBuf,
+}
+
+static LAB: OnceLock<Lab> = OnceLock::new();
+static SERIAL: Mutex<()> = Mutex::new(());
+static FINISHED: AtomicUsize = AtomicUsize::new(0);
+
+fn lab_command(args: &[&str]) -> Command {
+    let mut c = Command::new("bash");
+    c.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/lab.sh"))
+        .args(args)
+        .env("VAULTSCOPE_LAB_DIR", LAB_DIR)
+        .env("VAULTSCOPE_LAB_APISERVER_PORT", APISERVER_PORT)
+        .env("VAULTSCOPE_LAB_KINE_PORT", KINE_PORT)
+        .env("VAULTSCOPE_LAB_KWOK_PORT", KWOK_PORT);
+    c
+}
+
+fn lab_run(args: &[&str]) {
+    let out = lab_command(args)
+        .output()
+        .expect("cannot run scripts/lab.sh");
+    assert!(
+        out.status.success(),
+        "scripts/lab.sh {} failed ({}):\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn start_lab() -> Lab {
+    let t0 = Instant::now();
+    // A lab left over from a run that was cut short: start from scratch.
+    let _ = lab_command(&["down"]).output();
+    let out = lab_command(&["up"])
+        .output()
+        .expect("cannot run scripts/lab.sh");
+    if !out.status.success() {
+        panic!(
+            "scripts/lab.sh up failed ({}); the live Kubernetes tests need it.\n--- stderr ---\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let admin = PathBuf::from(stdout.lines().last().unwrap_or_default().trim());
+    assert!(
+        admin.is_file(),
+        "lab.sh up printed no kubeconfig path: {stdout}"
+    );
+    eprintln!("lab up in {:?}", t0.elapsed());
+    Lab {
+        restricted: admin.with_file_name("restricted.kubeconfig"),
+        admin,
+    }
+}
+
+/// Holds the lab for one test: serializes the tests, and stops the lab when
+/// the last one is done (even when it panicked).
+struct Use {
+    lab: &'static Lab,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Drop for Use {
+    fn drop(&mut self) {
+        if FINISHED.fetch_add(1, Ordering::SeqCst) + 1 == TESTS {
+            let _ = lab_command(&["down"]).output();
+        }
+    }
+}
+
+fn lab() -> Use {
+    let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    Use {
+        lab: LAB.get_or_init(start_lab),
+        _serial: serial,
+    }
+}
+
+async fn connect(kubeconfig: &Path, namespace: Option<&str>) -> Connection {
+    live::connect(&KubeOptions {
+        kubeconfig: Some(kubeconfig.to_path_buf()),
+        namespace: namespace.map(str::to_string),
+        all_namespaces: namespace.is_none(),
+        ..Default::default()
+    })
+    .await
+    .expect("connect to the lab")
+}
+
+/// The live source running into a world, as the dashboard runs it.
+struct Live {
+    world: Arc<Mutex<World>>,
+    targets: watch::Sender<Vec<LogTarget>>,
+    conn: Connection,
+}
+
+impl Live {
+    async fn start(kubeconfig: &Path, namespace: Option<&str>) -> Live {
+        let conn = connect(kubeconfig, namespace).await;
+        let (tx, mut rx) = mpsc::channel(4096);
+        let (targets, trx) = watch::channel(Vec::new());
+        tokio::spawn(live::run(conn.clone(), tx, trx));
+        let world = Arc::new(Mutex::new(World::default()));
+        let w = world.clone();
+        tokio::spawn(async move {
+            while let Some(o) = rx.recv().await {
+                w.lock().unwrap().apply(o);
+            }
+        });
+        Live {
+            world,
+            targets,
+            conn,
+        }
+    }
+
+    /// Wait until `cond` holds; how long it took. Panics after `limit`.
+    async fn wait(&self, what: &str, limit: Duration, cond: impl Fn(&World) -> bool) -> Duration {
+        let t0 = Instant::now();
+        loop {
+            if cond(&self.world.lock().unwrap()) {
+                return t0.elapsed();
+            }
+            if t0.elapsed() > limit {
+                let w = self.world.lock().unwrap();
+                panic!(
+                    "{what}: not seen within {limit:?} (pods: {:?}; api server: {:?})",
+                    w.pods.keys().collect::<Vec<_>>(),
+                    w.api_server
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn client(&self) -> kube::Client {
+        self.conn.client.clone()
+    }
+}
+
+fn workloads(world: &World) -> BTreeMap<String, (Health, Vec<String>)> {
+    diagnose::diagnose(world, chrono::Utc::now())
+        .workloads
+        .iter()
+        .map(|w| {
+            let mut codes: Vec<String> = w
+                .findings
+                .iter()
+                .map(|f| f.code.as_str().to_string())
+                .collect();
+            codes.sort();
+            (
+                format!("{}/{} {}", w.key.namespace, w.key.kind.as_str(), w.key.name),
+                (w.health, codes),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_sees_exactly_the_seeded_workloads() {
+    let lab = lab();
+    let conn = connect(&lab.lab.admin, None).await;
+    let world = live::snapshot(&conn, Duration::from_secs(30))
+        .await
+        .expect("snapshot");
+    let got = workloads(&world);
+    let names: BTreeSet<&str> = got.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "payments/Deployment billing-api",
+            "payments/Deployment fraud-scorer",
+            "payments/Deployment ledger",
+            "shop/Deployment cart",
+            "shop/Deployment catalog",
+            "shop/Deployment legacy-web",
+        ]),
+        "{got:#?}"
+    );
+    let health = |k: &str| got[k].0;
+    assert_eq!(health("payments/Deployment billing-api"), Health::Ok);
+    assert_eq!(health("shop/Deployment catalog"), Health::Ok);
+    for k in [
+        "payments/Deployment ledger",
+        "payments/Deployment fraud-scorer",
+        "shop/Deployment cart",
+        "shop/Deployment legacy-web",
+    ] {
+        assert_eq!(health(k), Health::Error, "{k}: {got:#?}");
+    }
+    assert!(
+        got["payments/Deployment ledger"]
+            .1
+            .contains(&"auth.service_account_not_authorized".to_string())
+    );
+    assert!(
+        got["payments/Deployment fraud-scorer"]
+            .1
+            .contains(&"injection.webhook_failed".to_string())
+    );
+    assert!(
+        got["shop/Deployment legacy-web"]
+            .1
+            .contains(&"injection.not_injected".to_string())
+    );
+
+    // Agent containers as the injector left them.
+    let billing = world
+        .pods
+        .values()
+        .find(|p| p.name.starts_with("billing-api-"))
+        .unwrap();
+    assert!(
+        matches!(&billing.agent_init().unwrap().state, ContainerState::Terminated(t) if t.exit_code == 0)
+    );
+    assert!(matches!(
+        billing.agent_sidecar().unwrap().state,
+        ContainerState::Running { .. }
+    ));
+    let ledger = world.pod("payments", LEDGER_POD).unwrap();
+    assert!(matches!(
+        ledger.agent_init().unwrap().state,
+        ContainerState::Running { .. }
+    ));
+    assert!(
+        world
+            .pods
+            .values()
+            .find(|p| p.name.starts_with("legacy-web-"))
+            .unwrap()
+            .agent_containers()
+            .next()
+            .is_none()
+    );
+    // CSI: installed, both classes, catalog's mount.
+    assert_eq!(world.csi_installed, Some(true));
+    let classes: BTreeSet<&str> = world.classes.keys().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(classes, BTreeSet::from(["cart-vault", "catalog-vault"]));
+    assert_eq!(world.pod_statuses.len(), 1);
+    assert!(
+        world
+            .pod_statuses
+            .values()
+            .all(|s| s.mounted && s.class_name == "catalog-vault")
+    );
+    // The injector: its webhook, and one ready endpoint behind its Service.
+    assert_eq!(world.webhooks.len(), 1);
+    assert_eq!(world.webhooks[0].failure_policy, "Ignore");
+    assert_eq!(world.injector_ready_endpoints, Some(1));
+    assert!(world.access_denied.is_empty(), "{:?}", world.access_denied);
+    // Agent logs read once for the diagnosis.
+    assert!(
+        world
+            .log("payments", LEDGER_POD, "vault-agent-init", false)
+            .is_some_and(|b| !b.is_empty())
+    );
+}
+
+fn scratch_pod(name: &str) -> Pod {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "payments", "labels": {"app": "scratch"},
+            "annotations": {
+                "vault.hashicorp.com/agent-inject": "true",
+                "vault.hashicorp.com/agent-inject-status": "injected",
+                "vault.hashicorp.com/role": "ledger",
+                "lab.vaultscope.dev/static-status": "true"}},
+        "spec": {"nodeName": "lab-node-1",
+            "initContainers": [{"name": "vault-agent-init", "image": "hashicorp/vault:1.15.2"}],
+            "containers": [{"name": "app", "image": "registry.local/app:1.0"},
+                           {"name": "vault-agent", "image": "hashicorp/vault:1.15.2"}]}
+    }))
+    .unwrap()
+}
+
+fn failed_mount_event(pod: &str) -> Event {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": format!("{pod}.failedmount"), "namespace": "payments"},
+        "involvedObject": {"kind": "Pod", "name": pod, "namespace": "payments", "apiVersion": "v1"},
+        "type": "Warning", "reason": "FailedMount", "count": 1,
+        "firstTimestamp": now, "lastTimestamp": now,
+        "source": {"component": "kubelet", "host": "lab-node-1"},
+        "message": "MountVolume.SetUp failed for volume \"secrets-store-inline\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod payments/scratch, err: error making mount request: failed to login: permission denied"
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_after_start_show_up_within_two_seconds() {
+    let lab = lab();
+    let live = Live::start(&lab.lab.admin, None).await;
+    live.wait("initial sync", Duration::from_secs(20), |w| {
+        w.pod("payments", LEDGER_POD).is_some() && w.webhooks.len() == 1
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(live.client(), "payments");
+    let events: Api<Event> = Api::namespaced(live.client(), "payments");
+    let name = "scratch-crashloop";
+    let limit = Duration::from_secs(2);
+
+    pods.create(&PostParams::default(), &scratch_pod(name))
+        .await
+        .unwrap();
+    let took = live
+        .wait("new pod", limit, |w| w.pod("payments", name).is_some())
+        .await;
+    eprintln!("new pod seen after {took:?}");
+
+    // Status written through the status subresource, as a kubelet does.
+    let status = json!({"status": {"phase": "Pending", "initContainerStatuses": [{
+        "name": "vault-agent-init", "image": "hashicorp/vault:1.15.2", "imageID": "",
+        "ready": false, "restartCount": 5,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container=vault-agent-init"}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}});
+    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .unwrap();
+    let took = live
+        .wait("CrashLoopBackOff", limit, |w| {
+            w.pod("payments", name)
+                .and_then(|p| p.agent_init())
+                .is_some_and(|c| {
+                    c.waiting_reason() == Some("CrashLoopBackOff") && c.restart_count == 5
+                })
+        })
+        .await;
+    eprintln!("CrashLoopBackOff seen after {took:?}");
+
+    events
+        .create(&PostParams::default(), &failed_mount_event(name))
+        .await
+        .unwrap();
+    let took = live
+        .wait("FailedMount event", limit, |w| {
+            w.events
+                .values()
+                .any(|e| e.reason == "FailedMount" && e.involved.name == name)
+        })
+        .await;
+    eprintln!("FailedMount seen after {took:?}");
+
+    pods.delete(
+        name,
+        &DeleteParams {
+            grace_period_seconds: Some(0),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let took = live
+        .wait("pod deleted", limit, |w| w.pod("payments", name).is_none())
+        .await;
+    eprintln!("deletion seen after {took:?}");
+    events
+        .delete(&format!("{name}.failedmount"), &DeleteParams::default())
+        .await
+        .unwrap();
+    live.wait("event deleted", limit, |w| {
+        !w.events.values().any(|e| e.involved.name == name)
+    })
+    .await;
+}
+
+fn served_log(pod: &str, container: &str) -> Vec<String> {
+    let path = Path::new(LAB_DIR)
+        .join("containers/payments")
+        .join(pod)
+        .join(format!("{container}.log"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // CRI format: TIME STREAM TAG TEXT
+    text.lines()
+        .map(|l| l.splitn(4, ' ').nth(3).unwrap_or("").to_string())
+        .collect()
+}
+
+fn ledger_init(previous: bool) -> LogKey {
+    LogKey {
+        namespace: "payments".into(),
+        pod: LEDGER_POD.into(),
+        container: "vault-agent-init".into(),
+        previous,
+    }
+}
+
+fn log_lines(w: &World, key: &LogKey) -> Vec<String> {
+    w.logs
+        .get(key)
+        .map(|b| b.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn append(lines: &[String]) {
+    let mut args = vec!["log-append", "payments", LEDGER_POD, "vault-agent-init"];
+    args.extend(lines.iter().map(String::as_str));
+    lab_run(&args);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_tail_follows_appended_lines_in_order() {
+    let lab = lab();
+    let live = Live::start(&lab.lab.admin, Some("payments")).await;
+    let key = ledger_init(false);
+    // Not shown yet, but its init container is stuck: read once, so the
+    // list has the cause (not just "init stuck") before a pane is opened.
+    let want = served_log(LEDGER_POD, "vault-agent-init");
+    live.wait(
+        "the stuck init container's log",
+        Duration::from_secs(10),
+        |w| log_lines(w, &key) == want,
+    )
+    .await;
+    assert!(
+        workloads(&live.world.lock().unwrap())["payments/Deployment ledger"]
+            .1
+            .contains(&"auth.service_account_not_authorized".to_string())
+    );
+    // Shown: followed from where that read ended.
+    live.targets.send_replace(vec![LogTarget {
+        key: key.clone(),
+        restarts: 0,
+    }]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(log_lines(&live.world.lock().unwrap(), &key), want);
+    let batch: Vec<String> = (0..20).map(|i| format!("follow test line {i}")).collect();
+    append(&batch);
+    let want = served_log(LEDGER_POD, "vault-agent-init");
+    live.wait("appended lines", Duration::from_secs(5), |w| {
+        log_lines(w, &key) == want
+    })
+    .await;
+    // No longer shown: the stream stops, and lines appended meanwhile come
+    // once (resumed from the last timestamp) when it is shown again.
+    live.targets.send_replace(Vec::new());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    append(&["while hidden".to_string()]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_ne!(
+        log_lines(&live.world.lock().unwrap(), &key),
+        served_log(LEDGER_POD, "vault-agent-init"),
+        "a hidden log is not followed"
+    );
+    live.targets.send_replace(vec![LogTarget {
+        key: key.clone(),
+        restarts: 0,
+    }]);
+    let want = served_log(LEDGER_POD, "vault-agent-init");
+    live.wait("resumed log", Duration::from_secs(5), |w| {
+        log_lines(w, &key) == want
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_server_loss_is_reported_and_recovered_without_losing_log_lines() {
+    let lab = lab();
+    let live = Live::start(&lab.lab.admin, None).await;
+    let key = ledger_init(false);
+    live.targets.send_replace(vec![LogTarget {
+        key: key.clone(),
+        restarts: 0,
+    }]);
+    live.wait("the served log", Duration::from_secs(10), |w| {
+        log_lines(w, &key) == served_log(LEDGER_POD, "vault-agent-init")
+    })
+    .await;
+    append(
+        &(0..5)
+            .map(|i| format!("before the cut {i}"))
+            .collect::<Vec<_>>(),
+    );
+    live.wait("lines before the cut", Duration::from_secs(5), |w| {
+        log_lines(w, &key) == served_log(LEDGER_POD, "vault-agent-init")
+    })
+    .await;
+
+    lab_run(&["stop-apiserver"]);
+    let took = live
+        .wait(
+            "API server reported unreachable",
+            Duration::from_secs(10),
+            |w| w.api_server.is_some_and(|s| !s.reachable),
+        )
+        .await;
+    eprintln!("unreachable reported after {took:?}");
+    // Lines written while the server is away.
+    append(
+        &(0..5)
+            .map(|i| format!("during the cut {i}"))
+            .collect::<Vec<_>>(),
+    );
+    let t0 = Instant::now();
+    lab_run(&["start-apiserver"]);
+    eprintln!("API server back after {:?}", t0.elapsed());
+    let took = live
+        .wait("API server reachable again", Duration::from_secs(15), |w| {
+            w.api_server.is_some_and(|s| s.reachable)
+        })
+        .await;
+    eprintln!("recovery reported after {took:?}");
+    append(
+        &(0..5)
+            .map(|i| format!("after the cut {i}"))
+            .collect::<Vec<_>>(),
+    );
+    let want = served_log(LEDGER_POD, "vault-agent-init");
+    live.wait("every line once, in order", Duration::from_secs(15), |w| {
+        log_lines(w, &key) == want
+    })
+    .await;
+    // Watches resumed too: a change made now arrives.
+    let events: Api<Event> = Api::namespaced(live.client(), "payments");
+    events
+        .create(&PostParams::default(), &failed_mount_event("after-restart"))
+        .await
+        .unwrap();
+    live.wait("an event after the restart", Duration::from_secs(5), |w| {
+        w.events
+            .values()
+            .any(|e| e.involved.name == "after-restart")
+    })
+    .await;
+    events
+        .delete("after-restart.failedmount", &DeleteParams::default())
+        .await
+        .unwrap();
+}
+
+fn vaultscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vaultscope"))
+        .args(args)
+        .env_remove("VAULT_ADDR")
+        .env_remove("BAO_ADDR")
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run vaultscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restricted_user_sees_its_namespace_and_no_access_for_the_rest() {
+    let lab = lab();
+    let live = Live::start(&lab.lab.restricted, Some("payments")).await;
+    live.wait(
+        "payments pods and the forbidden resources",
+        Duration::from_secs(10),
+        |w| {
+            w.pod("payments", LEDGER_POD).is_some()
+                && w.replicaset("payments", "fraud-scorer-84f5d6c7b8")
+                    .is_some()
+                && w.events.values().any(|e| e.involved.kind == "ReplicaSet")
+                && w.access_denied.len() >= 4
+        },
+    )
+    .await;
+    let world = live.world.lock().unwrap().clone();
+    let got = workloads(&world);
+    assert!(got.keys().all(|k| k.starts_with("payments/")), "{got:?}");
+    assert_eq!(got.len(), 3, "{got:?}");
+    let denied: BTreeSet<String> = world.access_denied.iter().map(|d| d.describe()).collect();
+    for want in [
+        "no access to jobs in payments (needs: watch jobs.batch)",
+        "no access to secretproviderclasses in payments (needs: watch secretproviderclasses.secrets-store.csi.x-k8s.io)",
+        "no access to secretproviderclasspodstatuses in payments (needs: watch secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io)",
+        "no access to mutatingwebhookconfigurations (needs: watch mutatingwebhookconfigurations.admissionregistration.k8s.io)",
+    ] {
+        assert!(denied.contains(want), "missing {want:?} in {denied:#?}");
+    }
+    // The headless check: findings for payments, notes for the rest, no error exit.
+    let kc = lab.lab.restricted.to_str().unwrap();
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "payments"]);
+    assert_eq!(code, 1, "error findings in payments → 1\n{out}\n{err}");
+    assert!(out.contains("payments Deployment ledger"), "{out}");
+    assert!(
+        err.contains("no access to jobs in payments (needs: watch jobs.batch)"),
+        "{err}"
+    );
+    // Outside its namespace (the context's: default) it gets "no access", not a failure.
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains("no access to pods in default (needs: watch pods)"),
+        "{err}"
+    );
+}
+
+fn findings_of(json: &str) -> BTreeMap<String, (String, Vec<String>)> {
+    let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let key = format!(
+                "{}/{}/{}",
+                w["namespace"]
+                    .as_str()
+                    .or(w["key"]["namespace"].as_str())
+                    .unwrap_or("?"),
+                w["kind"]
+                    .as_str()
+                    .or(w["key"]["kind"].as_str())
+                    .unwrap_or("?"),
+                w["name"]
+                    .as_str()
+                    .or(w["key"]["name"].as_str())
+                    .unwrap_or("?"),
+            );
+            let mut codes: Vec<String> = w["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| format!("{} {}", f["code"].as_str().unwrap(), f["severity"]))
+                .collect();
+            codes.sort();
+            (key, (w["health"].to_string(), codes))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
+    let lab = lab();
+    let kc = lab.lab.admin.to_str().unwrap();
+    let (code, live_json, err) = vaultscope(&["check", "--kubeconfig", kc, "-A", "-o", "json"]);
+    assert_eq!(code, 1, "{live_json}\n{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle");
+    let (code, _, err) = vaultscope(&[
+        "capture",
+        "--kubeconfig",
+        kc,
+        "-A",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, bundle_json, err) =
+        vaultscope(&["check", "--from", out.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let live = findings_of(&live_json);
+    assert_eq!(live.len(), 6, "{live:#?}");
+    assert_eq!(live, findings_of(&bundle_json));
+    let global = |j: &str| serde_json::from_str::<Value>(j).unwrap()["global_findings"].clone();
+    assert_eq!(global(&live_json), global(&bundle_json));
+
+    // The bundle: the documented files, no managedFields, no Secrets.
+    for f in [
+        "pods.yaml",
+        "events.yaml",
+        "replicasets.yaml",
+        "jobs.yaml",
+        "secretproviderclasses.yaml",
+        "secretproviderclasspodstatuses.yaml",
+        "mutatingwebhookconfigurations.yaml",
+        "bundle.json",
+        "logs/payments/ledger-5b6c7d8f9g-m4n7q/vault-agent-init.log",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    for entry in walk(&out) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        assert!(!text.contains("managedFields"), "{}", entry.display());
+        assert!(!text.contains("kind: Secret\n"), "{}", entry.display());
+    }
+    assert_eq!(
+        std::fs::read_to_string(
+            out.join("logs/payments/ledger-5b6c7d8f9g-m4n7q/vault-agent-init.log")
+        )
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect::<Vec<_>>(),
+        served_log(LEDGER_POD, "vault-agent-init")
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Needs no lab: a kubeconfig whose server does not answer.
+#[test]
+fn no_reachable_cluster_names_the_context_and_suggests_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: https://127.0.0.1:1\n\
+users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: prod-eu\n  context:\n    cluster: gone\n    user: u\n\
+current-context: prod-eu\n",
+    )
+    .unwrap();
+    for args in [
+        vec![],
+        vec!["check"],
+        vec!["capture", "--out", "/nonexistent/x"],
+    ] {
+        let mut a = args.clone();
+        a.extend(["--kubeconfig", kc.to_str().unwrap()]);
+        let (code, _, err) = vaultscope(&a);
+        assert_eq!(code, 2, "{a:?}: {err}");
+        assert!(err.contains("context \"prod-eu\""), "{err}");
+        assert!(err.contains("vaultscope demo"), "{err}");
+    }
+}
