@@ -63,6 +63,20 @@ fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &s
     );
 }
 
+/// The log record that starts at line `i`: the line plus the continuation
+/// lines of a value the agent spread over several lines.
+fn record_at(lines: &[&str], i: usize) -> String {
+    let mut text = lines[i].to_string();
+    for l in lines.iter().skip(i + 1).take(20) {
+        if crate::diagnose::logs::line_timestamp(l).is_some() {
+            break;
+        }
+        text.push('\n');
+        text.push_str(l);
+    }
+    text
+}
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
     let t = &app.theme;
     let pod = w.pods.get(app.ui.pod_index);
@@ -90,7 +104,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
     let codes: Vec<&str> = w.findings.iter().map(|f| f.code.as_str()).collect();
     let mut body: Vec<Line> = lines[start..end]
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(j, l)| {
             let upper_head: String = l.chars().take(60).collect::<String>().to_ascii_uppercase();
             let style = if upper_head.contains("[ERROR]") {
                 t.log_error
@@ -103,7 +118,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
             // Lead with the finding a line feeds, so it is visible even when
             // the line itself runs past the edge.
             if style != t.log_info
-                && let Some(c) = text::classify(l)
+                && let Some(c) = text::classify(&record_at(&lines, start + j))
                 && codes.contains(&c.code.as_str())
             {
                 spans.push(Span::styled(format!("{} ▸ ", c.code.as_str()), t.key));
