@@ -102,6 +102,7 @@ impl VaultArgs {
 
 /// Options of the interactive dashboard.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Dashboard")]
 pub struct ViewArgs {
     /// Theme name (see `vaultscope themes`) or path to a theme .toml file.
     /// Default: "default", or "monochrome" when NO_COLOR is set.
