@@ -88,6 +88,9 @@ fn log_denied(key: &LogKey) -> Observation {
     })
 }
 
+/// How long a followed stream may stay silent before it is re-opened.
+const LOG_IDLE_RECONNECT: Duration = Duration::from_secs(300);
+
 /// Follow one container log until aborted (`follow`), or read what it has
 /// once; either way from the cursor on, so a later stream resumes after it.
 async fn follow_one(
@@ -123,12 +126,23 @@ async fn follow_one(
         };
         let mut new_lines = 0usize;
         let mut unreachable = false;
+        let mut idle = false;
         match api.log_stream(&key.pod, &lp).await {
             Ok(reader) => {
                 ctx.reachable(true).await;
                 failures = 0;
                 let mut chunks = reader.lines().ready_chunks(512);
-                while let Some(chunk) = chunks.next().await {
+                loop {
+                    // A stream quiet for this long may be a half-open
+                    // connection: reconnect; the cursor makes it seamless.
+                    let Ok(next) = tokio::time::timeout(LOG_IDLE_RECONNECT, chunks.next()).await
+                    else {
+                        idle = true;
+                        break;
+                    };
+                    let Some(chunk) = next else {
+                        break;
+                    };
                     let mut out = Vec::with_capacity(chunk.len());
                     let mut cut = false;
                     {
@@ -189,7 +203,9 @@ async fn follow_one(
         } else if !unreachable {
             quiet_rounds = quiet_rounds.saturating_add(1);
         }
-        let wait = if unreachable {
+        let wait = if idle {
+            Duration::ZERO
+        } else if unreachable {
             // Back as soon as the server is: 250 ms doubling to 4 s.
             failures = failures.saturating_add(1);
             Duration::from_millis(250 * 2u64.pow(failures.min(5) - 1))
