@@ -99,6 +99,11 @@ pub enum Observation {
         reachable: bool,
         since: DateTime<Utc>,
     },
+    /// A resource that was denied can be read now (RBAC was granted).
+    AccessGranted {
+        resource: String,
+        namespace: Option<String>,
+    },
 }
 
 /// Whether the live source can talk to the API server, and since when.
@@ -210,6 +215,12 @@ impl World {
             ApiServer { reachable, since } => {
                 self.api_server = Some(ApiServerState { reachable, since })
             }
+            AccessGranted {
+                resource,
+                namespace,
+            } => self
+                .access_denied
+                .retain(|a| !(a.resource == resource && a.namespace == namespace)),
         }
     }
 
@@ -254,5 +265,29 @@ impl World {
                 .find_map(crate::diagnose::logs::line_timestamp)
         });
         pods.chain(events).chain(logs).max()
+    }
+}
+
+#[cfg(test)]
+mod access_tests {
+    use super::*;
+
+    #[test]
+    fn granted_access_clears_the_note() {
+        let mut w = World::default();
+        let denied = |ns: &str| AccessDenied {
+            resource: "jobs.batch".into(),
+            namespace: Some(ns.into()),
+            verb: "watch".into(),
+        };
+        w.apply(Observation::AccessDenied(denied("shop")));
+        w.apply(Observation::AccessDenied(denied("shop")));
+        w.apply(Observation::AccessDenied(denied("payments")));
+        assert_eq!(w.access_denied.len(), 2);
+        w.apply(Observation::AccessGranted {
+            resource: "jobs.batch".into(),
+            namespace: Some("shop".into()),
+        });
+        assert_eq!(w.access_denied, vec![denied("payments")]);
     }
 }

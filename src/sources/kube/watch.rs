@@ -267,6 +267,14 @@ where
                             }
                             known = std::mem::take(&mut fresh);
                             out.extend(sink.synced());
+                            if denied_sent {
+                                // RBAC was granted since: drop the "no access" note.
+                                denied_sent = false;
+                                out.push(Observation::AccessGranted {
+                                    resource: what.resource.to_string(),
+                                    namespace: namespace.clone(),
+                                });
+                            }
                             if !ctx.send(out).await {
                                 return;
                             }
