@@ -144,6 +144,17 @@ Resources the user may not read are left out and named on stderr."
     Themes,
 }
 
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Check(_) => "check",
+            Command::Demo(_) => "demo",
+            Command::Capture(_) => "capture",
+            Command::Themes => "themes",
+        }
+    }
+}
+
 fn parse_speed(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("\"{s}\" is not a number"))?;
     if !(0.1..=1000.0).contains(&v) {

@@ -18,6 +18,22 @@ const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The dashboard's own --from and -n belong before no subcommand; after
+    // one they would be silently ignored (`vaultscope --from DIR check`
+    // would check the live cluster).
+    if let Some(cmd) = &cli.command {
+        let name = cmd.name();
+        let misplaced = [
+            ("--from", cli.from.is_some()),
+            ("-n/--namespace", cli.namespace.is_some()),
+        ];
+        if let Some((flag, _)) = misplaced.iter().find(|(_, set)| *set) {
+            eprintln!(
+                "vaultscope: error: {flag} before the subcommand applies to the dashboard only; write it after `{name}` (e.g. `vaultscope {name} {flag} ...`)"
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
     let result = match cli.command {
         Some(Command::Check(args)) => check(args, &cli.kube, &cli.vault),
         Some(Command::Capture(args)) => capture(args, &cli.kube, &cli.vault),

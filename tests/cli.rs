@@ -280,3 +280,22 @@ fn help_explains() {
         "{out}"
     );
 }
+
+#[test]
+fn dashboard_flags_before_a_subcommand_are_refused_not_ignored() {
+    let (code, out, err) = vaultscope(&["--from", "examples/broken-auth", "check"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("--from") && err.contains("after `check`"),
+        "{err}"
+    );
+    let (code, _, _) = vaultscope(&[
+        "--theme",
+        "light",
+        "check",
+        "--from",
+        "examples/healthy-mixed",
+    ]);
+    assert_eq!(code, 0, "global options still work before a subcommand");
+}

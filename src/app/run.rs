@@ -32,6 +32,9 @@ fn gap_after(took: Duration) -> Duration {
     }
 }
 
+/// Observations applied in one go before the loop looks at keys again.
+const MAX_BURST: usize = 2_000;
+
 /// How long a burst of observations may wait before it is drawn.
 const DATA_FRAME: Duration = Duration::from_millis(50);
 
@@ -84,9 +87,18 @@ pub async fn run(
         if app.ui.quit {
             break;
         }
+        if super::terminal::PANICKED.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(io::Error::other(
+                "a background task panicked (its message is above)",
+            ));
+        }
         tokio::select! {
             ev = keys.next() => match ev {
-                Some(Ok(Event::Key(k))) => redraw_only = app.on_key(k),
+                Some(Ok(Event::Key(k))) => {
+                    redraw_only = app.on_key(k);
+                    // Start the log streams of a pane that just opened now.
+                    app.publish_targets();
+                }
                 Some(Ok(Event::Resize(..))) => draw_now = true,
                 Some(Ok(Event::Mouse(m))) => {
                     let action = match m.kind {
@@ -106,8 +118,10 @@ pub async fn run(
             obs = rx.recv(), if sources_open => match obs {
                 Some(o) => {
                     app.apply(o);
-                    // Take the whole burst before drawing.
-                    while let Ok(o) = rx.try_recv() {
+                    // Take a burst before drawing, but not forever: keys and
+                    // frames must get a turn while a big first list streams in.
+                    for _ in 0..MAX_BURST {
+                        let Ok(o) = rx.try_recv() else { break };
                         app.apply(o);
                     }
                     data_deadline.get_or_insert_with(|| Instant::now() + DATA_FRAME);

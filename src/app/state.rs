@@ -164,13 +164,17 @@ impl App {
             self.now = now;
             self.report = diagnose::diagnose(&self.world, now);
             self.stale = false;
+            // The open workload went away (a finished Job cleaned up, a
+            // rollout done): back to the list rather than a dead pane.
+            if self.ui.open.is_some() && self.open_workload().is_none() {
+                self.ui.open = None;
+            }
         }
         self.publish(now);
     }
 
-    /// Tell live sources what the screen needs: the logs shown, and (at
-    /// most once a second) Vault's interest.
-    fn publish(&mut self, now: DateTime<Utc>) {
+    /// Tell the log source which logs the screen shows now.
+    pub fn publish_targets(&mut self) {
         if let Some(tx) = &self.log_targets {
             let want = self.log_targets();
             tx.send_if_modified(|cur| {
@@ -181,6 +185,12 @@ impl App {
                 changed
             });
         }
+    }
+
+    /// Tell live sources what the screen needs: the logs shown, and (at
+    /// most once a second) Vault's interest.
+    fn publish(&mut self, now: DateTime<Utc>) {
+        self.publish_targets();
         if let Some(tx) = &self.interest
             && self.interest_dirty
             && self

@@ -172,6 +172,16 @@ impl Lister<'_> {
 
 /// Write a bundle of the connection's scope into `dir` (created if needed).
 pub async fn capture(conn: &Connection, dir: &Path) -> Result<Captured, String> {
+    // Old files (a previous vault.json, logs, CSI objects) would mix with
+    // the new capture: only write into a new or empty folder.
+    if let Ok(mut entries) = fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(format!(
+            "--out {}: the folder is not empty; capture into a new or empty folder so no old file mixes with this capture",
+            dir.display()
+        ));
+    }
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut l = Lister {
         conn,

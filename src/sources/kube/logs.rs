@@ -88,6 +88,26 @@ fn log_denied(key: &LogKey) -> Observation {
     })
 }
 
+/// Lines of a log stream, invalid UTF-8 replaced rather than failing: one
+/// bad byte must not cut the stream (a resume would hit it again forever).
+fn lossy_lines<R: futures::AsyncBufRead + Unpin>(
+    reader: R,
+) -> impl futures::Stream<Item = std::io::Result<String>> {
+    futures::stream::unfold(reader, |mut r| async move {
+        let mut buf = Vec::new();
+        match r.read_until(b'\n', &mut buf).await {
+            Ok(0) => None,
+            Ok(_) => {
+                while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    buf.pop();
+                }
+                Some((Ok(String::from_utf8_lossy(&buf).into_owned()), r))
+            }
+            Err(e) => Some((Err(e), r)),
+        }
+    })
+}
+
 /// How long a followed stream may stay silent before it is re-opened.
 const LOG_IDLE_RECONNECT: Duration = Duration::from_secs(300);
 
@@ -131,7 +151,7 @@ async fn follow_one(
             Ok(reader) => {
                 ctx.reachable(true).await;
                 failures = 0;
-                let mut chunks = reader.lines().ready_chunks(512);
+                let mut chunks = Box::pin(lossy_lines(reader).ready_chunks(512));
                 loop {
                     // A stream quiet for this long may be a half-open
                     // connection: reconnect; the cursor makes it seamless.
