@@ -7,7 +7,7 @@
 use super::finding::{Code, Finding, Severity, Via};
 use super::policy::{self, Acl};
 use crate::model::interest::RoleUse;
-use crate::model::vault::{AuthRole, PermissionProblem};
+use crate::model::vault::{AuthRole, Engine, PermissionProblem, resolve_mount};
 use crate::model::world::World;
 
 /// Glob matching as Vault's kubernetes auth applies it to bound names and
@@ -156,6 +156,23 @@ fn binding_findings(u: &RoleUse, role: &AuthRole) -> Vec<Finding> {
     out
 }
 
+/// The path the request really goes to. The agent (consul-template) adds
+/// `data/` to a KV v2 path written without it (`secret/app` is read as
+/// `secret/data/app`), so a policy on `secret/data/app` allows it; the CSI
+/// provider sends the path as written.
+fn read_path(path: &str, via: &str, world: &World) -> String {
+    if via == "agent"
+        && let Some((m, rest)) = resolve_mount(&world.vault.mounts, path)
+        && m.engine == Engine::KvV2
+        && !rest.is_empty()
+        && !rest.starts_with("data/")
+        && !rest.starts_with("metadata/")
+    {
+        return format!("{}/data/{rest}", m.path.trim_end_matches('/'));
+    }
+    path.to_string()
+}
+
 fn policy_findings(u: &RoleUse, role: &AuthRole, world: &World) -> Vec<Finding> {
     let names = role.effective_policies();
     let mut parsed = Vec::new();
@@ -186,6 +203,7 @@ fn policy_findings(u: &RoleUse, role: &AuthRole, world: &World) -> Vec<Finding> 
     let acl = Acl::new(parsed);
     let mut out = Vec::new();
     for path in &u.paths {
+        let path = &read_path(path, u.via, world);
         let cap = policy::needed_capability(path);
         let d = acl.check(path, cap);
         if d.allowed {
@@ -460,5 +478,31 @@ mod tests {
         assert!(bound(&["*".into()], "anything"));
         assert!(!bound(&[], "x"));
         assert!(bound(&["web".into(), "pay*".into()], "payments"));
+    }
+
+    #[test]
+    fn agent_kv_v2_paths_without_data_are_checked_as_the_agent_reads_them() {
+        let mut w = world(
+            vec![role("web", &["web"], &["shop"], &["web"])],
+            &[(
+                "web",
+                Some(r#"path "secret/data/web/*" { capabilities = ["read"] }"#),
+            )],
+        );
+        w.vault.mounts = vec![crate::model::vault::MountInfo {
+            path: "secret".into(),
+            kind: "kv".into(),
+            engine: Engine::KvV2,
+        }];
+        // consul-template reads secret/web/config as secret/data/web/config.
+        let agent = use_of("web", "shop", "web", &["secret/web/config"]);
+        assert!(role_findings(std::slice::from_ref(&agent), &w).is_empty());
+        // The CSI provider sends the path as written: that one is denied.
+        let mut csi = agent;
+        csi.via = "csi";
+        assert_eq!(
+            codes(&role_findings(&[csi], &w)),
+            vec![Code::ConfigPolicyDeniesPath]
+        );
     }
 }

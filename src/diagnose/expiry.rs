@@ -17,7 +17,8 @@ const CERT_WARN_FRACTION: f64 = 0.20;
 const CERT_WARN_DEFAULT: i64 = 86_400;
 
 fn window(span: Duration, fraction: f64, min: i64) -> Duration {
-    Duration::seconds(((span.num_seconds() as f64 * fraction) as i64).max(min))
+    Duration::try_seconds(((span.num_seconds() as f64 * fraction) as i64).max(min))
+        .unwrap_or(Duration::MAX)
 }
 
 pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
@@ -46,7 +47,13 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
         && let (Some(end), Some(max)) = (lease.hard_end(), lease.max_ttl_seconds)
     {
         let to_end = end - now;
-        if to_end <= window(Duration::seconds(max), HARD_END_WARN_FRACTION, MIN_WARN) {
+        if to_end
+            <= window(
+                Duration::try_seconds(max).unwrap_or(Duration::MAX),
+                HARD_END_WARN_FRACTION,
+                MIN_WARN,
+            )
+        {
             return Some(
                 Finding::new(
                     Code::LeaseExpiring,
@@ -91,10 +98,21 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
 /// soonest lease, saying how many more share the problem.
 pub fn path_findings(path: &str, leases: &[&Lease], now: DateTime<Utc>) -> Vec<Finding> {
     let mut out: Vec<(Finding, usize)> = Vec::new();
+    let newest_issue = leases.iter().filter_map(|l| l.issue_time).max();
     for l in leases {
-        let Some(f) = lease_finding(l, now) else {
+        let Some(mut f) = lease_finding(l, now) else {
             continue;
         };
+        // An agent that fetched new credentials leaves the old lease to run
+        // out: with a newer lease under the path, an old one nearing expiry is
+        // most likely replaced, not failing. Vault cannot tell which pod holds
+        // which lease, so say it without raising the workload's health.
+        let replaced = newest_issue.is_some_and(|n| l.issue_time.is_some_and(|i| i < n));
+        if f.code == Code::LeaseExpiring && replaced && !f.message.contains("max TTL") {
+            f.severity = Severity::Info;
+            f.message
+                .push_str("; a newer lease exists under this path, so it was probably replaced");
+        }
         match out.iter_mut().find(|(o, _)| o.code == f.code) {
             Some((_, n)) => *n += 1,
             None => out.push((f, 1)),
@@ -207,5 +225,32 @@ mod tests {
             cert_finding(&c, t("2026-01-02T00:00:01Z")).unwrap().code,
             Code::CertExpired
         );
+    }
+
+    #[test]
+    fn absurd_values_from_a_bundle_do_not_panic() {
+        let mut l = lease(true, Some(i64::MAX));
+        assert!(lease_finding(&l, t("2026-01-01T00:30:00Z")).is_none());
+        l.max_ttl_seconds = Some(i64::MIN);
+        let _ = lease_finding(&l, t("2026-01-01T00:30:00Z"));
+        l.expire_time = Some(DateTime::<Utc>::MAX_UTC);
+        l.issue_time = Some(DateTime::<Utc>::MIN_UTC);
+        let _ = lease_finding(&l, t("2026-01-01T00:30:00Z"));
+    }
+
+    #[test]
+    fn an_old_lease_running_out_after_a_rotation_is_only_info() {
+        let now = t("2026-01-01T00:57:00Z");
+        let old = lease(true, Some(86_400));
+        let mut new = lease(true, Some(86_400));
+        new.id = "database/creds/web/y".into();
+        new.issue_time = Some(t("2026-01-01T00:40:00Z"));
+        new.expire_time = Some(t("2026-01-01T01:40:00Z"));
+        let f = path_findings("database/creds/web", &[&old, &new], now);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info, "{}", f[0].message);
+        // Alone, the same lease is a warning.
+        let f = path_findings("database/creds/web", &[&old], now);
+        assert_eq!(f[0].severity, Severity::Warning);
     }
 }

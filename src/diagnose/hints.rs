@@ -152,8 +152,11 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                 None => "A requested secret does not exist".to_string(),
             },
             format!(
-                "Write the secret, or correct the path in {}; KV v2 paths need /data/ (secret/data/app, not secret/app).",
-                ctx.path_setting(via)
+                "Write the secret, or correct the path in {}{}.",
+                ctx.path_setting(via),
+                // The CSI provider sends the path as written; the agent adds
+                // `data/` on KV v2 by itself.
+                if via == Via::Csi { "; KV v2 paths need /data/ (secret/data/app, not secret/app)" } else { "" }
             ),
         ),
         Code::SecretMissingKey => (

@@ -89,7 +89,9 @@ impl Lease {
 
     /// When renewals must stop: issue time + max TTL.
     pub fn hard_end(&self) -> Option<DateTime<Utc>> {
-        Some(self.issue_time? + Duration::seconds(self.max_ttl_seconds?))
+        // Values come from bundles too: an absurd max TTL must not overflow.
+        self.issue_time?
+            .checked_add_signed(Duration::try_seconds(self.max_ttl_seconds?)?)
     }
 }
 

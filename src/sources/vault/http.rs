@@ -24,6 +24,9 @@ pub enum ApiError {
     Transport(String),
     /// An answer vaultscope could not read.
     Decode(String),
+    /// A path built from cluster data (annotations, SecretProviderClasses)
+    /// that could address something else: never sent.
+    UnsafePath(String),
 }
 
 impl ApiError {
@@ -43,8 +46,22 @@ impl std::fmt::Display for ApiError {
             ApiError::Status { code, errors } => write!(f, "HTTP {code}: {}", errors.join("; ")),
             ApiError::Transport(e) => f.write_str(e),
             ApiError::Decode(e) => write!(f, "unreadable answer: {e}"),
+            ApiError::UnsafePath(p) => write!(
+                f,
+                "refused to request {p:?}: it contains . or .. segments or URL syntax"
+            ),
         }
     }
+}
+
+/// Whether a request path is a plain Vault path. Paths are built from pod
+/// annotations and SecretProviderClasses, which anyone who can create a pod
+/// controls: `role/x/../../../database/creds/web` would otherwise be
+/// resolved by the URL parser into a read that creates a lease.
+pub fn is_safe_path(path: &str) -> bool {
+    !path.contains(['%', '?', '#', '\\'])
+        && path.split('/').all(|seg| seg != "." && seg != "..")
+        && !path.chars().any(char::is_control)
 }
 
 /// Full error text, sources included (reqwest hides the cause otherwise).
@@ -156,6 +173,9 @@ impl Http {
         body: Option<&Value>,
         auth: bool,
     ) -> Result<(StatusCode, Value), ApiError> {
+        if !is_safe_path(path) {
+            return Err(ApiError::UnsafePath(path.to_string()));
+        }
         let _permit = self
             .sem
             .acquire()
@@ -316,5 +336,34 @@ mod tests {
             Some(500)
         );
         assert!(http.throttled());
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::is_safe_path;
+
+    #[test]
+    fn traversal_and_url_syntax_are_refused() {
+        for ok in [
+            "sys/health",
+            "auth/kubernetes/role/web",
+            "secret/metadata/shop/catalog",
+            "sys/leases/lookup/database/creds/app/",
+        ] {
+            assert!(is_safe_path(ok), "{ok}");
+        }
+        for bad in [
+            "auth/kubernetes/role/x/../../../../database/creds/web",
+            "secret/metadata/../data/x",
+            "secret/metadata/./x",
+            "auth/k8s/role/a%2f..%2f",
+            "secret/metadata/x?version=1",
+            "secret/metadata/x#frag",
+            "auth\\..\\x",
+            "secret/metadata/x\n",
+        ] {
+            assert!(!is_safe_path(bad), "{bad}");
+        }
     }
 }

@@ -270,6 +270,13 @@ impl Poller {
             let Some((mount, rest)) = resolved else {
                 continue;
             };
+            // A guessed KV v2 or PKI mount could be something else (on KV v1,
+            // `<m>/metadata/x` is a secret's data): only read from mounts that
+            // sys/mounts confirmed. Lease listing stays safe on a guess.
+            let guessed = mount.kind == "(guessed)";
+            if guessed && matches!(mount.engine, Engine::KvV2 | Engine::Pki) {
+                continue;
+            }
             match mount.engine {
                 Engine::KvV2 => {
                     let rel = rest
