@@ -167,7 +167,7 @@ fn auth_context(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) -> Aut
         .find_map(|v| v.secret_provider_class.clone());
     AuthContext {
         role: parsed.spec.role.clone(),
-        auth_path: parsed.spec.auth_path.clone(),
+        auth_path: interest::auth_path(&parsed.spec.auth_path),
         service_account: pod.service_account.clone(),
         namespace: pod.namespace.clone(),
         class,
@@ -188,14 +188,7 @@ fn csi_context(pod: &PodInfo, world: &World, base: &AuthContext) -> AuthContext 
         .and_then(|c| world.classes.get(&(pod.namespace.clone(), c.clone())))
     {
         ctx.role = class.role_name.clone();
-        ctx.auth_path = format!(
-            "auth/{}",
-            class
-                .auth_mount
-                .as_deref()
-                .map(|m| m.trim_start_matches("auth/").trim_matches('/'))
-                .unwrap_or("kubernetes")
-        );
+        ctx.auth_path = interest::auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes"));
         ctx.vault_service = class.vault_address.clone().or(ctx.vault_service);
     } else if ctx.auth_path.is_empty() {
         ctx.auth_path = "auth/kubernetes".into();

@@ -74,8 +74,12 @@ pub fn role_uses(
 ) -> Vec<RoleUse> {
     let mut out = Vec::new();
     let service_account = pod.map(|p| p.service_account.clone());
+    // A pod that logs in to another Vault namespace (`vault.hashicorp.com/namespace`)
+    // has its role there; reading it from vaultscope's namespace would call a
+    // healthy role missing, so such roles are not checked.
     if parsed.spec.inject
         && parsed.spec.auth_type == annotations::DEFAULT_AUTH_TYPE
+        && parsed.spec.vault_namespace.is_none()
         && let Some(role) = &parsed.spec.role
     {
         out.push(RoleUse {
