@@ -286,6 +286,40 @@ impl Drop for Running {
     }
 }
 
+/// One-shot reads under way; stopped when the manager stops.
+struct Probes(HashMap<LogKey, JoinHandle<()>>);
+
+impl Drop for Probes {
+    fn drop(&mut self) {
+        for h in self.0.values() {
+            h.abort();
+        }
+    }
+}
+
+/// The resume point for a log, and whether its buffer must start over: a
+/// previous instance's log is read whole each time, a current one resumes
+/// where it got unless nothing was delivered yet.
+fn cursor_for(
+    cursors: &mut HashMap<LogKey, Arc<Mutex<Cursor>>>,
+    key: &LogKey,
+) -> (Arc<Mutex<Cursor>>, bool) {
+    let c = match cursors.get(key) {
+        Some(c) if !key.previous => c.clone(),
+        _ => {
+            let c = Arc::new(Mutex::new(Cursor::default()));
+            cursors.insert(key.clone(), c.clone());
+            c
+        }
+    };
+    let fresh = c
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .since()
+        .is_none();
+    (c, fresh)
+}
+
 /// Follow the logs `targets` names: start streams for new ones, stop those
 /// no longer shown, re-read a `previous` log when the restart count changes.
 /// Logs named on `probes` are read once (at most 4 at a time) unless followed.
@@ -300,6 +334,7 @@ pub async fn follow(
     const KEEP_CURSORS: usize = 256;
     let mut running = Running(HashMap::new());
     let mut cursors: HashMap<LogKey, Arc<Mutex<Cursor>>> = HashMap::new();
+    let mut probing = Probes(HashMap::new());
     loop {
         let want = targets.borrow_and_update().clone();
         running.0.retain(|k, (restarts, h)| {
@@ -319,15 +354,12 @@ pub async fn follow(
             if running.0.contains_key(&t.key) {
                 continue;
             }
-            // A previous log is read whole each time; a current one resumes.
-            let (cursor, fresh) = match cursors.get(&t.key) {
-                Some(c) if !t.key.previous => (c.clone(), false),
-                _ => {
-                    let c = Arc::new(Mutex::new(Cursor::default()));
-                    cursors.insert(t.key.clone(), c.clone());
-                    (c, true)
-                }
-            };
+            // A one-shot read of the same log would race the stream on the
+            // shared cursor: the stream takes over from where it got.
+            if let Some(h) = probing.0.remove(&t.key) {
+                h.abort();
+            }
+            let (cursor, fresh) = cursor_for(&mut cursors, &t.key);
             let api: Api<Pod> = Api::namespaced(conn.client.clone(), &t.key.namespace);
             let h = tokio::spawn(follow_one(
                 ctx.clone(),
@@ -343,21 +375,16 @@ pub async fn follow(
             tokio::select! {
                 changed = targets.changed() => if changed.is_err() { return } else { break },
                 Some(key) = probes.recv() => {
-                    if running.0.contains_key(&key) {
+                    probing.0.retain(|_, h| !h.is_finished());
+                    if running.0.contains_key(&key) || probing.0.contains_key(&key) {
                         continue;
                     }
-                    let (cursor, fresh) = match cursors.get(&key) {
-                        Some(c) if !key.previous => (c.clone(), false),
-                        _ => {
-                            let c = Arc::new(Mutex::new(Cursor::default()));
-                            cursors.insert(key.clone(), c.clone());
-                            (c, true)
-                        }
-                    };
+                    let (cursor, fresh) = cursor_for(&mut cursors, &key);
                     let api: Api<Pod> = Api::namespaced(conn.client.clone(), &key.namespace);
                     let slots = probe_slots.clone();
                     let ctx = ctx.clone();
-                    tokio::spawn(async move {
+                    let probe_key = key.clone();
+                    probing.0.insert(probe_key, tokio::spawn(async move {
                         let Ok(_slot) = slots.acquire_owned().await else { return };
                         // A log that is not there yet is not waited for.
                         let _ = tokio::time::timeout(
@@ -365,7 +392,7 @@ pub async fn follow(
                             follow_one(ctx, api, key, cursor, fresh, false),
                         )
                         .await;
-                    });
+                    }));
                 }
                 _ = ctx.tx.closed() => return,
             }
