@@ -243,16 +243,23 @@ async fn follow_one(
 /// those of agent containers in trouble (init not completed, sidecar not
 /// running, restarts), so the list shows the cause before a pane is opened.
 /// `seen` remembers each container's state so each state is read once.
-pub fn probe_keys(pod: &PodInfo, seen: &mut HashMap<LogKey, String>) -> Vec<LogKey> {
-    let mut out = Vec::new();
-    for c in pod.agent_containers() {
-        let init = c.name == AGENT_INIT;
-        let fine = match &c.state {
+/// An agent container whose state says nothing is wrong: an init container
+/// that exited 0, a running sidecar, or one not started yet; never restarted.
+fn agent_looks_fine(c: &crate::model::pod::ContainerInfo) -> bool {
+    let init = c.name == AGENT_INIT;
+    c.restart_count == 0
+        && match &c.state {
             ContainerState::Terminated(t) => init && t.exit_code == 0,
             ContainerState::Running { .. } => !init,
             ContainerState::Unknown => true,
             ContainerState::Waiting { reason, .. } => reason.as_deref() == Some("PodInitializing"),
-        } && c.restart_count == 0;
+        }
+}
+
+pub fn probe_keys(pod: &PodInfo, seen: &mut HashMap<LogKey, String>) -> Vec<LogKey> {
+    let mut out = Vec::new();
+    for c in pod.agent_containers() {
+        let fine = agent_looks_fine(c);
         let key = LogKey {
             namespace: pod.namespace.clone(),
             pod: pod.name.clone(),
@@ -404,6 +411,10 @@ pub async fn follow(
 /// previous after restarts), at most `MAX_LOG_LINES` each. Forbidden reads
 /// come back as `AccessDenied`; logs that do not exist yet are skipped.
 pub async fn read_agent_logs(conn: &Connection, world: &World) -> Vec<Observation> {
+    // A healthy agent's recent lines are enough to see a renewal problem;
+    // agents in trouble get the full tail. Thousands of injected pods must
+    // not mean millions of lines in memory.
+    const HEALTHY_TAIL: i64 = 200;
     let mut keys = Vec::new();
     for p in world.pods.values() {
         for c in p.agent_containers() {
@@ -413,19 +424,24 @@ pub async fn read_agent_logs(conn: &Connection, world: &World) -> Vec<Observatio
                 container: c.name.clone(),
                 previous,
             };
-            keys.push(key(false));
+            let tail = if agent_looks_fine(c) {
+                HEALTHY_TAIL
+            } else {
+                MAX_LOG_LINES as i64
+            };
+            keys.push((key(false), tail));
             if c.restart_count > 0 {
-                keys.push(key(true));
+                keys.push((key(true), MAX_LOG_LINES as i64));
             }
         }
     }
     let results: Vec<Observation> = futures::stream::iter(keys)
-        .map(|key| async move {
+        .map(|(key, tail)| async move {
             let api: Api<Pod> = Api::namespaced(conn.client.clone(), &key.namespace);
             let lp = LogParams {
                 container: Some(key.container.clone()),
                 previous: key.previous,
-                tail_lines: Some(MAX_LOG_LINES as i64),
+                tail_lines: Some(tail),
                 ..LogParams::default()
             };
             match api.logs(&key.pod, &lp).await {

@@ -2,6 +2,7 @@
 //! model's converters, which keep only what the model needs).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::{
     admissionregistration::v1::MutatingWebhookConfiguration, apps::v1::ReplicaSet, batch::v1::Job,
@@ -298,7 +299,11 @@ pub fn spawn_all(
     probes: Option<mpsc::UnboundedSender<LogKey>>,
 ) {
     let cfg = watcher::Config::default;
-    let mut seen = HashMap::new();
+    // Container states already probed, per log; a deleted pod's entries go,
+    // so the map stays as big as the cluster, and a pod recreated under the
+    // same name is probed again.
+    let seen: Arc<Mutex<HashMap<LogKey, String>>> = Arc::default();
+    let seen_on_delete = seen.clone();
     set.spawn(wl::run(
         ctx.clone(),
         api::<Pod>(conn),
@@ -311,14 +316,19 @@ pub fn spawn_all(
             apply: move |p: Pod| {
                 let info = PodInfo::from_k8s(&p);
                 if let Some(tx) = &probes {
+                    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
                     for key in super::logs::probe_keys(&info, &mut seen) {
                         let _ = tx.send(key);
                     }
                 }
                 Some(Observation::PodApplied(Box::new(info)))
             },
-            delete: |k| {
+            delete: move |k| {
                 let (namespace, name) = ns_name(k);
+                seen_on_delete
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .retain(|key, _| !(key.namespace == namespace && key.pod == name));
                 Observation::PodDeleted { namespace, name }
             },
         },
