@@ -249,13 +249,22 @@ impl Sink<EndpointSlice> for Endpoints {
 }
 
 /// Follows the webhook's Service: (re)starts the EndpointSlice watcher for it.
+/// A spawned task that is aborted when dropped, so aborting its owner
+/// (`endpoints`, itself a task) does not leave it running.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 async fn endpoints(ctx: Ctx, conn: Connection, mut service: watch::Receiver<ServiceRef>) {
-    let mut current: Option<tokio::task::JoinHandle<()>> = None;
+    let mut current: Option<AbortOnDrop> = None;
     loop {
         let svc = service.borrow_and_update().clone();
-        if let Some(h) = current.take() {
-            h.abort();
-        }
+        // Stop the previous service's watcher before starting another.
+        drop(current.take());
         match svc {
             None => {}
             Some(None) => ctx.mark_synced("endpointslices"),
@@ -272,17 +281,22 @@ async fn endpoints(ctx: Ctx, conn: Connection, mut service: watch::Receiver<Serv
                     name: "endpointslices",
                     resource: "endpointslices.discovery.k8s.io",
                 };
-                current = Some(tokio::spawn(wl::run(ctx.clone(), api, cfg, what, sink)));
+                current = Some(AbortOnDrop(tokio::spawn(wl::run(
+                    ctx.clone(),
+                    api,
+                    cfg,
+                    what,
+                    sink,
+                ))));
             }
         }
         if service.changed().await.is_err() {
             break;
         }
     }
-    if let Some(h) = current {
-        // The webhook watcher is gone: so is the connection.
-        h.abort();
-    }
+    // The webhook watcher is gone, and so is the connection: `current` is
+    // dropped (and its watcher aborted) here.
+    drop(current);
 }
 
 fn ns_name(k: ObjKey) -> (String, String) {
