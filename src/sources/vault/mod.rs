@@ -27,6 +27,8 @@ pub use poll::Poller;
 pub use snapshot::{VaultSnapshot, write_vault_json};
 
 /// Longest wait after repeated 429 / 5xx answers.
+/// How long a change of interest waits for more before a new cycle starts.
+const INTEREST_DEBOUNCE: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// Poll once (for `check` and `capture`).
@@ -110,13 +112,19 @@ pub async fn run(
                 cfg.interval.min(Duration::from_secs(2))
             }
         };
-        if interest_open {
+        // While backing off from 429/5xx, new interest waits like the rest:
+        // only a healthy poller is woken early by it.
+        if interest_open && failures == 0 {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 changed = interest.changed() => {
                     if changed.is_err() {
                         interest_open = false;
                         tokio::time::sleep(wait).await;
+                    } else {
+                        // Coalesce a burst of changes (a rollout) into one
+                        // cycle: each cycle has a fresh request budget.
+                        tokio::time::sleep(INTEREST_DEBOUNCE.min(wait)).await;
                     }
                 }
                 _ = tx.closed() => return,
