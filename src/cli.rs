@@ -70,14 +70,14 @@ pub struct VaultArgs {
     #[arg(long, value_name = "URL", global = true)]
     pub vault_addr: Option<String>,
     /// Vault requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_CONCURRENCY, global = true)]
+    #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_CONCURRENCY, global = true, value_parser = at_least_one::<usize>)]
     pub vault_concurrency: usize,
     /// Vault requests per poll cycle; lookups that do not fit wait for the next cycle.
-    #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_BUDGET, global = true)]
+    #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_BUDGET, global = true, value_parser = at_least_one::<usize>)]
     pub vault_budget: usize,
     /// Seconds between Vault poll cycles (lease lookups are spread out and
     /// come sooner as expiry nears; 429/5xx answers double the wait).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::vault::DEFAULT_INTERVAL_SECS, global = true)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::vault::DEFAULT_INTERVAL_SECS, global = true, value_parser = at_least_one::<u64>)]
     pub vault_interval: u64,
 }
 
@@ -152,6 +152,14 @@ impl Command {
             Command::Capture(_) => "capture",
             Command::Themes => "themes",
         }
+    }
+}
+
+/// A whole number of at least 1 (0 would mean no requests or a busy loop).
+fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(s: &str) -> Result<T, String> {
+    match s.parse::<T>() {
+        Ok(v) if v >= T::from(1u8) => Ok(v),
+        _ => Err(format!("\"{s}\" is not a whole number of at least 1")),
     }
 }
 

@@ -254,12 +254,19 @@ impl Http {
     /// the JSON body; it does not count against the budget.
     pub async fn health(&self) -> Result<Value, ApiError> {
         let (status, value) = self.send(Method::GET, "sys/health", None, false).await?;
-        if value.is_object() {
+        // A proxy or load balancer in front of Vault can answer with JSON of
+        // its own; only an answer that says sealed or not is Vault's health.
+        if value.get("sealed").is_some_and(Value::is_boolean) {
             Ok(value)
         } else {
+            let text = match &value {
+                Value::String(s) => s.clone(),
+                Value::Null => "empty answer".to_string(),
+                other => other.to_string().chars().take(200).collect(),
+            };
             Err(ApiError::Status {
                 code: status.as_u16(),
-                errors: vec![value.as_str().unwrap_or_default().to_string()],
+                errors: vec![format!("not a Vault health answer: {text}")],
             })
         }
     }
