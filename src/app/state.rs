@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::keys::{Action, action_for};
 use crate::diagnose::{self, Report, WorkloadReport};
 use crate::model::interest::Interest;
-use crate::model::logs::{LogKey, LogTarget};
+use crate::model::logs::LogTarget;
 use crate::model::pod::{AGENT_INIT, AGENT_SIDECAR};
 use crate::model::workload::WorkloadKey;
 use crate::model::{Observation, World};
@@ -223,26 +223,13 @@ impl App {
         else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for c in p.agent_containers() {
-            let key = |previous| LogKey {
-                namespace: p.namespace.clone(),
-                pod: p.name.clone(),
-                container: c.name.clone(),
-                previous,
-            };
-            out.push(LogTarget {
-                key: key(false),
+        crate::model::logs::agent_logs(p)
+            .into_iter()
+            .map(|(key, c)| LogTarget {
+                key,
                 restarts: c.restart_count,
-            });
-            if c.restart_count > 0 {
-                out.push(LogTarget {
-                    key: key(true),
-                    restarts: c.restart_count,
-                });
-            }
-        }
-        out
+            })
+            .collect()
     }
 
     /// Move the clock without re-diagnosing: countdowns are drawn from `now`.

@@ -25,6 +25,25 @@ pub struct LogTarget {
     pub restarts: i32,
 }
 
+/// The agent logs a pod has: each agent container's current log, and its
+/// previous one once it has restarted.
+pub fn agent_logs(pod: &super::pod::PodInfo) -> Vec<(LogKey, &super::pod::ContainerInfo)> {
+    let mut out = Vec::new();
+    for c in pod.agent_containers() {
+        let key = |previous| LogKey {
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            container: c.name.clone(),
+            previous,
+        };
+        out.push((key(false), c));
+        if c.restart_count > 0 {
+            out.push((key(true), c));
+        }
+    }
+    out
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogBuffer {
     lines: VecDeque<String>,

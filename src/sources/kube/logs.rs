@@ -417,22 +417,13 @@ pub async fn read_agent_logs(conn: &Connection, world: &World) -> Vec<Observatio
     const HEALTHY_TAIL: i64 = 200;
     let mut keys = Vec::new();
     for p in world.pods.values() {
-        for c in p.agent_containers() {
-            let key = |previous| LogKey {
-                namespace: p.namespace.clone(),
-                pod: p.name.clone(),
-                container: c.name.clone(),
-                previous,
-            };
-            let tail = if agent_looks_fine(c) {
+        for (key, c) in crate::model::logs::agent_logs(p) {
+            let tail = if agent_looks_fine(c) && !key.previous {
                 HEALTHY_TAIL
             } else {
                 MAX_LOG_LINES as i64
             };
-            keys.push((key(false), tail));
-            if c.restart_count > 0 {
-                keys.push((key(true), MAX_LOG_LINES as i64));
-            }
+            keys.push((key, tail));
         }
     }
     let results: Vec<Observation> = futures::stream::iter(keys)
