@@ -54,8 +54,41 @@ where
     }
 }
 
+/// What replaces a literal environment value in a capture.
+pub const REDACTED: &str = "(redacted by vaultscope)";
+
+/// Literal `env[].value`s of every container of a pod spec: people put
+/// secrets there, and a bundle must never carry one. References
+/// (`valueFrom`) stay: they name, they do not contain.
+fn redact_env(spec: &mut Value) {
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for c in containers {
+            let Some(env) = c.get_mut("env").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for e in env {
+                if let Some(v) = e.get_mut("value")
+                    && v.is_string()
+                {
+                    *v = Value::String(REDACTED.into());
+                }
+            }
+        }
+    }
+}
+
 /// Drop what a bundle must not carry or does not need.
 fn strip(mut v: Value) -> Value {
+    if let Some(spec) = v.get_mut("spec") {
+        redact_env(spec);
+        // ReplicaSets and Jobs carry a pod template.
+        if let Some(t) = spec.pointer_mut("/template/spec") {
+            redact_env(t);
+        }
+    }
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
         if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
@@ -265,4 +298,29 @@ pub async fn capture(conn: &Connection, dir: &Path) -> Result<Captured, String> 
     fs::write(&meta, text + "\n").map_err(|e| format!("{}: {e}", meta.display()))?;
     l.out.files.push(meta);
     Ok(l.out)
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+
+    #[test]
+    fn literal_env_values_are_redacted_and_references_kept() {
+        let pod = serde_json::json!({
+            "metadata": {"name": "p", "managedFields": [{}]},
+            "spec": {
+                "containers": [{"name": "app", "env": [
+                    {"name": "DB_PASSWORD", "value": "hunter2"},
+                    {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+                ]}],
+                "initContainers": [{"name": "vault-agent-init", "env": [{"name": "VAULT_CONFIG", "value": "eyJh"}]}]
+            }
+        });
+        let out = strip(pod).to_string();
+        assert!(!out.contains("hunter2") && !out.contains("eyJh"), "{out}");
+        assert!(out.contains(REDACTED) && out.contains("secretKeyRef"));
+        assert!(!out.contains("managedFields"));
+        let rs = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "env": [{"name": "X", "value": "s3cr3t"}]}]}}}});
+        assert!(!strip(rs).to_string().contains("s3cr3t"));
+    }
 }
