@@ -241,6 +241,8 @@ fn legacy_capabilities(p: &str) -> Vec<String> {
 pub struct MergedRule {
     pub capabilities: BTreeSet<String>,
     pub policies: BTreeSet<String>,
+    /// The policies whose rule on this path says `deny`.
+    pub denied_by: BTreeSet<String>,
 }
 
 /// The ACL of a token with several policies.
@@ -268,6 +270,9 @@ impl Acl {
             for r in rs {
                 let m = rules.entry(r.path).or_default();
                 m.policies.insert(name.to_string());
+                if r.capabilities.iter().any(|c| c == "deny") {
+                    m.denied_by.insert(name.to_string());
+                }
                 m.capabilities.extend(r.capabilities);
             }
         }
@@ -300,7 +305,13 @@ impl Acl {
                 allowed: !m.capabilities.contains("deny") && m.capabilities.contains(capability),
                 rule: Some(p.to_string()),
                 capabilities: m.capabilities.clone(),
-                policies: m.policies.clone(),
+                // A deny is one policy's doing: name that one, not every
+                // policy that shares the path.
+                policies: if m.denied_by.is_empty() {
+                    m.policies.clone()
+                } else {
+                    m.denied_by.clone()
+                },
             },
         }
     }
@@ -438,7 +449,8 @@ path "old/*" { policy = "write" }
         ]);
         let d = a.check("secret/data/x", "read");
         assert!(!d.allowed);
-        assert_eq!(d.policies, ["a", "b"].map(String::from).into());
+        // Only the policy that holds the deny is named: it is the one to change.
+        assert_eq!(d.policies, ["b"].map(String::from).into());
     }
 
     #[test]
