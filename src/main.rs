@@ -171,6 +171,7 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
         Clock::Wall.now_seconds(),
     );
     app.ui.namespace = conn.namespace.clone();
+    app.ui.fixed_namespace = conn.namespace.clone();
     rt.block_on(async {
         let (tx, rx) = tokio::sync::mpsc::channel(4096);
         let (log_tx, log_rx) = tokio::sync::watch::channel(Vec::new());

@@ -224,3 +224,13 @@ fn open_pane_names_the_logs_to_follow() {
     a.refresh(now);
     assert!(rx.borrow().is_empty(), "closed pane, streams stop");
 }
+
+#[test]
+fn a_single_watched_namespace_is_not_cycled_away() {
+    let mut a = app();
+    a.ui.namespace = Some("shop".into());
+    a.ui.fixed_namespace = Some("shop".into());
+    press(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.ui.namespace.as_deref(), Some("shop"));
+    assert!(a.visible().iter().all(|w| w.key.namespace == "shop"));
+}

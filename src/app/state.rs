@@ -87,6 +87,8 @@ pub struct UiState {
     pub filter: String,
     pub editing_filter: bool,
     pub namespace: Option<String>,
+    /// The only namespace the source watches (`-n`): nothing to cycle.
+    pub fixed_namespace: Option<String>,
     pub help: bool,
     pub pod_index: usize,
     pub log: LogChoice,
@@ -402,6 +404,7 @@ impl App {
             Action::Back => self.ui.open = None,
             Action::Filter => self.ui.editing_filter = true,
             Action::CycleSort => self.ui.sort = self.ui.sort.next(),
+            Action::CycleNamespace if self.ui.fixed_namespace.is_some() => {}
             Action::CycleNamespace => {
                 let ns = self.namespaces();
                 self.ui.namespace = match &self.ui.namespace {

@@ -61,9 +61,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Span::raw("  "),
         Span::styled(app.now.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t.muted),
     ]);
-    let scope = match &app.ui.namespace {
-        Some(ns) => format!("namespace {ns}"),
-        None => "all namespaces".to_string(),
+    let scope = match (&app.ui.fixed_namespace, &app.ui.namespace) {
+        (Some(ns), _) => format!("namespace {ns} (-n)"),
+        (None, Some(ns)) => format!("namespace {ns}"),
+        (None, None) => "all namespaces".to_string(),
     };
     let origin = match &app.source {
         SourceKind::Demo => "a built-in scenario: nothing here is a real cluster".to_string(),
