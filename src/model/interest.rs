@@ -135,7 +135,9 @@ pub fn role_uses(
 /// What to poll in Vault for this world.
 pub fn interest(world: &World) -> Interest {
     let mut i = Interest::default();
-    let add = |uses: Vec<RoleUse>, i: &mut Interest| {
+    // The roles, accounts and paths a pod or pod template logs in with, and
+    // the certificates its templates request.
+    let add = |uses: Vec<RoleUse>, parsed: &annotations::ParsedAnnotations, i: &mut Interest| {
         for u in uses {
             i.roles.insert(u.role.clone());
             if let Some(sa) = &u.service_account {
@@ -144,11 +146,23 @@ pub fn interest(world: &World) -> Interest {
             i.secret_paths
                 .extend(u.paths.into_iter().filter(|p| !p.is_empty()));
         }
+        for t in parsed
+            .spec
+            .secrets
+            .iter()
+            .filter_map(|s| s.template.as_deref())
+        {
+            i.common_names
+                .extend(crate::diagnose::requested_common_names(t));
+        }
     };
-    let mut templates = Vec::new();
     for pod in world.pods.values() {
         let parsed = annotations::parse(&pod.annotations);
-        add(role_uses(&pod.namespace, Some(pod), &parsed, world), &mut i);
+        add(
+            role_uses(&pod.namespace, Some(pod), &parsed, world),
+            &parsed,
+            &mut i,
+        );
         // A pod without a role (other auth types) still names secret paths.
         i.secret_paths.extend(
             parsed
@@ -157,31 +171,17 @@ pub fn interest(world: &World) -> Interest {
                 .iter()
                 .map(|s| crate::diagnose::normalize_path(&s.path)),
         );
-        templates.extend(
-            parsed
-                .spec
-                .secrets
-                .iter()
-                .filter_map(|s| s.template.clone()),
-        );
     }
     for rs in world.replicasets.values() {
         if rs.template_annotations.is_empty() {
             continue;
         }
         let parsed = annotations::parse(&rs.template_annotations);
-        add(role_uses(&rs.namespace, None, &parsed, world), &mut i);
-        templates.extend(
-            parsed
-                .spec
-                .secrets
-                .iter()
-                .filter_map(|s| s.template.clone()),
+        add(
+            role_uses(&rs.namespace, None, &parsed, world),
+            &parsed,
+            &mut i,
         );
-    }
-    for t in &templates {
-        i.common_names
-            .extend(crate::diagnose::requested_common_names(t));
     }
     i
 }
