@@ -6,11 +6,13 @@
 //! world into findings, and `report` / `ui` present them.
 
 pub mod app;
+pub mod bounded;
 pub mod cli;
 pub mod clock;
 pub mod diagnose;
 pub mod model;
 pub mod report;
+pub mod safe;
 pub mod sources;
 pub mod theme;
 pub mod ui;

@@ -1,0 +1,326 @@
+//! Text that others control, made fit to show.
+//!
+//! Anyone who may create a pod writes its names and annotations, the agent
+//! writes its log, controllers write events, and whatever answers on Vault's
+//! address writes the responses. Such text reaches a terminal, a JSON
+//! document or a capture only through this module:
+//!
+//! - [`redact`] removes secrets that people paste into logs and configs:
+//!   Vault and OpenBao tokens, JWTs, `Bearer` and `X-Vault-Token` values,
+//!   passwords in URLs and `password=`-style parameters. Paths, roles, finding
+//!   codes and lease ids are kept: a diagnosis needs them.
+//! - [`terminal`] redacts and then shows every control character as a
+//!   visible escape (`\x1b`, `\u{202e}`): C0 (newlines too: only the layout
+//!   writes those), DEL, C1 and the bidirectional overrides. This is the class
+//!   of CVE-2021-25743, which kubectl fixed the same way.
+//! - [`to_json_pretty`] writes JSON whose strings escape the same characters
+//!   as `\u` escapes (serde escapes only C0).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+use serde::Serialize;
+
+/// What replaces a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// Characters that must never reach a terminal raw: C0 controls, DEL, C1
+/// controls (U+0080–U+009F: U+009B is a one-character CSI), the bidi marks
+/// and overrides that make text read differently from its bytes, the line
+/// and paragraph separators, and the zero-width no-break space (BOM).
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{61c}'
+        | '\u{200e}' | '\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{feff}')
+}
+
+/// Control characters shown as visible escapes; a tab becomes two spaces
+/// (agents indent multi-error lists with tabs).
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("  "),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_unsafe(c) && (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Redacted, then with controls escaped: one line, fit for a terminal.
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    match redact(s) {
+        Cow::Borrowed(b) => escape_controls(b),
+        Cow::Owned(o) => Cow::Owned(escape_controls(&o).into_owned()),
+    }
+}
+
+/// Multi-line text (evidence, a multi-error) as safe lines: the newlines are
+/// the layout's to write, so the text is split on them first (a trailing
+/// `\r` of a CRLF file goes too).
+pub fn terminal_lines(s: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    s.split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .map(terminal)
+}
+
+/// Names that hold a secret when written `name=value`. Matched as whole words,
+/// case-insensitively; `token` alone is here because hclog and query strings
+/// write `token=hvs...`.
+const SECRET_KEYS: &str = r"password|passwd|pwd|secret|client_secret|secret_key|secret_id|token|access_token|refresh_token|id_token|api_key|apikey|private_key|credentials?";
+
+static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
+    let alternatives = [
+        // https://user:pass@host: the whole userinfo goes.
+        r#"(?P<url>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#@"'<>\\]+@"#.to_string(),
+        // X-Vault-Token: hvs..., Authorization: Bearer eyJ..., and the same
+        // written as JSON or hclog (`"X-Vault-Token": "..."`, `token="..."`).
+        r#"(?P<header>(?i:\b(?:x-vault-token|authorization)"?\s*[:=]\s*"?(?:bearer\s+|basic\s+)?))[^\s"',;]+"#
+            .to_string(),
+        r"(?P<bearer>(?i:\bbearer\s+))[A-Za-z0-9\-._~+/]{8,}=*".to_string(),
+        // JSON web tokens (service account tokens among them): header.payload.signature.
+        r"(?P<jwt>\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)".to_string(),
+        // Vault 1.10+ tokens (service, batch, recovery) and the legacy ones
+        // OpenBao still issues: s./b./r. followed by 24 characters.
+        r"(?P<token>\bhv[sbr]\.)[A-Za-z0-9_\-]{20,}".to_string(),
+        r"(?P<legacy>\b[sbr]\.)[A-Za-z0-9]{24}\b".to_string(),
+        // "password": "..." in JSON.
+        format!(r#"(?P<json>"(?i:{SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*""#),
+        // password=..., token="...", ?token=...&
+        format!(
+            r#"(?P<kv>(?i:\b(?:{SECRET_KEYS}))\s*=\s*)(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s&,;"'\])}}]+)"#
+        ),
+        // password: ... in YAML and prose (not `token:`, which agents write
+        // before an error: "failed to renew token: ...").
+        r"(?P<colon>(?i:\b(?:password|passwd|client_secret|secret_key|api_key)):[ \t]*)\S+"
+            .to_string(),
+    ];
+    Regex::new(&alternatives.join("|")).expect("redaction pattern compiles")
+});
+
+/// Secrets removed: see the module documentation for what is and is not.
+pub fn redact(s: &str) -> Cow<'_, str> {
+    PATTERN.replace_all(s, |c: &Captures| {
+        let keep = |name: &str| c.name(name).map(|m| m.as_str());
+        if let Some(k) = keep("url") {
+            format!("{k}{REDACTED}@")
+        } else if keep("jwt").is_some() {
+            REDACTED.to_string()
+        } else if let Some(k) = keep("json") {
+            format!("{k}\"{REDACTED}\"")
+        } else if let Some(k) = ["header", "bearer", "token", "legacy", "kv", "colon"]
+            .into_iter()
+            .find_map(keep)
+        {
+            format!("{k}{REDACTED}")
+        } else {
+            REDACTED.to_string()
+        }
+    })
+}
+
+/// serde_json's pretty printer, with the characters serde leaves raw (C1,
+/// bidi, separators) written as `\u` escapes too.
+struct SafeFormatter(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                // Every unsafe character is in the Basic Multilingual Plane.
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Pretty JSON with every unsafe character escaped. Strings are written as
+/// given: redact them before, where they come from others.
+pub fn to_json_pretty<T: Serialize>(value: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        SafeFormatter(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser).expect("serializing to memory");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_control_becomes_visible() {
+        let attack =
+            "a\x1b]0;pwned\x07b\x1b]52;c;Y3VybA==\x07\x1b[2J\u{9b}31m\u{202e}gnp.exe\x7f\r\n";
+        let safe = terminal(attack);
+        assert!(!safe.chars().any(is_unsafe), "{safe}");
+        assert_eq!(
+            safe,
+            "a\\x1b]0;pwned\\x07b\\x1b]52;c;Y3VybA==\\x07\\x1b[2J\\x9b31m\\u{202e}gnp.exe\\x7f\\r\\n"
+        );
+        assert_eq!(terminal("a\tb"), "a  b");
+        assert!(matches!(terminal("plain / path"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn lines_are_split_before_escaping() {
+        let lines: Vec<_> = terminal_lines("one\r\ntwo\x1b\n\tthree").collect();
+        assert_eq!(lines, ["one", "two\\x1b", "  three"]);
+    }
+
+    #[test]
+    fn json_escapes_what_serde_leaves() {
+        let s = to_json_pretty(&serde_json::json!({"m": "a\u{9b}b\u{202e}c\x1bd\u{2028}"}));
+        assert_eq!(s, "{\n  \"m\": \"a\\u009bb\\u202ec\\u001bd\\u2028\"\n}");
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back["m"], "a\u{9b}b\u{202e}c\x1bd\u{2028}");
+    }
+
+    #[test]
+    fn redacts_each_form() {
+        let cases = [
+            (
+                "GET https://admin:hunter2@vault.example:8200/v1/sys/health",
+                "GET https://<redacted>@vault.example:8200/v1/sys/health",
+            ),
+            (
+                "postgresql://vault:s3cr3t@db:5432/app?sslmode=disable",
+                "postgresql://<redacted>@db:5432/app?sslmode=disable",
+            ),
+            (
+                "token hvs.CAESIJlU9J7Pi6kX2lkqpDtVtD7SpVuhmvUjnDzA3kgrqcHnGh4KHGh2cy5WUzFJb2FOaWY5VmlpdlFObjBKYU5lbk0 leaked",
+                "token hvs.<redacted> leaked",
+            ),
+            (
+                "batch hvb.AAAAAQJ4cUKNbM0Fy9yBs3_l0Ymd",
+                "batch hvb.<redacted>",
+            ),
+            (
+                "legacy s.Xd3Q7tFMBfOiVr2HBphEIGsN and more",
+                "legacy s.<redacted> and more",
+            ),
+            ("X-Vault-Token: hvs.abc", "X-Vault-Token: <redacted>"),
+            (
+                r#"{"X-Vault-Token": "abcdef"}"#,
+                r#"{"X-Vault-Token": "<redacted>"}"#,
+            ),
+            (
+                "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+                "Authorization: Bearer <redacted>",
+            ),
+            (
+                "curl -H 'authorization: basic dXNlcjpwdw=='",
+                "curl -H 'authorization: basic <redacted>'",
+            ),
+            (
+                "jwt=eyJhbGciOiJSUzI1NiIsImtpZCI6IngifQ.eyJpc3MiOiJrdWJlcm5ldGVzIn0.sig-nature_",
+                "jwt=<redacted>",
+            ),
+            (
+                "url?role=web&token=abc123&x=1",
+                "url?role=web&token=<redacted>&x=1",
+            ),
+            (
+                r#"password="p a s s" user=bob"#,
+                r#"password=<redacted> user=bob"#,
+            ),
+            (
+                "--docker-password=Pa55w0rd!",
+                "--docker-password=<redacted>",
+            ),
+            (
+                r#"{"password":"x\"y","role":"web"}"#,
+                r#"{"password":"<redacted>","role":"web"}"#,
+            ),
+            ("  password: hunter2", "  password: <redacted>"),
+            ("SECRET_KEY=abc", "SECRET_KEY=<redacted>"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn keeps_what_a_diagnosis_needs() {
+        let keep = [
+            "database/creds/readonly/IQKUMCTg3M5QTRZ0abV22xPm",
+            "auth/kubernetes/role/ledger",
+            r#"error="permission denied" path=secret/data/payments/ledger"#,
+            "auth.service_account_not_authorized",
+            "failed to renew token: Error making API request.",
+            "[ERROR] agent.auth.handler: error authenticating: error=\"Error making API request.\\n\\nURL: PUT http://vault.vault.svc:8200/v1/auth/kubernetes/login\\nCode: 403\"",
+            r#"{{ with secret "database/creds/web" }}{{ .Data.password }}{{ end }}"#,
+            "vault.hashicorp.com/agent-inject-secret-db: database/creds/web",
+            "https://vault.example:8200/v1/sys/health",
+            "pods.abcdefghijklmnopqrstuvwx",
+        ];
+        for s in keep {
+            assert_eq!(redact(s), s);
+        }
+    }
+}
