@@ -117,7 +117,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, ReadError> {
         return Ok(String::from_utf8_lossy(rest).into_owned());
     }
     let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(ReadError::Encoding(
                 "UTF-16 text with an odd number of bytes".into(),
             ));
