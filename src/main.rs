@@ -28,8 +28,11 @@ fn main() -> ExitCode {
             ("-n/--namespace", cli.namespace.is_some()),
         ];
         if let Some((flag, _)) = misplaced.iter().find(|(_, set)| *set) {
-            eprintln!(
-                "vaultscope: error: {flag} before the subcommand applies to the dashboard only; write it after `{name}` (e.g. `vaultscope {name} {flag} ...`)"
+            say(
+                "error",
+                &format!(
+                    "{flag} before the subcommand applies to the dashboard only; write it after `{name}` (e.g. `vaultscope {name} {flag} ...`)"
+                ),
             );
             return ExitCode::from(EXIT_USAGE);
         }
@@ -47,9 +50,22 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(msg) => {
-            eprintln!("vaultscope: error: {msg}");
+            say("error", &msg);
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// One message on stderr. Messages quote names, paths and server answers
+/// that others control, so every line is made safe first; the newlines
+/// between lines are ours.
+fn say(kind: &str, msg: &str) {
+    let mut err = std::io::stderr().lock();
+    let mut lines = vaultscope::safe::terminal_lines(msg);
+    let first = lines.next().unwrap_or_default();
+    let _ = writeln!(err, "vaultscope: {kind}: {first}");
+    for line in lines {
+        let _ = writeln!(err, "  {line}");
     }
 }
 
@@ -210,13 +226,16 @@ fn capture(args: CaptureArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result
         files += 1;
     }
     for d in &captured.denied {
-        eprintln!("vaultscope: {}: left out of the bundle", d.describe());
+        say("note", &format!("{}: left out of the bundle", d.describe()));
     }
-    eprintln!(
-        "vaultscope: captured context \"{}\" ({}) into {} ({files} files)",
-        conn.context,
-        conn.scope(),
-        args.out.display()
+    say(
+        "note",
+        &format!(
+            "captured context \"{}\" ({}) into {} ({files} files)",
+            conn.context,
+            conn.scope(),
+            args.out.display()
+        ),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -251,9 +270,9 @@ fn check(args: CheckArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<Exi
                 .map_err(|e| e.to_string())?;
             let world = rt.block_on(kube::snapshot(&conn, LIST_TIMEOUT))?;
             for d in &world.access_denied {
-                eprintln!(
-                    "vaultscope: {}: findings that need it are missing",
-                    d.describe()
+                say(
+                    "warning",
+                    &format!("{}: findings that need it are missing", d.describe()),
                 );
             }
             let source = format!("cluster {} ({})", conn.context, conn.scope());

@@ -2,7 +2,13 @@
 //!
 //! The JSON shape is a contract (documented in README.md); it is built from
 //! its own structs so internal refactoring cannot change it by accident.
+//!
+//! Nearly every string here was written by someone else (names, container
+//! states, log lines as evidence, roles echoed in a fix, Vault's answers):
+//! the table shows them through [`safe::terminal`], JSON through
+//! [`safe::redact`] and a writer that escapes control characters.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -10,6 +16,10 @@ use serde::Serialize;
 
 use crate::diagnose::{Finding, Health, Report, Severity, WorkloadReport};
 use crate::model::vault::{VaultStatus, countdown};
+use crate::safe;
+
+/// Text from others, redacted (JSON escapes the rest).
+type Txt<'a> = Cow<'a, str>;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -30,16 +40,16 @@ struct JsonSummary {
 
 #[derive(Serialize)]
 struct JsonVault {
-    status: String,
-    address: Option<String>,
-    version: Option<String>,
+    status: Txt<'static>,
+    address: Option<Txt<'static>>,
+    version: Option<Txt<'static>>,
 }
 
 #[derive(Serialize)]
 struct JsonWorkload<'a> {
-    namespace: &'a str,
-    kind: &'a str,
-    name: &'a str,
+    namespace: Txt<'a>,
+    kind: Txt<'a>,
+    name: Txt<'a>,
     health: &'static str,
     method: &'static str,
     pods: Vec<JsonPod<'a>>,
@@ -53,8 +63,8 @@ struct JsonWorkload<'a> {
 
 #[derive(Serialize)]
 struct JsonToken<'a> {
-    role: Option<&'a str>,
-    service_account: &'a str,
+    role: Option<Txt<'a>>,
+    service_account: Txt<'a>,
     expire_time: Option<String>,
     /// Seconds left at `as_of` (0 once expired).
     ttl_seconds: i64,
@@ -62,30 +72,30 @@ struct JsonToken<'a> {
 
 #[derive(Serialize)]
 struct JsonKv {
-    path: String,
+    path: Txt<'static>,
     current_version: u64,
     updated_time: Option<String>,
 }
 
 #[derive(Serialize)]
 struct JsonPod<'a> {
-    name: &'a str,
-    phase: &'a str,
+    name: Txt<'a>,
+    phase: Txt<'a>,
     ready: bool,
-    agent_init: Option<&'a str>,
-    agent: Option<&'a str>,
+    agent_init: Option<Txt<'a>>,
+    agent: Option<Txt<'a>>,
 }
 
 #[derive(Serialize)]
 struct JsonSecret<'a> {
-    name: &'a str,
-    path: &'a str,
-    via: &'a str,
+    name: Txt<'a>,
+    path: Txt<'a>,
+    via: Txt<'a>,
 }
 
 #[derive(Serialize)]
 struct JsonLease<'a> {
-    id: &'a str,
+    id: Txt<'a>,
     expire_time: Option<String>,
     /// Seconds left at `as_of` (0 once expired).
     ttl_seconds: i64,
@@ -94,8 +104,8 @@ struct JsonLease<'a> {
 
 #[derive(Serialize)]
 struct JsonCert<'a> {
-    serial: &'a str,
-    common_name: &'a str,
+    serial: Txt<'a>,
+    common_name: Txt<'a>,
     not_after: String,
     /// Seconds left at `as_of` (0 once expired).
     ttl_seconds: i64,
@@ -106,15 +116,28 @@ struct JsonFinding<'a> {
     code: &'static str,
     severity: &'static str,
     via: &'static str,
-    pod: Option<&'a str>,
-    container: Option<&'a str>,
-    message: &'a str,
-    evidence: Option<&'a str>,
-    hint: &'a str,
+    pod: Option<Txt<'a>>,
+    container: Option<Txt<'a>>,
+    message: Txt<'a>,
+    evidence: Option<Txt<'a>>,
+    hint: Txt<'a>,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A string from others, redacted for JSON.
+fn r(s: &str) -> Txt<'_> {
+    safe::redact(s)
+}
+
+fn r_opt(s: &Option<String>) -> Option<Txt<'_>> {
+    s.as_deref().map(r)
+}
+
+fn owned(s: Txt<'_>) -> Txt<'static> {
+    Cow::Owned(s.into_owned())
 }
 
 fn json_finding(f: &Finding) -> JsonFinding<'_> {
@@ -122,111 +145,103 @@ fn json_finding(f: &Finding) -> JsonFinding<'_> {
         code: f.code.as_str(),
         severity: f.severity.as_str(),
         via: f.via.as_str(),
-        pod: f.pod.as_deref(),
-        container: f.container.as_deref(),
-        message: &f.message,
-        evidence: f.evidence.as_deref(),
-        hint: &f.hint,
+        pod: r_opt(&f.pod),
+        container: r_opt(&f.container),
+        message: r(&f.message),
+        evidence: r_opt(&f.evidence),
+        hint: r(&f.hint),
     }
 }
 
 fn vault_json(v: &VaultStatus) -> JsonVault {
-    match v {
-        VaultStatus::NotConfigured => JsonVault {
-            status: v.label(),
-            address: None,
-            version: None,
-        },
-        VaultStatus::Unreachable { address, .. } => JsonVault {
-            status: v.label(),
-            address: Some(address.clone()),
-            version: None,
-        },
-        VaultStatus::Reachable { address, health } => JsonVault {
-            status: v.label(),
-            address: Some(address.clone()),
-            version: health.version.clone(),
-        },
+    let (address, version) = match v {
+        VaultStatus::NotConfigured => (None, None),
+        VaultStatus::Unreachable { address, .. } => (Some(address), None),
+        VaultStatus::Reachable { address, health } => (Some(address), health.version.as_ref()),
+    };
+    JsonVault {
+        status: owned(r(&v.label())),
+        address: address.map(|a| owned(r(a))),
+        version: version.map(|v| owned(r(v))),
+    }
+}
+
+fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
+    JsonWorkload {
+        namespace: r(&w.key.namespace),
+        kind: Cow::Borrowed(w.key.kind.as_str()),
+        name: r(&w.key.name),
+        health: w.health.as_str(),
+        method: w.method.label(),
+        pods: w
+            .pods
+            .iter()
+            .map(|p| JsonPod {
+                name: r(&p.name),
+                phase: r(&p.phase),
+                ready: p.ready,
+                agent_init: r_opt(&p.agent_init),
+                agent: r_opt(&p.agent),
+            })
+            .collect(),
+        secrets: w
+            .secrets
+            .iter()
+            .map(|s| JsonSecret {
+                name: r(&s.name),
+                path: r(&s.path),
+                via: Cow::Borrowed(s.via),
+            })
+            .collect(),
+        leases: w
+            .leases
+            .iter()
+            .map(|l| JsonLease {
+                id: r(&l.id),
+                expire_time: l.expire_time.map(rfc3339),
+                ttl_seconds: l
+                    .remaining(now)
+                    .map_or(l.ttl_seconds, |d| d.num_seconds().max(0)),
+                renewable: l.renewable,
+            })
+            .collect(),
+        certificates: w
+            .certificates
+            .iter()
+            .map(|c| JsonCert {
+                serial: r(&c.serial),
+                common_name: r(&c.common_name),
+                not_after: rfc3339(c.not_after),
+                ttl_seconds: c.remaining(now).num_seconds().max(0),
+            })
+            .collect(),
+        kv: w
+            .kv
+            .iter()
+            .map(|k| JsonKv {
+                path: owned(r(&k.data_path())),
+                current_version: k.current_version,
+                updated_time: k.updated_time.map(rfc3339),
+            })
+            .collect(),
+        tokens: w
+            .tokens
+            .iter()
+            .map(|t| JsonToken {
+                role: r_opt(&t.role),
+                service_account: r(&t.service_account_name),
+                expire_time: t.expire_time.map(rfc3339),
+                ttl_seconds: t
+                    .remaining(now)
+                    .map_or(t.ttl_seconds, |d| d.num_seconds().max(0)),
+            })
+            .collect(),
+        findings: w.findings.iter().map(json_finding).collect(),
     }
 }
 
 pub fn to_json(report: &Report) -> String {
     let now = report.as_of;
-    let workloads = report
-        .workloads
-        .iter()
-        .map(|w| JsonWorkload {
-            namespace: &w.key.namespace,
-            kind: w.key.kind.as_str(),
-            name: &w.key.name,
-            health: w.health.as_str(),
-            method: w.method.label(),
-            pods: w
-                .pods
-                .iter()
-                .map(|p| JsonPod {
-                    name: &p.name,
-                    phase: &p.phase,
-                    ready: p.ready,
-                    agent_init: p.agent_init.as_deref(),
-                    agent: p.agent.as_deref(),
-                })
-                .collect(),
-            secrets: w
-                .secrets
-                .iter()
-                .map(|s| JsonSecret {
-                    name: &s.name,
-                    path: &s.path,
-                    via: s.via,
-                })
-                .collect(),
-            leases: w
-                .leases
-                .iter()
-                .map(|l| JsonLease {
-                    id: &l.id,
-                    expire_time: l.expire_time.map(rfc3339),
-                    ttl_seconds: l
-                        .remaining(now)
-                        .map_or(l.ttl_seconds, |d| d.num_seconds().max(0)),
-                    renewable: l.renewable,
-                })
-                .collect(),
-            certificates: w
-                .certificates
-                .iter()
-                .map(|c| JsonCert {
-                    serial: &c.serial,
-                    common_name: &c.common_name,
-                    not_after: rfc3339(c.not_after),
-                    ttl_seconds: c.remaining(now).num_seconds().max(0),
-                })
-                .collect(),
-            kv: w
-                .kv
-                .iter()
-                .map(|k| JsonKv {
-                    path: k.data_path(),
-                    current_version: k.current_version,
-                    updated_time: k.updated_time.map(rfc3339),
-                })
-                .collect(),
-            tokens: w
-                .tokens
-                .iter()
-                .map(|t| JsonToken {
-                    role: t.role.as_deref(),
-                    service_account: &t.service_account_name,
-                    expire_time: t.expire_time.map(rfc3339),
-                    ttl_seconds: t
-                        .remaining(now)
-                        .map_or(t.ttl_seconds, |d| d.num_seconds().max(0)),
-                })
-                .collect(),
-            findings: w.findings.iter().map(json_finding).collect(),
-        })
-        .collect();
     let r = JsonReport {
         as_of: rfc3339(now),
         summary: JsonSummary {
@@ -237,9 +252,13 @@ pub fn to_json(report: &Report) -> String {
         },
         vault: vault_json(&report.vault),
         global_findings: report.global.iter().map(json_finding).collect(),
-        workloads,
+        workloads: report
+            .workloads
+            .iter()
+            .map(|w| json_workload(w, now))
+            .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&r).expect("report serializes");
+    let mut s = safe::to_json_pretty(&r);
     s.push('\n');
     s
 }
@@ -284,8 +303,15 @@ impl Style {
     }
 }
 
+/// A string from others, fit for a terminal.
+fn t(s: &str) -> Cow<'_, str> {
+    safe::terminal(s)
+}
+
+/// Text from others over several lines, the first after `label` and the
+/// rest under it; each line made safe (the newlines are ours).
 fn indent_block(out: &mut String, label: &str, text: &str, pad: &str) {
-    let mut lines = text.lines();
+    let mut lines = safe::terminal_lines(text.trim_end_matches('\n'));
     if let Some(first) = lines.next() {
         let _ = writeln!(out, "{pad}{label}{first}");
     }
@@ -298,10 +324,10 @@ fn indent_block(out: &mut String, label: &str, text: &str, pad: &str) {
 fn write_finding(out: &mut String, f: &Finding, st: Style) {
     let mut place = Vec::new();
     if let Some(c) = &f.container {
-        place.push(c.clone());
+        place.push(t(c).into_owned());
     }
     if let Some(p) = &f.pod {
-        place.push(format!("pod {p}"));
+        place.push(format!("pod {}", t(p)));
     }
     let place = if place.is_empty() {
         String::new()
@@ -331,7 +357,7 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         .map(|t| format!(" · next expiry in {}", countdown(t - now)))
         .unwrap_or_default();
     for k in &w.kv {
-        let _ = write!(expiry, " · {} v{}", k.data_path(), k.current_version);
+        let _ = write!(expiry, " · {} v{}", t(&k.data_path()), k.current_version);
         if let Some(u) = k.updated_time {
             let _ = write!(expiry, " updated {} ago", countdown(now - u));
         }
@@ -340,9 +366,9 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         out,
         "{}  {} {} {}  {}",
         st.health(w.health),
-        w.key.namespace,
+        t(&w.key.namespace),
         w.key.kind,
-        st.bold(&w.key.name),
+        st.bold(&t(&w.key.name)),
         st.dim(&format!(
             "pods {}/{} ready · {}{expiry}",
             w.pods_ready,
@@ -354,18 +380,18 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         return;
     }
     for p in &w.pods {
-        let mut parts = vec![p.phase.clone()];
+        let mut parts = vec![t(&p.phase).into_owned()];
         if let Some(s) = &p.agent_init {
-            parts.push(format!("vault-agent-init: {s}"));
+            parts.push(format!("vault-agent-init: {}", t(s)));
         }
         if let Some(s) = &p.agent {
-            parts.push(format!("vault-agent: {s}"));
+            parts.push(format!("vault-agent: {}", t(s)));
         }
         let _ = writeln!(
             out,
             "  {} {}",
             st.dim("pod"),
-            format_args!("{}  {}", p.name, st.dim(&parts.join(" · ")))
+            format_args!("{}  {}", t(&p.name), st.dim(&parts.join(" · ")))
         );
     }
     for f in &w.findings {
@@ -375,8 +401,8 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
 
 pub fn to_table(report: &Report, source: &str, st: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} · as of {}", source, rfc3339(report.as_of));
-    let _ = writeln!(out, "Vault: {}", report.vault.label());
+    let _ = writeln!(out, "{} · as of {}", t(source), rfc3339(report.as_of));
+    let _ = writeln!(out, "Vault: {}", t(&report.vault.label()));
     let _ = writeln!(out);
     for f in &report.global {
         write_finding(&mut out, f, st);

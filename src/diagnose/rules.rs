@@ -47,7 +47,7 @@ pub fn annotation_findings(parsed: &ParsedAnnotations, namespace: &str) -> Vec<F
                     p.key
                 ),
             )
-            .evidence(format!("{}: \"{}\"", p.key, p.value)),
+            .evidence(format!("{}: {}", p.key, p.quoted_value())),
         );
     }
     let spec = &parsed.spec;

@@ -184,6 +184,35 @@ pub struct AnnotationProblem {
     pub breaks_injection: bool,
 }
 
+impl AnnotationProblem {
+    /// The value as evidence may quote it. Templates, commands, JSON patches
+    /// and the token setting are where people paste secrets and whole
+    /// config files, so only their size is told; other long values are cut.
+    pub fn quoted_value(&self) -> String {
+        const SHOWN: usize = 120;
+        let short = self.key.strip_prefix(PREFIX).unwrap_or(&self.key);
+        let chars = self.value.chars().count();
+        let sensitive = ["template", "token", "command", "json-patch"]
+            .iter()
+            .any(|w| short.contains(w));
+        if sensitive {
+            format!("({chars} characters, not shown: this annotation can hold secrets)")
+        } else if chars > SHOWN || self.value.contains('\n') {
+            let head: String = self
+                .value
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(SHOWN)
+                .collect();
+            format!("\"{head}\" … ({chars} characters)")
+        } else {
+            format!("\"{}\"", self.value)
+        }
+    }
+}
+
 /// The result of parsing one pod's annotations.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ParsedAnnotations {

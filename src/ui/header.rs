@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::safe_line;
 use crate::app::{App, SourceKind};
 use crate::diagnose::Health;
 use crate::model::vault::VaultStatus;
@@ -97,7 +98,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" · filter: ", t.muted));
         spans.push(Span::styled(app.ui.filter.clone(), t.accent));
     }
-    let lines = vec![line1, Line::from(spans)];
+    let lines = vec![safe_line(line1), safe_line(Line::from(spans))];
     f.render_widget(Paragraph::new(lines).style(t.header), area);
 }
 

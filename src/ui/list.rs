@@ -9,6 +9,7 @@ use super::style;
 use crate::app::App;
 use crate::diagnose::WorkloadReport;
 use crate::model::vault::countdown;
+use crate::safe;
 
 fn expiry_text(app: &App, w: &WorkloadReport) -> String {
     w.soonest_expiry()
@@ -81,7 +82,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                             format!("{} ", fd.code.as_str()),
                             sty(style::severity(t, fd.severity)),
                         ),
-                        Span::styled(fd.message.clone(), sty(t.text)),
+                        Span::styled(safe::terminal(&fd.message).into_owned(), sty(t.text)),
                     ]))
                 },
             );
@@ -95,9 +96,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                     style::health_icon(w.health),
                     sty(style::health(t, w.health)),
                 )),
-                Cell::from(w.key.namespace.clone()),
+                Cell::from(safe::terminal(&w.key.namespace).into_owned()),
                 Cell::from(Span::styled(w.key.kind.as_str().to_string(), sty(t.muted))),
-                Cell::from(Span::styled(w.key.name.clone(), sty(t.title))),
+                Cell::from(Span::styled(
+                    safe::terminal(&w.key.name).into_owned(),
+                    sty(t.title),
+                )),
                 Cell::from(format!("{}/{}", w.pods_ready, w.pods.len())),
                 Cell::from(w.method.label()),
                 expiry,

@@ -14,6 +14,29 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
+use crate::safe;
+
+/// A line whose spans may hold text from others (names, messages, evidence,
+/// Vault answers), made safe span by span. Our own text passes unchanged, so
+/// a whole pane can go through here just before it is drawn.
+pub(crate) fn safe_line(mut line: Line<'_>) -> Line<'_> {
+    for span in &mut line.spans {
+        if let std::borrow::Cow::Owned(safe) = safe::terminal(&span.content) {
+            span.content = safe.into();
+        }
+    }
+    line
+}
+
+/// The last line of defence: whatever a widget drew, no cell reaches the
+/// terminal holding a control or bidi character.
+fn scrub_buffer(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.symbol().chars().any(safe::is_unsafe) {
+            cell.set_symbol("?");
+        }
+    }
+}
 
 fn footer(app: &App) -> Line<'static> {
     let t = &app.theme;
@@ -76,4 +99,5 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.ui.help {
         help::draw(f, f.area(), app);
     }
+    scrub_buffer(f.buffer_mut());
 }

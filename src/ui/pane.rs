@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::style;
+use super::{safe_line, style};
 use crate::app::App;
 use crate::diagnose::WorkloadReport;
 use crate::model::pod::{ContainerInfo, ContainerState, PodInfo};
@@ -350,7 +350,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
     secrets(t, w, &mut lines);
     expiries(app, w, &mut lines);
     findings(t, w, &mut lines);
-    let title = Line::from(vec![
+    let title = safe_line(Line::from(vec![
         Span::styled(
             format!(" {} ", style::health_icon(w.health)),
             style::health(t, w.health),
@@ -358,12 +358,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
         Span::styled(format!("{} / {} ", w.key.namespace, w.key.kind), t.muted),
         Span::styled(format!("{} ", w.key.name), t.title),
         Span::styled(format!("· {} ", w.method.label()), t.muted),
-    ]);
+    ]));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(t.border)
         .border_style(t.border_style)
         .title(title);
+    let lines: Vec<Line> = lines.into_iter().map(safe_line).collect();
     f.render_widget(
         Paragraph::new(lines)
             .block(block)

@@ -23,6 +23,7 @@ use super::watch::{ErrorKind, client_error_kind, short_error};
 use crate::model::pod::PodInfo;
 use crate::model::world::AccessDenied;
 use crate::model::{Observation, World};
+use crate::safe;
 
 /// What a capture wrote and what it could not read.
 #[derive(Debug, Default)]
@@ -80,8 +81,25 @@ fn redact_env(spec: &mut Value) {
     }
 }
 
+/// Every string of an object (annotation values, `args`, `command`, event
+/// messages, container messages) through the one redaction step: tokens,
+/// JWTs and passwords go, names and paths stay.
+fn redact_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(r) = safe::redact(s) {
+                *s = r;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_strings),
+        Value::Object(o) => o.values_mut().for_each(redact_strings),
+        _ => {}
+    }
+}
+
 /// Drop what a bundle must not carry or does not need.
 fn strip(mut v: Value) -> Value {
+    redact_strings(&mut v);
     if let Some(spec) = v.get_mut("spec") {
         redact_env(spec);
         // ReplicaSets and Jobs carry a pod template.
@@ -277,7 +295,11 @@ pub async fn capture(conn: &Connection, dir: &Path) -> Result<Captured, String> 
                 fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
                 let suffix = if key.previous { ".previous" } else { "" };
                 let f = d.join(format!("{}{suffix}.log", key.container));
-                let mut text = lines.join("\n");
+                let mut text = lines
+                    .iter()
+                    .map(|l| safe::redact(l))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 if !text.is_empty() {
                     text.push('\n');
                 }
@@ -322,5 +344,42 @@ mod redact_tests {
         assert!(!out.contains("managedFields"));
         let rs = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "env": [{"name": "X", "value": "s3cr3t"}]}]}}}});
         assert!(!strip(rs).to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn every_string_is_redacted_and_what_the_diagnosis_needs_is_kept() {
+        let pod = serde_json::json!({
+            "metadata": {"name": "web-1", "annotations": {
+                "vault.hashicorp.com/role": "web",
+                "vault.hashicorp.com/agent-inject-secret-db": "database/creds/web",
+                "vault.hashicorp.com/agent-inject-template-db": "{{ with secret \"database/creds/web\" }}postgresql://u:hunter2@db/app{{ end }}",
+                "example.com/note": "X-Vault-Token: hvs.CAESIJlU9J7Pi6kX2lkqpDtVtD7S"
+            }},
+            "spec": {"containers": [{"name": "app",
+                "args": ["--password=hunter2", "--db=postgresql://admin:pw@db:5432/x"],
+                "command": ["sh", "-c", "curl -H 'Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' x"]}]},
+            "status": {"containerStatuses": [{"name": "app", "state": {"waiting": {
+                "reason": "ErrImagePull",
+                "message": "failed to pull image: Get \"https://robot:s3cr3t@registry.example/v2/\": denied"}}}]}
+        });
+        let out = strip(pod).to_string();
+        for secret in [
+            "hunter2",
+            "hvs.CAES",
+            "eyJhbGci",
+            "admin:pw",
+            "robot:s3cr3t",
+        ] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        for kept in [
+            "database/creds/web",
+            "vault.hashicorp.com/role",
+            "\"web\"",
+            "ErrImagePull",
+            "registry.example/v2/",
+        ] {
+            assert!(out.contains(kept), "{kept} missing from {out}");
+        }
     }
 }
