@@ -30,7 +30,7 @@ const APISERVER_PORT: &str = "17443";
 const KINE_PORT: &str = "17379";
 const KWOK_PORT: &str = "17250";
 /// The number of tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 6;
+const TESTS: usize = 7;
 
 const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
 
@@ -722,6 +722,85 @@ async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
         .collect::<Vec<_>>(),
         served_log(LEDGER_POD, "vault-agent-init")
     );
+}
+
+/// The real kube-apiserver stores ESC, C1 and bidi characters in annotation
+/// values and event messages, and tokens in anything: `check` must show them
+/// escaped and redacted, and `capture` must not write the tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_text_from_the_api_server_is_escaped_and_redacted() {
+    let lab = lab();
+    let kc = lab.lab.admin.to_str().unwrap();
+    let conn = connect(&lab.lab.admin, Some("default")).await;
+    let client = conn.client.clone();
+    let attack = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;Y3VybA==\u{7}\u{9b}2J\u{202e}txt.exe";
+    let token = "hvs.CAESIJlU9J7Pi6kX2lkqpDtVtD7SpVuhmvUjnDzA3kgrqcHnGh4K";
+    let pod: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "hostile", "namespace": "default", "annotations": {
+            "vault.hashicorp.com/agent-inject": "true",
+            "vault.hashicorp.com/role": format!("web{attack}"),
+            "vault.hashicorp.com/agent-inject-perms-db": format!("7{attack}"),
+            "vault.hashicorp.com/agent-inject-token": token,
+            "example.com/note": format!("X-Vault-Token: {token}")}},
+        "spec": {"containers": [{"name": "app", "image": "registry.local/app:1.0",
+            "args": [format!("--password=hunter2{attack}")]}]}
+    }))
+    .unwrap();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let _ = pods
+        .delete("hostile", &DeleteParams::default().grace_period(0))
+        .await;
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("the API server accepts control characters in annotation values");
+
+    let safe = |what: &str, text: &str| {
+        let raw = text.chars().find(|c| *c != '\n' && vaultscope::safe::is_unsafe(*c));
+        assert!(raw.is_none(), "{what}: raw {raw:?} in:\n{text}");
+        for secret in ["CAESIJlU9J7Pi6kX2lkqpDtVt", "hunter2"] {
+            assert!(!text.contains(secret), "{what}: {secret} in:\n{text}");
+        }
+    };
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "default"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    safe("check stdout", &out);
+    safe("check stderr", &err);
+    assert!(out.contains("\\x1b]0;pwned") && out.contains("\\u{202e}"), "{out}");
+    assert!(out.contains("injection.not_injected"), "{out}");
+
+    let (code, json_out, err) =
+        vaultscope(&["check", "--kubeconfig", kc, "-n", "default", "-o", "json"]);
+    assert_eq!(code, 1, "{err}");
+    safe("check json", &json_out);
+    serde_json::from_str::<Value>(&json_out).expect("JSON parses");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("bundle");
+    let (code, _, err) = vaultscope(&[
+        "capture",
+        "--kubeconfig",
+        kc,
+        "-n",
+        "default",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for entry in walk(&out_dir) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for secret in ["CAESIJlU9J7Pi6kX2lkqpDtVt", "hunter2"] {
+            assert!(!text.contains(secret), "{}: {secret}", entry.display());
+        }
+    }
+    // What the diagnosis needs survives the redaction.
+    let (code, bundle_out, err) = vaultscope(&["check", "--from", out_dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(bundle_out.contains("injection.not_injected"), "{bundle_out}");
+
+    pods.delete("hostile", &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
