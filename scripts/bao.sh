@@ -47,8 +47,9 @@ PGDATA_DIR="$PGDIR/data"
 MARKER="$DIR/.vaultscope-bao-lab"
 LOCK="$DIR.lock"
 
-log() { printf '[bao.sh] %s\n' "$*" >&2; }
-die() { printf '[bao.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+LOG_TAG="bao.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Our own bao calls must not be steered by the caller's BAO_* / VAULT_* variables
 # (BAO_NAMESPACE, BAO_CACERT, a stale BAO_TOKEN, ...). They talk to our server as root.
@@ -59,10 +60,6 @@ BAO=""
 bao_() { "$BAO" "$@"; }
 
 # ---------------------------------------------------------------- helpers
-
-port_listening() { # port -> 0 when something listens on 127.0.0.1:port (or a wildcard)
-  ss -Hltn 2>/dev/null | awk '{print $4}' | grep -E "^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::1\]):$1\$" >/dev/null
-}
 
 json_get() { # python expression over `d` (parsed stdin JSON); prints the result
   "$PYTHON" -c 'import json,sys
@@ -79,15 +76,6 @@ list_count() { # path -> number of keys a root LIST returns (0 when none / 404)
   local out
   out="$(curl -s -X LIST -H "X-Vault-Token: $ROOT_TOKEN" "$ADDR/v1/$1" || true)"
   printf '%s' "$out" | json_get 'len((d.get("data") or {}).get("keys") or [])' 2>/dev/null || echo 0
-}
-
-pid_is() { # pidfile name-fragment -> 0 when the pid is alive and its exe matches
-  local pid
-  [[ -s "$1" ]] || return 1
-  pid="$(cat "$1")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -F -- "$2" >/dev/null
 }
 
 # ---------------------------------------------------------------- 1. bao binary
@@ -208,7 +196,7 @@ EOF
     pg_ready || pg_fail "a postmaster runs on $PGDATA_DIR but 127.0.0.1:$PG_PORT does not answer (port changed?)"
     log "postgres already running on 127.0.0.1:$PG_PORT"
   else
-    port_listening "$PG_PORT" && die "port 127.0.0.1:$PG_PORT is taken by another process (set VAULTSCOPE_PG_PORT)"
+    port_in_use "$PG_PORT" && die "port 127.0.0.1:$PG_PORT is taken by another process (set VAULTSCOPE_PG_PORT)"
     log "starting postgres on 127.0.0.1:$PG_PORT"
     as_pg "$PGBIN/pg_ctl" start -D "$PGDATA_DIR" -l "$PGDIR/postgres.log" -w -t 30 \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1" >&2 8>&- 9>&- || pg_fail "pg_ctl start"
@@ -224,7 +212,7 @@ bao_health_code() { curl -s -o /dev/null -w '%{http_code}' "$ADDR/v1/sys/health"
 
 start_bao() {
   local code
-  if pid_is "$DIR/bao.pid" "bao server"; then
+  if pid_matches "$DIR/bao.pid" "bao server"; then
     code="$(bao_health_code)"
     if [[ "$code" == 503 && -s "$DIR/unseal.key" ]]; then
       log "bao is sealed; unsealing with $DIR/unseal.key"
@@ -237,7 +225,7 @@ start_bao() {
   fi
   local p
   for p in "$BAO_PORT" "$((BAO_PORT + 1))"; do
-    port_listening "$p" && die "port 127.0.0.1:$p is taken by another process (set VAULTSCOPE_BAO_PORT; the dev cluster listener uses PORT+1)"
+    port_in_use "$p" && die "port 127.0.0.1:$p is taken by another process (set VAULTSCOPE_BAO_PORT; the dev cluster listener uses PORT+1)"
   done
   # A new dev server has new HMAC keys and an empty in-memory store: start from clean state.
   rm -f "$DIR/tokens.env" "$DIR/unseal.key" "$DIR/env.sh"
@@ -263,7 +251,7 @@ EOF
   echo $! >"$DIR/bao.pid"
   for _ in $(seq 1 100); do
     [[ "$(bao_health_code)" == 200 ]] && break
-    pid_is "$DIR/bao.pid" "bao server" || break
+    pid_matches "$DIR/bao.pid" "bao server" || break
     sleep 0.2
   done
   if [[ "$(bao_health_code)" != 200 ]]; then
@@ -465,7 +453,7 @@ write_env() {
 
 lab_alive() { # a sealed server (503) counts as alive: tests seal and unseal it on purpose
   local code
-  pid_is "$DIR/bao.pid" "bao server" || return 1
+  pid_matches "$DIR/bao.pid" "bao server" || return 1
   code="$(bao_health_code)"
   [[ "$code" == 503 ]] && log "note: bao is sealed (unseal: bao operator unseal \"\$(cat $DIR/unseal.key)\")"
   [[ "$code" == 200 || "$code" == 503 ]] || return 1
@@ -514,7 +502,7 @@ cmd_down() {
   if [[ ! -d "$DIR" ]]; then log "nothing to stop ($DIR absent)"; return 0; fi
   exec 9>"$LOCK"
   flock -w 120 9 || die "another '$0' holds $LOCK"
-  if pid_is "$DIR/bao.pid" "bao server"; then
+  if pid_matches "$DIR/bao.pid" "bao server"; then
     local pid
     pid="$(cat "$DIR/bao.pid")"
     log "stopping bao (pid $pid)"

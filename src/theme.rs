@@ -23,55 +23,60 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("projector", include_str!("../themes/projector.toml")),
 ];
 
-/// Every role a theme must define.
-pub const ROLES: &[&str] = &[
-    "text",
-    "muted",
-    "accent",
-    "title",
-    "border",
-    "header",
-    "selected",
-    "key",
-    "ok",
-    "warning",
-    "error",
-    "info",
-    "countdown_ok",
-    "countdown_soon",
-    "countdown_urgent",
-    "countdown_expired",
-    "log_error",
-    "log_warn",
-    "log_info",
-    "evidence",
-];
+/// The roles, listed once: the field of [`Theme`] and the key in
+/// `[roles]`. The struct, the list of names and the parsing all come from it.
+macro_rules! roles {
+    ($($field:ident = $key:literal),* $(,)?) => {
+        /// Every role a theme must define.
+        pub const ROLES: &[&str] = &[$($key),*];
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Theme {
-    pub name: String,
-    pub description: String,
-    pub border: BorderType,
-    pub text: Style,
-    pub muted: Style,
-    pub accent: Style,
-    pub title: Style,
-    pub border_style: Style,
-    pub header: Style,
-    pub selected: Style,
-    pub key: Style,
-    pub ok: Style,
-    pub warning: Style,
-    pub error: Style,
-    pub info: Style,
-    pub countdown_ok: Style,
-    pub countdown_soon: Style,
-    pub countdown_urgent: Style,
-    pub countdown_expired: Style,
-    pub log_error: Style,
-    pub log_warn: Style,
-    pub log_info: Style,
-    pub evidence: Style,
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Theme {
+            pub name: String,
+            pub description: String,
+            pub border: BorderType,
+            $(pub $field: Style,)*
+        }
+
+        impl Theme {
+            fn from_roles(
+                name: &str,
+                description: String,
+                border: BorderType,
+                mut take: impl FnMut(&str) -> Result<Style, ThemeError>,
+            ) -> Result<Theme, ThemeError> {
+                Ok(Theme {
+                    name: name.to_string(),
+                    description,
+                    border,
+                    $($field: take($key)?,)*
+                })
+            }
+        }
+    };
+}
+
+roles! {
+    text = "text",
+    muted = "muted",
+    accent = "accent",
+    title = "title",
+    border_style = "border",
+    header = "header",
+    selected = "selected",
+    key = "key",
+    ok = "ok",
+    warning = "warning",
+    error = "error",
+    info = "info",
+    countdown_ok = "countdown_ok",
+    countdown_soon = "countdown_soon",
+    countdown_urgent = "countdown_urgent",
+    countdown_expired = "countdown_expired",
+    log_error = "log_error",
+    log_warn = "log_warn",
+    log_info = "log_info",
+    evidence = "evidence",
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,14 +103,7 @@ struct RawTheme {
     description: String,
     #[serde(default)]
     border: Option<String>,
-    roles: BTreeMap<String, RawRole>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawRole {
-    Color(String),
-    Full(RawStyle),
+    roles: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -125,19 +123,42 @@ struct RawStyle {
     reversed: bool,
 }
 
+const COLOUR_FORMS: &str =
+    "use \"#rrggbb\", a name such as \"lightred\", an index 0-255, or \"reset\"";
+
 fn color(key: &str, raw: &str) -> Result<Color, String> {
-    Color::from_str(raw.trim()).map_err(|_| {
-        format!("roles.{key}: \"{raw}\" is not a colour (use \"#rrggbb\", a name such as \"lightred\", an index 0-255, or \"reset\")")
-    })
+    Color::from_str(raw.trim())
+        .map_err(|_| format!("roles.{key}: \"{raw}\" is not a colour ({COLOUR_FORMS})"))
 }
 
-fn style(key: &str, raw: RawRole) -> Result<Style, String> {
+/// A role is a colour (a string, or an index 0-255) or a table of
+/// `fg`, `bg` and modifiers.
+fn style(key: &str, raw: toml::Value) -> Result<Style, String> {
     let raw = match raw {
-        RawRole::Color(c) => RawStyle {
+        toml::Value::String(c) => RawStyle {
             fg: Some(c),
             ..Default::default()
         },
-        RawRole::Full(s) => s,
+        toml::Value::Integer(i) if (0..=255).contains(&i) => RawStyle {
+            fg: Some(i.to_string()),
+            ..Default::default()
+        },
+        toml::Value::Integer(i) => {
+            return Err(format!(
+                "roles.{key}: {i} is not a colour index (0-255); {COLOUR_FORMS}"
+            ));
+        }
+        toml::Value::Table(t) => {
+            RawStyle::deserialize(toml::Value::Table(t)).map_err(|e| {
+                format!("roles.{key}: {} (a style table takes fg, bg, bold, dim, italic, underline, reversed)", e.to_string().trim())
+            })?
+        }
+        other => {
+            return Err(format!(
+                "roles.{key}: a {} is not a colour or a style table; {COLOUR_FORMS}, or {{ fg = \"...\", bold = true }}",
+                other.type_str()
+            ));
+        }
     };
     let mut st = Style::default();
     if let Some(fg) = &raw.fg {
@@ -186,7 +207,7 @@ impl Theme {
                 ROLES.join(", ")
             )));
         }
-        let mut take = |key: &str| -> Result<Style, ThemeError> {
+        let take = |key: &str| -> Result<Style, ThemeError> {
             let r = roles.remove(key).ok_or_else(|| {
                 invalid(format!(
                     "roles.{key}: missing (every theme defines {})",
@@ -206,31 +227,7 @@ impl Theme {
                 )));
             }
         };
-        Ok(Theme {
-            name: name.to_string(),
-            description: raw.description,
-            border,
-            text: take("text")?,
-            muted: take("muted")?,
-            accent: take("accent")?,
-            title: take("title")?,
-            border_style: take("border")?,
-            header: take("header")?,
-            selected: take("selected")?,
-            key: take("key")?,
-            ok: take("ok")?,
-            warning: take("warning")?,
-            error: take("error")?,
-            info: take("info")?,
-            countdown_ok: take("countdown_ok")?,
-            countdown_soon: take("countdown_soon")?,
-            countdown_urgent: take("countdown_urgent")?,
-            countdown_expired: take("countdown_expired")?,
-            log_error: take("log_error")?,
-            log_warn: take("log_warn")?,
-            log_info: take("log_info")?,
-            evidence: take("evidence")?,
-        })
+        Theme::from_roles(name, raw.description, border, take)
     }
 
     /// A built-in theme, ignoring user overrides (for tests and screenshots).
@@ -384,6 +381,32 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("roles.error") || e.contains("blink"), "{e}");
+        let e = Theme::parse(
+            "x",
+            "my.toml",
+            &base.replace("\nok = \"#a6e3a1\"", "\nok = 300"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("roles.ok: 300 is not a colour index (0-255)"),
+            "{e}"
+        );
+        let e = Theme::parse(
+            "x",
+            "my.toml",
+            &base.replace("\nok = \"#a6e3a1\"", "\nok = [1, 2]"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("roles.ok: a array is not a colour"), "{e}");
+        let idx = Theme::parse(
+            "x",
+            "my.toml",
+            &base.replace("\nok = \"#a6e3a1\"", "\nok = 108"),
+        )
+        .unwrap();
+        assert_eq!(idx.ok.fg, Some(Color::Indexed(108)));
     }
 
     #[test]
