@@ -50,6 +50,8 @@ pub struct Binding {
     pub label: &'static str,
     pub action: Action,
     pub help: &'static str,
+    /// How the footer shows it (keys, word), for the actions it lists.
+    pub hint: Option<(&'static str, &'static str)>,
 }
 
 use KeyCode::*;
@@ -61,6 +63,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "q  Ctrl-C",
         action: Action::Quit,
         help: "quit",
+
+        hint: Some(("q", "quit")),
     },
     Binding {
         scope: Scope::Everywhere,
@@ -68,6 +72,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "?",
         action: Action::Help,
         help: "show or hide this help",
+
+        hint: Some(("?", "help")),
     },
     Binding {
         scope: Scope::Everywhere,
@@ -75,6 +81,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "↑ k",
         action: Action::Up,
         help: "move up",
+
+        hint: Some(("↑↓", "select")),
     },
     Binding {
         scope: Scope::Everywhere,
@@ -82,6 +90,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "↓ j",
         action: Action::Down,
         help: "move down",
+
+        hint: None,
     },
     Binding {
         scope: Scope::List,
@@ -89,6 +99,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "PgUp",
         action: Action::PageUp,
         help: "page up",
+
+        hint: None,
     },
     Binding {
         scope: Scope::List,
@@ -96,6 +108,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "PgDn",
         action: Action::PageDown,
         help: "page down",
+
+        hint: None,
     },
     Binding {
         scope: Scope::List,
@@ -103,6 +117,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "Home g",
         action: Action::Top,
         help: "first workload",
+
+        hint: None,
     },
     Binding {
         scope: Scope::List,
@@ -110,6 +126,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "End G",
         action: Action::Bottom,
         help: "last workload",
+
+        hint: None,
     },
     Binding {
         scope: Scope::List,
@@ -117,6 +135,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "⏎ → l",
         action: Action::Open,
         help: "open the workload's pane",
+
+        hint: Some(("⏎", "open")),
     },
     Binding {
         scope: Scope::List,
@@ -124,6 +144,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "/",
         action: Action::Filter,
         help: "filter by text (Esc clears)",
+
+        hint: Some(("/", "filter")),
     },
     Binding {
         scope: Scope::List,
@@ -131,6 +153,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "s",
         action: Action::CycleSort,
         help: "sort: severity → soonest expiry → name",
+
+        hint: Some(("s", "sort")),
     },
     Binding {
         scope: Scope::List,
@@ -138,6 +162,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "n",
         action: Action::CycleNamespace,
         help: "cycle namespaces (all → each)",
+
+        hint: Some(("n", "namespace")),
     },
     Binding {
         scope: Scope::Pane,
@@ -145,6 +171,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "Esc ← h",
         action: Action::Back,
         help: "back to the list",
+
+        hint: Some(("Esc", "back")),
     },
     Binding {
         scope: Scope::Pane,
@@ -152,6 +180,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "Tab",
         action: Action::NextPod,
         help: "next pod",
+
+        hint: Some(("Tab", "pod")),
     },
     Binding {
         scope: Scope::Pane,
@@ -159,6 +189,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "Shift-Tab",
         action: Action::PrevPod,
         help: "previous pod",
+
+        hint: None,
     },
     Binding {
         scope: Scope::Pane,
@@ -166,6 +198,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "c",
         action: Action::NextLog,
         help: "log: vault-agent-init → vault-agent → previous",
+
+        hint: Some(("c", "log")),
     },
     Binding {
         scope: Scope::Pane,
@@ -173,6 +207,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "f",
         action: Action::ToggleFollow,
         help: "pause / resume following the log",
+
+        hint: Some(("f", "follow")),
     },
     Binding {
         scope: Scope::Pane,
@@ -180,6 +216,8 @@ pub const KEYMAP: &[Binding] = &[
         label: "PgUp",
         action: Action::LogUp,
         help: "scroll the log up (pauses following)",
+
+        hint: Some(("PgUp/PgDn", "scroll")),
     },
     Binding {
         scope: Scope::Pane,
@@ -187,8 +225,50 @@ pub const KEYMAP: &[Binding] = &[
         label: "PgDn",
         action: Action::LogDown,
         help: "scroll the log down",
+
+        hint: None,
     },
 ];
+
+/// What the footer lists, in order, in the list and in a pane; the keys and
+/// words come from each action's binding in [`KEYMAP`].
+pub const FOOTER_LIST: &[Action] = &[
+    Action::Up,
+    Action::Open,
+    Action::Filter,
+    Action::CycleSort,
+    Action::CycleNamespace,
+    Action::Help,
+    Action::Quit,
+];
+pub const FOOTER_PANE: &[Action] = &[
+    Action::Back,
+    Action::NextPod,
+    Action::NextLog,
+    Action::ToggleFollow,
+    Action::LogUp,
+    Action::Help,
+    Action::Quit,
+];
+
+/// The footer's (keys, word) pairs for the list or a pane.
+pub fn footer_hints(in_pane: bool) -> Vec<(&'static str, &'static str)> {
+    let (scope, actions) = if in_pane {
+        (Scope::Pane, FOOTER_PANE)
+    } else {
+        (Scope::List, FOOTER_LIST)
+    };
+    actions
+        .iter()
+        .filter_map(|a| {
+            KEYMAP
+                .iter()
+                .filter(|b| b.scope == Scope::Everywhere || b.scope == scope)
+                .find(|b| b.action == *a)
+                .and_then(|b| b.hint)
+        })
+        .collect()
+}
 
 /// The action for a key in a scope; `None` when the key means nothing there.
 pub fn action_for(key: KeyEvent, in_pane: bool) -> Option<Action> {
@@ -214,4 +294,15 @@ pub fn action_for(key: KeyEvent, in_pane: bool) -> Option<Action> {
         .filter(|b| b.scope == Scope::Everywhere || b.scope == scope)
         .find(|b| b.keys.contains(&key.code))
         .map(|b| b.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_footer_action_has_a_hint_in_its_scope() {
+        assert_eq!(footer_hints(false).len(), FOOTER_LIST.len());
+        assert_eq!(footer_hints(true).len(), FOOTER_PANE.len());
+    }
 }

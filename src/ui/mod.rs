@@ -47,30 +47,10 @@ fn footer(app: &App) -> Line<'static> {
             Span::styled("   ⏎ keep · Esc clear", t.muted),
         ]);
     }
-    let hints: &[(&str, &str)] = if app.ui.open.is_some() {
-        &[
-            ("Esc", "back"),
-            ("Tab", "pod"),
-            ("c", "log"),
-            ("f", "follow"),
-            ("PgUp/PgDn", "scroll"),
-            ("?", "help"),
-            ("q", "quit"),
-        ]
-    } else {
-        &[
-            ("↑↓", "select"),
-            ("⏎", "open"),
-            ("/", "filter"),
-            ("s", "sort"),
-            ("n", "namespace"),
-            ("?", "help"),
-            ("q", "quit"),
-        ]
-    };
+    let hints = crate::app::keys::footer_hints(app.ui.open.is_some());
     let mut spans = vec![Span::raw(" ")];
     for (k, d) in hints {
-        spans.push(Span::styled(*k, t.key));
+        spans.push(Span::styled(k, t.key));
         spans.push(Span::styled(format!(" {d}  "), t.muted));
     }
     Line::from(spans)
