@@ -41,8 +41,9 @@ export LAB_NODE_IP="127.0.0.1"
 READY_TIMEOUT="${VAULTSCOPE_LAB_READY_TIMEOUT:-60}"
 STATIC_ANNOTATION="lab.vaultscope.dev/static-status"
 
-log() { echo "lab: $*" >&2; }
-die() { echo "lab: ERROR: $*" >&2; exit 1; }
+LOG_TAG="lab"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # shellcheck source=lab/build.sh
 source "$LAB_SRC/build.sh"
@@ -62,18 +63,7 @@ kc() { "$KUBECTL" --kubeconfig "$ADMIN_KC" "$@"; }
 # ------------------------------------------------------------------ processes
 pidfile() { echo "$LAB_DIR/run/$1.pid"; }
 
-is_running() { # NAME
-  local f pid
-  f=$(pidfile "$1")
-  [[ -f "$f" ]] || return 1
-  pid=$(<"$f")
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  # guard against pid reuse: the process must be our binary
-  local cmd
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ "$cmd" == *"$1"* ]]
-}
-
+is_running() { pid_matches "$(pidfile "$1")" "$1"; } # NAME
 alive() { # NAME : the started process has not exited (also true between fork and exec)
   local f
   f=$(pidfile "$1")
@@ -110,7 +100,6 @@ stop_proc() { # NAME
   rm -f "$f"
 }
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 fail_with_log() { # NAME MESSAGE
   echo "lab: ERROR: $2" >&2
@@ -178,7 +167,7 @@ EOF
 # ------------------------------------------------------------------ components
 start_kine() {
   if is_running kine; then return 0; fi
-  port_busy "$KINE_PORT" && die "port 127.0.0.1:$KINE_PORT is in use (set VAULTSCOPE_LAB_KINE_PORT)"
+  port_in_use "$KINE_PORT" && die "port 127.0.0.1:$KINE_PORT is in use (set VAULTSCOPE_LAB_KINE_PORT)"
   mkdir -p "$LAB_DIR/kine"
   start_bg kine "$KINE_BIN" \
     --listen-address="127.0.0.1:$KINE_PORT" \
@@ -186,7 +175,7 @@ start_kine() {
     --metrics-bind-address=0
   local i
   for ((i = 0; i < 100; i++)); do
-    port_busy "$KINE_PORT" && return 0
+    port_in_use "$KINE_PORT" && return 0
     alive kine || fail_with_log kine "kine exited"
     sleep 0.1
   done
@@ -200,7 +189,7 @@ readyz() {
 
 start_apiserver() {
   if ! is_running kube-apiserver; then
-    port_busy "$APISERVER_PORT" && die "port 127.0.0.1:$APISERVER_PORT is in use (set VAULTSCOPE_LAB_APISERVER_PORT)"
+    port_in_use "$APISERVER_PORT" && die "port 127.0.0.1:$APISERVER_PORT is in use (set VAULTSCOPE_LAB_APISERVER_PORT)"
     start_bg kube-apiserver "$APISERVER_BIN" \
       --etcd-servers="http://127.0.0.1:$KINE_PORT" \
       --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
@@ -257,7 +246,7 @@ kwok_stages() { # write the kwok stage config: upstream default stages (module c
 
 start_kwok() {
   if is_running kwok; then return 0; fi
-  port_busy "$KWOK_PORT" && die "port 127.0.0.1:$KWOK_PORT is in use (set VAULTSCOPE_LAB_KWOK_PORT)"
+  port_in_use "$KWOK_PORT" && die "port 127.0.0.1:$KWOK_PORT is in use (set VAULTSCOPE_LAB_KWOK_PORT)"
   kwok_stages
   # kwok needs its Logs/ClusterLogs CRDs before it starts watching them
   start_bg kwok "$KWOK_BIN" \

@@ -21,3 +21,6 @@ step "tests"
 trap 'VAULTSCOPE_BAO_DIR=/tmp/vaultscope-bao-vaulttest VAULTSCOPE_BAO_PORT=18290 VAULTSCOPE_PG_PORT=15490 scripts/bao.sh down >/dev/null 2>&1 || true
       VAULTSCOPE_LAB_DIR=/tmp/vaultscope-lab-kubetest VAULTSCOPE_LAB_APISERVER_PORT=17443 VAULTSCOPE_LAB_KINE_PORT=17379 VAULTSCOPE_LAB_KWOK_PORT=17250 scripts/lab.sh down >/dev/null 2>&1 || true' EXIT
 cargo test --all-targets --locked
+
+step "tests of the screenshot writer (behind its feature)"
+cargo test --locked --lib --features svg ui::svg

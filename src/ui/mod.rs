@@ -6,6 +6,7 @@ mod list;
 mod logs;
 mod pane;
 pub mod style;
+#[cfg(feature = "svg")]
 pub mod svg;
 
 use ratatui::Frame;
