@@ -83,20 +83,24 @@ pub struct VaultArgs {
 
 impl VaultArgs {
     /// The connection settings, or `None` when no address is configured
-    /// (`env_fallback`: also look at VAULT_ADDR / BAO_ADDR).
-    pub fn config(&self, env_fallback: bool) -> Option<crate::sources::vault::VaultConfig> {
-        let cfg = if env_fallback {
-            crate::sources::vault::VaultConfig::from_env(self.vault_addr.as_deref())
-        } else {
-            self.vault_addr
-                .as_deref()
-                .and_then(|a| crate::sources::vault::VaultConfig::from_env(Some(a)))
-        }?;
-        Some(cfg.with_limits(
-            self.vault_concurrency,
-            self.vault_budget,
-            std::time::Duration::from_secs(self.vault_interval),
-        ))
+    /// (`env_fallback`: also look at VAULT_ADDR / BAO_ADDR). An error (bad
+    /// usage) names the flag or variable that holds a bad value.
+    pub fn config(
+        &self,
+        env_fallback: bool,
+    ) -> Result<Option<crate::sources::vault::VaultConfig>, String> {
+        use crate::sources::vault::VaultConfig;
+        let cfg = match (&self.vault_addr, env_fallback) {
+            (None, false) => None,
+            (flag, _) => VaultConfig::from_env(flag.as_deref())?,
+        };
+        Ok(cfg.map(|cfg| {
+            cfg.with_limits(
+                self.vault_concurrency,
+                self.vault_budget,
+                std::time::Duration::from_secs(self.vault_interval),
+            )
+        }))
     }
 }
 

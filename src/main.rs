@@ -10,6 +10,7 @@ use vaultscope::cli::{
 use vaultscope::clock::Clock;
 use vaultscope::diagnose;
 use vaultscope::report::{self, Style};
+use vaultscope::sources::vault::VaultConfig;
 use vaultscope::sources::{bundle, demo, kube};
 use vaultscope::theme::{self, Theme};
 
@@ -66,6 +67,18 @@ fn say(kind: &str, msg: &str) {
     let _ = writeln!(err, "vaultscope: {kind}: {first}");
     for line in lines {
         let _ = writeln!(err, "  {line}");
+    }
+}
+
+/// The token would cross the network in clear text (the dashboard's header
+/// says so; `check` and `capture` warn on stderr).
+fn token_over_http(vault: Option<&VaultConfig>) -> bool {
+    vault.is_some_and(|c| c.plaintext_token_warning().is_some())
+}
+
+fn warn_token_over_http(vault: Option<&VaultConfig>) {
+    if let Some(w) = vault.and_then(VaultConfig::plaintext_token_warning) {
+        say("warning", &w);
     }
 }
 
@@ -126,11 +139,11 @@ fn view_bundle(
     vault: &VaultArgs,
 ) -> Result<ExitCode, String> {
     let theme = pick_theme(view)?;
-    let b = bundle::load(dir).map_err(|e| e.to_string())?;
-    need_terminal()?;
     // With --vault-addr, a live Vault replaces the bundle's vault.json and
     // countdowns run on the wall clock.
-    let live_vault = vault.config(false);
+    let live_vault = vault.config(false)?;
+    let b = bundle::load(dir).map_err(|e| e.to_string())?;
+    need_terminal()?;
     let captured = b.captured_at;
     let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1) + 64);
     let mut world = vaultscope::model::World::default();
@@ -145,13 +158,14 @@ fn view_bundle(
         Some(_) => (Clock::Wall, Clock::Wall.now_seconds()),
         None => (Clock::Fixed(at), at),
     };
-    let app = App::new(
+    let mut app = App::new(
         SourceKind::Bundle {
             dir: dir.display().to_string(),
         },
         theme,
         at,
     );
+    app.ui.token_over_http = token_over_http(live_vault.as_ref());
     runtime()?
         .block_on(async {
             match live_vault {
@@ -174,6 +188,7 @@ const LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// The dashboard on the live cluster of the kubeconfig context.
 fn live(cli: &Cli) -> Result<ExitCode, String> {
     let theme = pick_theme(&cli.view)?;
+    let vault = cli.vault.config(true)?;
     let rt = runtime()?;
     let conn = rt
         .block_on(kube::connect(&cli.kube.options(cli.namespace.as_deref())))
@@ -188,11 +203,12 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
     );
     app.ui.namespace = conn.namespace.clone();
     app.ui.fixed_namespace = conn.namespace.clone();
+    app.ui.token_over_http = token_over_http(vault.as_ref());
     rt.block_on(async {
         let (tx, rx) = tokio::sync::mpsc::channel(4096);
         let (log_tx, log_rx) = tokio::sync::watch::channel(Vec::new());
         app.log_targets = Some(log_tx);
-        if let Some(cfg) = cli.vault.config(true) {
+        if let Some(cfg) = vault {
             let (itx, irx) = tokio::sync::watch::channel(vaultscope::model::interest::interest(
                 &vaultscope::model::World::default(),
             ));
@@ -208,13 +224,15 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
 
 /// `vaultscope capture --out DIR`: the live cluster as a bundle.
 fn capture(args: CaptureArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
+    let vault = vault.config(true)?;
+    warn_token_over_http(vault.as_ref());
     let rt = runtime()?;
     let conn = rt
         .block_on(kube::connect(&kube_args.options(args.namespace.as_deref())))
         .map_err(|e| e.to_string())?;
     let captured = rt.block_on(kube::capture::capture(&conn, &args.out))?;
     let mut files = captured.files.len();
-    if let Some(cfg) = vault.config(true) {
+    if let Some(cfg) = vault {
         // What the bundle names (pods, classes) is what Vault is asked about.
         let (world, _) = bundle::load(&args.out)
             .map_err(|e| e.to_string())?
@@ -256,6 +274,11 @@ fn themes() -> Result<ExitCode, String> {
 }
 
 fn check(args: CheckArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
+    // A live Vault replaces the bundle's vault.json (for a bundle only with an
+    // explicit --vault-addr). Resolved first: a bad address is bad usage
+    // before any cluster is looked for.
+    let vault = vault.config(args.from.is_none())?;
+    warn_token_over_http(vault.as_ref());
     let (mut world, mut captured, source) = match &args.from {
         Some(dir) => {
             let bundle = bundle::load(dir).map_err(|e| e.to_string())?;
@@ -279,9 +302,8 @@ fn check(args: CheckArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<Exi
             (world, None, source)
         }
     };
-    // A live Vault replaces the bundle's vault.json (for a bundle only with an
-    // explicit --vault-addr); its countdowns are then evaluated at the current time.
-    if let Some(cfg) = vault.config(args.from.is_none()) {
+    // A live Vault's countdowns are evaluated at the current time.
+    if let Some(cfg) = vault {
         let interest = vaultscope::model::interest::interest(&world);
         let snap = runtime()?.block_on(vaultscope::sources::vault::poll_once(cfg, &interest));
         for o in snap.observations() {

@@ -13,6 +13,8 @@
 //!   visible escape (`\x1b`, `\u{202e}`): C0 (newlines too: only the layout
 //!   writes those), DEL, C1 and the bidirectional overrides. This is the class
 //!   of CVE-2021-25743, which kubectl fixed the same way.
+//! - [`display_address`] shows a URL without its userinfo, query and
+//!   fragment, where passwords and tokens hide.
 //! - [`to_json_pretty`] writes JSON whose strings escape the same characters
 //!   as `\u` escapes (serde escapes only C0).
 
@@ -81,6 +83,26 @@ pub fn terminal_lines(s: &str) -> impl Iterator<Item = Cow<'_, str>> {
     s.split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .map(terminal)
+}
+
+/// An address (Vault's, the API server's) as shown to people: without
+/// userinfo (a password), query (`?token=...`) or fragment, and without a
+/// trailing `/`. What does not parse as a URL is cut at `?` or `#` and
+/// redacted.
+pub fn display_address(address: &str) -> String {
+    match reqwest::Url::parse(address.trim()) {
+        Ok(mut url) if !url.cannot_be_a_base() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.as_str().trim_end_matches('/').to_string()
+        }
+        _ => {
+            let cut = address.split(['?', '#']).next().unwrap_or_default();
+            redact(cut).into_owned()
+        }
+    }
 }
 
 /// Names that hold a secret when written `name=value`. Matched as whole words,
@@ -231,6 +253,29 @@ mod tests {
     fn lines_are_split_before_escaping() {
         let lines: Vec<_> = terminal_lines("one\r\ntwo\x1b\n\tthree").collect();
         assert_eq!(lines, ["one", "two\\x1b", "  three"]);
+    }
+
+    #[test]
+    fn addresses_are_shown_without_userinfo_query_or_fragment() {
+        for (address, shown) in [
+            (
+                "https://admin:hunter2@vault.example:8200/?token=abc#frag",
+                "https://vault.example:8200",
+            ),
+            ("http://127.0.0.1:8200", "http://127.0.0.1:8200"),
+            (
+                "https://u@vault.example/prefix/?x=1",
+                "https://vault.example/prefix",
+            ),
+            ("https://[::1]:8200/", "https://[::1]:8200"),
+            ("https://10.0.0.1:6443/", "https://10.0.0.1:6443"),
+            // Not URLs: cut and redacted all the same.
+            ("http://u:pw@[::1?token=x", "http://<redacted>@[::1"),
+            ("not a url#x", "not a url"),
+            ("(captured)", "(captured)"),
+        ] {
+            assert_eq!(display_address(address), shown, "{address}");
+        }
     }
 
     #[test]

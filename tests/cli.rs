@@ -299,3 +299,216 @@ fn dashboard_flags_before_a_subcommand_are_refused_not_ignored() {
     ]);
     assert_eq!(code, 0, "global options still work before a subcommand");
 }
+
+/// `cmd` without this environment's Vault and proxy settings, with `home` as
+/// HOME (so no ~/.vault-token).
+fn clean(mut cmd: Command, home: &std::path::Path) -> Command {
+    cmd.env_remove("NO_COLOR").env("HOME", home);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.to_lowercase().ends_with("_proxy")
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// vaultscope with no Vault settings from this environment (nor a
+/// ~/.vault-token), then `env` added.
+fn vaultscope_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = clean(Command::new(env!("CARGO_BIN_EXE_vaultscope")), home.path());
+    let out = cmd.args(args).envs(env.iter().copied()).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A loopback port nothing listens on: connections are refused at once.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn bad_vault_addresses_are_bad_usage_naming_their_source() {
+    for bad in [
+        "not a url",
+        "ftp:",
+        "file:",
+        "http://[::1",
+        "unix:///run/vault.sock",
+    ] {
+        let (code, out, err) = vaultscope_env(
+            &[
+                "check",
+                "--from",
+                "examples/healthy-mixed",
+                "--vault-addr",
+                bad,
+            ],
+            &[],
+        );
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(out.is_empty(), "{bad}: {out}");
+        assert!(err.contains("--vault-addr"), "{bad}: {err}");
+    }
+    // From the environment: refused before the cluster is even looked for.
+    for var in ["VAULT_ADDR", "BAO_ADDR"] {
+        let (code, _, err) = vaultscope_env(
+            &["check", "--kubeconfig", "/nonexistent/kubeconfig"],
+            &[(var, "ftp://vault.example")],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(var) && !err.contains("kubeconfig"),
+            "{var}: {err}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_vault_addr_flag_is_refused_not_ignored() {
+    for empty in ["", "  "] {
+        let (code, out, err) = vaultscope_env(
+            &[
+                "check",
+                "--from",
+                "examples/healthy-mixed",
+                "--vault-addr",
+                empty,
+            ],
+            &[],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty());
+        assert!(err.contains("--vault-addr"), "{err}");
+    }
+    // An empty VAULT_ADDR is unset, as for the vault CLI.
+    let (code, _, err) = vaultscope_env(
+        &["check", "--from", "examples/healthy-mixed"],
+        &[("VAULT_ADDR", "")],
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_token_over_plain_http_to_another_host_is_warned_about() {
+    // vault.invalid resolves nowhere; the proxy (a closed loopback port)
+    // keeps even the DNS lookup from leaving the machine.
+    let proxy = format!("http://127.0.0.1:{}", closed_port());
+    let env = [
+        ("VAULT_TOKEN", "s.Xd3Q7tFMBfOiVr2HBphEIGsN"),
+        ("http_proxy", proxy.as_str()),
+        ("HTTP_PROXY", proxy.as_str()),
+    ];
+    let check = |addr: &str, env: &[(&str, &str)]| {
+        vaultscope_env(
+            &[
+                "check",
+                "--from",
+                "examples/healthy-mixed",
+                "--vault-addr",
+                addr,
+                "-o",
+                "json",
+            ],
+            env,
+        )
+    };
+    let (code, out, err) = check("http://vault.invalid:8200", &env);
+    assert_eq!(code, 1, "Vault is unreachable: {err}");
+    assert!(
+        err.contains("warning") && err.contains("plain http") && err.contains("vault.invalid"),
+        "{err}"
+    );
+    assert!(!out.contains("plain http"), "stdout stays JSON: {out}");
+    // Loopback, https and no token at all: nothing to warn about.
+    let local = format!("http://127.0.0.1:{}", closed_port());
+    for (addr, env) in [
+        (local.as_str(), &env[..]),
+        ("http://localhost:1", &env[..]),
+        ("http://[::1]:1", &env[..]),
+        ("https://vault.invalid:8200", &env[..]),
+        ("http://vault.invalid:8200", &env[1..]),
+    ] {
+        let (_, _, err) = check(addr, env);
+        assert!(!err.contains("plain http"), "{addr}: {err}");
+    }
+}
+
+#[test]
+fn addresses_are_shown_without_userinfo_query_or_fragment() {
+    let port = closed_port();
+    let addr = format!("http://admin:hunter2@127.0.0.1:{port}/?token=abc123#frag");
+    let args = ["check", "--from", "examples/healthy-mixed", "--vault-addr"];
+    let (code, out, err) = vaultscope_env(&[&args[..], &[&addr, "-o", "json"]].concat(), &[]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["vault"]["address"], format!("http://127.0.0.1:{port}"));
+    let (_, table, err) = vaultscope_env(&[&args[..], &[&addr]].concat(), &[]);
+    assert!(
+        table.contains(&format!("Vault at http://127.0.0.1:{port} is unreachable")),
+        "{table}"
+    );
+    for text in [&out, &table, &err] {
+        assert!(
+            !text.contains("hunter2") && !text.contains("abc123") && !text.contains("frag"),
+            "{text}"
+        );
+    }
+    // The kubeconfig's server, printed when it cannot be reached.
+    let d = tempfile::tempdir().unwrap();
+    let kc = d.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://admin:hunter2@127.0.0.1:{port}/?token=abc123\n    insecure-skip-tls-verify: true\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\n"
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = vaultscope_env(&["check", "--kubeconfig", kc.to_str().unwrap()], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("(https://127.0.0.1:{port})")),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2") && !err.contains("abc123"), "{err}");
+}
+
+#[test]
+fn a_vault_ca_file_that_never_ends_is_refused() {
+    // Under a memory limit, so that a regression fails instead of filling
+    // the machine's memory.
+    let d = tempfile::tempdir().unwrap();
+    let big = d.path().join("big.pem");
+    std::fs::write(&big, vec![b'a'; 2 * 1024 * 1024]).unwrap();
+    let addr = format!("https://127.0.0.1:{}", closed_port());
+    for (var, value, file) in [
+        ("VAULT_CACERT", "/dev/zero", "/dev/zero"),
+        ("BAO_CACERT", big.to_str().unwrap(), "big.pem"),
+        ("VAULT_CAPATH", d.path().to_str().unwrap(), "big.pem"),
+    ] {
+        let out = clean(Command::new("sh"), d.path())
+            .args(["-c", "ulimit -v 2000000; exec \"$@\"", "sh"])
+            .arg(env!("CARGO_BIN_EXE_vaultscope"))
+            .args(["check", "--from", "examples/healthy-mixed", "-o", "json"])
+            .args(["--vault-addr", &addr])
+            .env(var, value)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{var}: {stdout}");
+        let v: Value = serde_json::from_str(&stdout).unwrap();
+        let evidence = v["global_findings"].to_string();
+        assert!(
+            evidence.contains(var) && evidence.contains(file),
+            "{var}: {evidence}"
+        );
+    }
+}

@@ -164,6 +164,17 @@ fn sealed_vault_shows_in_the_header() {
 }
 
 #[test]
+fn a_token_over_plain_http_shows_in_the_header() {
+    let mut app = app_at(0, "default");
+    let screen = text(&render(&mut app, 200, 10));
+    assert!(!screen.contains("plain http"), "{screen}");
+    app.ui.token_over_http = true;
+    let screen = text(&render(&mut app, 200, 10));
+    let header = screen.lines().next().unwrap();
+    assert!(header.contains("⚠ token over plain http"), "{screen}");
+}
+
+#[test]
 fn every_theme_renders() {
     for (name, _) in BUILTIN {
         let mut app = app_at(30, name);

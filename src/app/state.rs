@@ -89,6 +89,8 @@ pub struct UiState {
     pub namespace: Option<String>,
     /// The only namespace the source watches (`-n`): nothing to cycle.
     pub fixed_namespace: Option<String>,
+    /// Vault's token goes over plain http to another host: the header says so.
+    pub token_over_http: bool,
     pub help: bool,
     pub pod_index: usize,
     pub log: LogChoice,

@@ -35,6 +35,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             )
         }
     };
+    let plaintext = if app.ui.token_over_http {
+        Span::styled(" ⚠ token over plain http", t.warning)
+    } else {
+        Span::raw("")
+    };
     let n = |h: Health| app.report.count(h);
     // Live mode: a lost API server makes everything below stale.
     let api = match app.world.api_server {
@@ -53,6 +58,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Span::raw("  "),
         api,
         vault,
+        plaintext,
         Span::raw("  "),
         Span::styled(format!("✓ {}", n(Health::Ok)), t.ok),
         Span::raw(" "),

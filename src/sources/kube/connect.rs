@@ -101,7 +101,8 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connection, ConnectError> {
         .await
         .map_err(|e| kerr(e.to_string()))?;
     config.connect_timeout = Some(PROBE_TIMEOUT);
-    let server = config.cluster_url.to_string();
+    // Shown in messages: a kubeconfig's server may carry a password or token.
+    let server = crate::safe::display_address(&config.cluster_url.to_string());
     let namespace = match (&opts.namespace, opts.all_namespaces) {
         (Some(ns), _) => Some(ns.clone()),
         (None, true) => None,

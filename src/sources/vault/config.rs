@@ -1,11 +1,21 @@
 //! Where Vault is and how to talk to it, resolved like the vault / bao CLIs:
 //! `--vault-addr`, else `VAULT_ADDR` / `BAO_ADDR`; token from `VAULT_TOKEN` /
 //! `BAO_TOKEN` / `~/.vault-token`; `VAULT_CACERT`, `VAULT_CAPATH`,
-//! `VAULT_NAMESPACE` (each with its `BAO_` twin); `VAULT_SKIP_VERIFY` only when
-//! it is explicitly set to a true value. TLS is verified by default.
+//! `VAULT_CLIENT_CERT` / `VAULT_CLIENT_KEY`, `VAULT_NAMESPACE` (each with its
+//! `BAO_` twin); `VAULT_SKIP_VERIFY` only when it is explicitly set to a true
+//! value. TLS is verified by default.
+//!
+//! An address is checked where it is read, so that a mistyped one is bad
+//! usage naming the flag or variable it came from, not an unreachable Vault.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::bounded::{self, ReadError};
+use crate::safe::display_address;
 
 /// Default number of Vault requests in flight at once (`--vault-concurrency`).
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -13,14 +23,32 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const DEFAULT_BUDGET: usize = 200;
 /// Default seconds between poll cycles (`--vault-interval`).
 pub const DEFAULT_INTERVAL_SECS: u64 = 10;
+/// `~/.vault-token` holds one token of a few hundred bytes; anything much
+/// larger is not a token file.
+const TOKEN_FILE_LIMIT: u64 = 16 * 1024;
+
+/// A file named by an environment variable, which messages name too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFile {
+    pub var: &'static str,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Display for EnvFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.var, self.path.display())
+    }
+}
 
 /// How vaultscope connects to Vault and how hard it may poll it.
 #[derive(Clone)]
 pub struct VaultConfig {
     pub address: String,
     pub token: Option<String>,
-    pub ca_cert: Option<PathBuf>,
-    pub ca_path: Option<PathBuf>,
+    pub ca_cert: Option<EnvFile>,
+    pub ca_path: Option<EnvFile>,
+    /// Client certificate and key for TLS client authentication; both or neither.
+    pub client_cert: Option<(EnvFile, EnvFile)>,
     pub namespace: Option<String>,
     pub skip_verify: bool,
     /// Requests in flight at once.
@@ -29,22 +57,27 @@ pub struct VaultConfig {
     pub budget: usize,
     /// Time between poll cycles.
     pub interval: Duration,
-    /// Per-request timeout.
+    /// Per-request timeout, from connecting to the end of the body.
     pub timeout: Duration,
+    /// How long connecting (TCP and TLS) may take.
+    pub connect_timeout: Duration,
 }
 
 impl std::fmt::Debug for VaultConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VaultConfig")
-            .field("address", &self.address)
+            .field("address", &display_address(&self.address))
             .field("token", &self.token.as_ref().map(|_| "<set>"))
             .field("ca_cert", &self.ca_cert)
             .field("ca_path", &self.ca_path)
+            .field("client_cert", &self.client_cert)
             .field("namespace", &self.namespace)
             .field("skip_verify", &self.skip_verify)
             .field("concurrency", &self.concurrency)
             .field("budget", &self.budget)
             .field("interval", &self.interval)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }
@@ -52,6 +85,43 @@ impl std::fmt::Debug for VaultConfig {
 /// Go's `strconv.ParseBool` truth values, which the vault CLI uses.
 fn truthy(v: &str) -> bool {
     matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True")
+}
+
+/// A Vault address as a URL: http or https, with a host. Anything else
+/// (`ftp:`, `file:`, `unix:`, a typo) reqwest cannot talk to; the error says
+/// why, showing the value without userinfo or query.
+pub fn parse_address(address: &str) -> Result<Url, String> {
+    const LIKE: &str = "Vault addresses look like https://vault.example:8200";
+    let shown = display_address(address);
+    let url = Url::parse(address).map_err(|e| format!("{shown:?} is not a URL ({e}); {LIKE}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "{shown:?} is not an http:// or https:// address; {LIKE}"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{shown:?} has no host; {LIKE}"));
+    }
+    Ok(url)
+}
+
+/// Plain http to a host other than this machine: whatever is sent, the
+/// token among it, can be read and replayed on the way. Loopback
+/// (127.0.0.0/8, ::1, `localhost`) never leaves the machine.
+pub fn is_plaintext_remote(url: &Url) -> bool {
+    if url.scheme() != "http" {
+        return false;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    match host.trim_start_matches('[').trim_end_matches(']').parse() {
+        Ok(IpAddr::V4(ip)) => !ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => {
+            !(ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+        }
+        Err(_) => !host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
 }
 
 impl VaultConfig {
@@ -62,48 +132,86 @@ impl VaultConfig {
             token,
             ca_cert: None,
             ca_path: None,
+            client_cert: None,
             namespace: None,
             skip_verify: false,
             concurrency: DEFAULT_CONCURRENCY,
             budget: DEFAULT_BUDGET,
             interval: Duration::from_secs(DEFAULT_INTERVAL_SECS),
             timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
         }
     }
 
     /// Resolve from an explicit address (the flag) and an environment lookup.
-    /// `None` when no address is configured: Vault is optional.
+    /// `Ok(None)` when no address is configured: Vault is optional. An empty
+    /// flag, an address that is not http(s) with a host, or an unreadable
+    /// token file is an error naming where it came from.
     pub fn resolve(
         flag_addr: Option<&str>,
         env: impl Fn(&str) -> Option<String>,
         token_file: Option<PathBuf>,
-    ) -> Option<VaultConfig> {
-        let get = |names: &[&str]| {
+    ) -> Result<Option<VaultConfig>, String> {
+        // An empty variable counts as unset, as for the vault CLI.
+        let get = |names: &[&'static str]| {
             names
                 .iter()
-                .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+                .find_map(|n| env(n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v)))
         };
-        let address = flag_addr
-            .map(str::to_string)
-            .filter(|a| !a.trim().is_empty())
-            .or_else(|| get(&["VAULT_ADDR", "BAO_ADDR"]))?;
-        let token = get(&["VAULT_TOKEN", "BAO_TOKEN"]).or_else(|| {
-            token_file
-                .and_then(|f| std::fs::read_to_string(f).ok())
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
-        });
-        let mut c = VaultConfig::new(address.trim().trim_end_matches('/'), token);
-        c.ca_cert = get(&["VAULT_CACERT", "BAO_CACERT"]).map(PathBuf::from);
-        c.ca_path = get(&["VAULT_CAPATH", "BAO_CAPATH"]).map(PathBuf::from);
-        c.namespace = get(&["VAULT_NAMESPACE", "BAO_NAMESPACE"]);
+        let (from, address) = match flag_addr {
+            // An empty flag is a mistake (an unset shell variable): ignoring
+            // it would fall back to VAULT_ADDR or to no Vault without a word.
+            Some(a) if a.trim().is_empty() => {
+                return Err(
+                    "--vault-addr is empty; give Vault's address (e.g. https://vault.example:8200) or leave the flag out"
+                        .into(),
+                );
+            }
+            Some(a) => ("--vault-addr", a.to_string()),
+            None => match get(&["VAULT_ADDR", "BAO_ADDR"]) {
+                Some(found) => found,
+                None => return Ok(None),
+            },
+        };
+        let address = address.trim().trim_end_matches('/').to_string();
+        parse_address(&address).map_err(|e| format!("{from}: {e}"))?;
+        let token = match get(&["VAULT_TOKEN", "BAO_TOKEN"]) {
+            Some((_, t)) => Some(t),
+            None => match token_file {
+                Some(f) => read_token_file(&f)?,
+                None => None,
+            },
+        };
+        let file = |names: &[&'static str]| {
+            get(names).map(|(var, v)| EnvFile {
+                var,
+                path: PathBuf::from(v),
+            })
+        };
+        let mut c = VaultConfig::new(address, token);
+        c.ca_cert = file(&["VAULT_CACERT", "BAO_CACERT"]);
+        c.ca_path = file(&["VAULT_CAPATH", "BAO_CAPATH"]);
+        c.client_cert = match (
+            file(&["VAULT_CLIENT_CERT", "BAO_CLIENT_CERT"]),
+            file(&["VAULT_CLIENT_KEY", "BAO_CLIENT_KEY"]),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            (Some(one), None) | (None, Some(one)) => {
+                return Err(format!(
+                    "{} is set but not its pair: a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY",
+                    one.var
+                ));
+            }
+        };
+        c.namespace = get(&["VAULT_NAMESPACE", "BAO_NAMESPACE"]).map(|(_, v)| v);
         c.skip_verify =
-            get(&["VAULT_SKIP_VERIFY", "BAO_SKIP_VERIFY"]).is_some_and(|v| truthy(v.trim()));
-        Some(c)
+            get(&["VAULT_SKIP_VERIFY", "BAO_SKIP_VERIFY"]).is_some_and(|(_, v)| truthy(v.trim()));
+        Ok(Some(c))
     }
 
     /// Resolve from the process environment and `~/.vault-token`.
-    pub fn from_env(flag_addr: Option<&str>) -> Option<VaultConfig> {
+    pub fn from_env(flag_addr: Option<&str>) -> Result<Option<VaultConfig>, String> {
         let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vault-token"));
         Self::resolve(flag_addr, |k| std::env::var(k).ok(), home)
     }
@@ -115,6 +223,33 @@ impl VaultConfig {
         self.interval = interval.max(Duration::from_millis(100));
         self
     }
+
+    /// What to tell the user when the token would cross the network in
+    /// clear text (see [`is_plaintext_remote`]); `None` when it would not.
+    pub fn plaintext_token_warning(&self) -> Option<String> {
+        let url = Url::parse(&self.address).ok()?;
+        (self.token.is_some() && is_plaintext_remote(&url)).then(|| {
+            format!(
+                "the Vault token is sent over plain http to {}: anyone on the network path can read it; use https",
+                display_address(&self.address)
+            )
+        })
+    }
+}
+
+/// The token in `~/.vault-token`. No file is no token; so is a device such
+/// as /dev/null, which people link it to so that `vault login` keeps none.
+fn read_token_file(path: &std::path::Path) -> Result<Option<String>, String> {
+    let bytes = match bounded::read_capped(path, TOKEN_FILE_LIMIT) {
+        Ok(b) => b,
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(ReadError::NotAFile(_)) => return Ok(None),
+        Err(e) => return Err(format!("token file {}: {e}", path.display())),
+    };
+    let text =
+        bounded::decode_text(&bytes).map_err(|e| format!("token file {}: {e}", path.display()))?;
+    let token = text.trim();
+    Ok((!token.is_empty()).then(|| token.to_string()))
 }
 
 #[cfg(test)]
@@ -132,7 +267,11 @@ mod tests {
 
     #[test]
     fn not_configured_without_an_address() {
-        assert!(VaultConfig::resolve(None, env(&[("VAULT_TOKEN", "t")]), None).is_none());
+        assert!(
+            VaultConfig::resolve(None, env(&[("VAULT_TOKEN", "t")]), None)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -146,10 +285,13 @@ mod tests {
             ]),
             None,
         )
+        .unwrap()
         .unwrap();
         assert_eq!(c.address, "https://flag:8200");
         assert_eq!(c.token.as_deref(), Some("v"));
-        let c = VaultConfig::resolve(None, env(&[("BAO_ADDR", "http://bao")]), None).unwrap();
+        let c = VaultConfig::resolve(None, env(&[("BAO_ADDR", "http://bao")]), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.address, "http://bao");
         assert_eq!(c.token, None);
         assert!(!c.skip_verify);
@@ -170,9 +312,16 @@ mod tests {
             ]),
             Some(f.clone()),
         )
+        .unwrap()
         .unwrap();
         assert_eq!(c.token.as_deref(), Some("s.file"));
-        assert_eq!(c.ca_cert, Some(PathBuf::from("/ca.pem")));
+        assert_eq!(
+            c.ca_cert,
+            Some(EnvFile {
+                var: "VAULT_CACERT",
+                path: PathBuf::from("/ca.pem")
+            })
+        );
         assert_eq!(c.namespace.as_deref(), Some("team"));
         assert!(!c.skip_verify);
         let c = VaultConfig::resolve(
@@ -180,8 +329,155 @@ mod tests {
             env(&[("VAULT_ADDR", "https://v"), ("VAULT_SKIP_VERIFY", "1")]),
             Some(f),
         )
+        .unwrap()
         .unwrap();
         assert!(c.skip_verify);
         assert!(!format!("{c:?}").contains("s.file"));
+    }
+
+    #[test]
+    fn bad_addresses_name_their_source() {
+        for bad in [
+            "not a url",
+            "ftp:",
+            "file:",
+            "file:///etc/passwd",
+            "http://[::1",
+            "http://",
+            "unix:///run/vault.sock",
+            "vault.example:8200",
+        ] {
+            let e = VaultConfig::resolve(Some(bad), env(&[]), None).unwrap_err();
+            assert!(e.starts_with("--vault-addr: "), "{bad}: {e}");
+            for var in ["VAULT_ADDR", "BAO_ADDR"] {
+                let e = VaultConfig::resolve(None, env(&[(var, bad)]), None).unwrap_err();
+                assert!(e.starts_with(&format!("{var}: ")), "{bad}: {e}");
+            }
+        }
+        // The value is quoted without what it may hide.
+        let e =
+            VaultConfig::resolve(Some("ftp://u:hunter2@h/?token=abc"), env(&[]), None).unwrap_err();
+        assert!(!e.contains("hunter2") && !e.contains("abc"), "{e}");
+        for ok in [
+            "http://127.0.0.1:8200",
+            "https://[::1]:8200/",
+            "https://vault.example/prefix",
+        ] {
+            assert!(
+                VaultConfig::resolve(Some(ok), env(&[]), None)
+                    .unwrap()
+                    .is_some(),
+                "{ok}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_flag_is_an_error_and_an_empty_variable_is_unset() {
+        for empty in ["", " "] {
+            let e = VaultConfig::resolve(Some(empty), env(&[("VAULT_ADDR", "http://env")]), None)
+                .unwrap_err();
+            assert!(e.contains("--vault-addr is empty"), "{e}");
+        }
+        let c = VaultConfig::resolve(
+            None,
+            env(&[("VAULT_ADDR", " "), ("BAO_ADDR", "http://bao")]),
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.address, "http://bao");
+    }
+
+    #[test]
+    fn plaintext_is_remote_unless_loopback() {
+        let remote = |a: &str| is_plaintext_remote(&Url::parse(a).unwrap());
+        for a in [
+            "http://vault.example:8200",
+            "http://10.0.0.5:8200",
+            "http://192.168.1.2",
+            "http://[fd00::2]:8200",
+            "http://localhost.evil.example",
+            "http://0.0.0.0:8200",
+        ] {
+            assert!(remote(a), "{a}");
+        }
+        for a in [
+            "http://127.0.0.1:8200",
+            "http://127.8.9.10",
+            "http://localhost:8200",
+            "http://LOCALHOST.",
+            "http://[::1]:8200",
+            "http://[::ffff:127.0.0.1]:8200",
+            "https://vault.example:8200",
+        ] {
+            assert!(!remote(a), "{a}");
+        }
+        let c = VaultConfig::new("http://vault.example:8200", Some("t".into()));
+        let w = c.plaintext_token_warning().unwrap();
+        assert!(
+            w.contains("plain http") && w.contains("vault.example"),
+            "{w}"
+        );
+        assert_eq!(
+            VaultConfig::new("http://vault.example:8200", None).plaintext_token_warning(),
+            None,
+            "no token, nothing to read on the way"
+        );
+        assert_eq!(
+            VaultConfig::new("http://u:p@vault.example/?q=1", Some("t".into()))
+                .plaintext_token_warning()
+                .unwrap(),
+            "the Vault token is sent over plain http to http://vault.example: anyone on the network path can read it; use https"
+        );
+    }
+
+    #[test]
+    fn the_token_file_is_read_within_a_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = env(&[("VAULT_ADDR", "https://v")]);
+        let f = dir.path().join(".vault-token");
+        std::fs::write(&f, vec![b'a'; 64 * 1024]).unwrap();
+        let e = VaultConfig::resolve(None, &vault, Some(f.clone())).unwrap_err();
+        assert!(e.contains(".vault-token") && e.contains("16 KiB"), "{e}");
+        // No file, or a device in its place (/dev/null keeps the vault CLI
+        // from storing one): no token.
+        for none in [
+            dir.path().join("missing"),
+            "/dev/null".into(),
+            "/dev/zero".into(),
+        ] {
+            let c = VaultConfig::resolve(None, &vault, Some(none))
+                .unwrap()
+                .unwrap();
+            assert_eq!(c.token, None);
+        }
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key() {
+        let e = VaultConfig::resolve(
+            None,
+            env(&[("VAULT_ADDR", "https://v"), ("VAULT_CLIENT_CERT", "/c.pem")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("VAULT_CLIENT_CERT") && e.contains("VAULT_CLIENT_KEY"),
+            "{e}"
+        );
+        let c = VaultConfig::resolve(
+            None,
+            env(&[
+                ("VAULT_ADDR", "https://v"),
+                ("BAO_CLIENT_CERT", "/c.pem"),
+                ("VAULT_CLIENT_KEY", "/k.pem"),
+            ]),
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        let (cert, key) = c.client_cert.unwrap();
+        assert_eq!((cert.var, key.var), ("BAO_CLIENT_CERT", "VAULT_CLIENT_KEY"));
     }
 }

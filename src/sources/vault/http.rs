@@ -1,16 +1,31 @@
-//! Small typed requests to the Vault HTTP API over the reqwest client that
-//! vaultrs builds (so TLS, CA certificates and client identity are set up the
-//! way vaultrs does it), with a request budget, bounded concurrency and
-//! throttle detection (429 / 5xx).
+//! Small typed requests to the Vault HTTP API over one reqwest client, with a
+//! request budget, bounded concurrency and throttle detection (429 / 5xx).
+//!
+//! Whatever answers on Vault's address may be hostile (or a proxy gone
+//! wrong), so every answer is bounded: a timeout from connecting to the last
+//! byte, a cap on the body, a cap on any text quoted from it, and no
+//! redirect that would carry the token to another host.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use reqwest::{Method, StatusCode};
+use reqwest::redirect::{Attempt, Policy};
+use reqwest::{Certificate, Identity, Method, StatusCode, Url};
 use serde_json::Value;
 use tokio::sync::Semaphore;
-use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 
-use super::config::VaultConfig;
+use super::config::{EnvFile, VaultConfig, parse_address};
+use crate::bounded::{self, human_bytes};
+use crate::safe::display_address;
+
+/// The largest answer read. Vault's largest (a LIST of many leases or
+/// accessors, a big policy) are well under a megabyte.
+pub const BODY_LIMIT: u64 = 4 * 1024 * 1024;
+/// The largest CA, client certificate or key file read.
+const PEM_FILE_LIMIT: u64 = 1024 * 1024;
+/// Characters of an answer's text quoted in a message.
+const QUOTE_CHARS: usize = 200;
+/// Error strings of one answer quoted in a message.
+const QUOTE_ERRORS: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -18,12 +33,15 @@ pub enum ApiError {
     Budget,
     /// Vault answered 429 or 5xx earlier in this cycle: stop asking for now.
     Throttled,
-    /// A non-2xx answer, with Vault's `errors`.
+    /// A non-2xx answer, with Vault's `errors` (each quoted within a cap).
     Status { code: u16, errors: Vec<String> },
     /// No answer: connection refused, timeout, TLS.
     Transport(String),
     /// An answer vaultscope could not read.
     Decode(String),
+    /// An answer larger than [`BODY_LIMIT`] (declared, or seen while reading):
+    /// not read further.
+    TooLarge { declared: Option<u64> },
     /// A path built from cluster data (annotations, SecretProviderClasses)
     /// that could address something else: never sent.
     UnsafePath(String),
@@ -46,12 +64,43 @@ impl std::fmt::Display for ApiError {
             ApiError::Status { code, errors } => write!(f, "HTTP {code}: {}", errors.join("; ")),
             ApiError::Transport(e) => f.write_str(e),
             ApiError::Decode(e) => write!(f, "unreadable answer: {e}"),
+            ApiError::TooLarge { declared } => {
+                write!(f, "response larger than {}", human_bytes(BODY_LIMIT))?;
+                match declared {
+                    Some(n) => write!(f, " ({n} bytes announced); not read"),
+                    None => f.write_str("; the rest was not read"),
+                }
+            }
             ApiError::UnsafePath(p) => write!(
                 f,
                 "refused to request {p:?}: it contains . or .. segments or URL syntax"
             ),
         }
     }
+}
+
+/// `s` as quoted in a message: whole when short, else its first
+/// [`QUOTE_CHARS`] characters and its size, so an error page or a hostile
+/// answer cannot flood a terminal, a log or vault.json.
+pub fn quote(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_CHARS) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &s[..cut], s.len()),
+    }
+}
+
+/// Vault's `errors` of an answer, each quoted, at most [`QUOTE_ERRORS`] of them.
+fn quoted_errors(v: &Value) -> Vec<String> {
+    let all: Vec<&str> = v
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out: Vec<String> = all.iter().take(QUOTE_ERRORS).map(|e| quote(e)).collect();
+    if all.len() > QUOTE_ERRORS {
+        out.push(format!("(+{} more)", all.len() - QUOTE_ERRORS));
+    }
+    out
 }
 
 /// Whether a request path is a plain Vault path. Paths are built from pod
@@ -76,6 +125,97 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// A transport error's text with its URL as shown to people (reqwest quotes
+/// the URL it was given, userinfo and all).
+fn transport(e: reqwest::Error) -> ApiError {
+    let e = match e.url().map(|u| display_address(u.as_str())) {
+        Some(shown) => match Url::parse(&shown) {
+            Ok(u) => e.with_url(u),
+            Err(_) => e.without_url(),
+        },
+        None => e,
+    };
+    ApiError::Transport(chain(&e))
+}
+
+/// Redirects are followed only to the same scheme, host and port. reqwest
+/// drops `Authorization` on a redirect elsewhere but not `X-Vault-Token`, so
+/// a hostile answer could otherwise send the token to a host of its choice
+/// (or from https to plain http).
+fn same_origin_redirects() -> Policy {
+    Policy::custom(|a: Attempt| {
+        let same = a
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == a.url().origin());
+        if same && a.previous().len() < 5 {
+            a.follow()
+        } else {
+            a.stop()
+        }
+    })
+}
+
+fn read_pem(f: &EnvFile) -> Result<Vec<u8>, String> {
+    bounded::read_capped(&f.path, PEM_FILE_LIMIT).map_err(|e| format!("{f}: {e}"))
+}
+
+/// The CA certificates of `VAULT_CACERT` and of each file in `VAULT_CAPATH`.
+fn ca_certificates(cfg: &VaultConfig) -> Result<Vec<Certificate>, String> {
+    let mut files: Vec<EnvFile> = cfg.ca_cert.iter().cloned().collect();
+    if let Some(d) = &cfg.ca_path {
+        let rd = std::fs::read_dir(&d.path).map_err(|e| format!("{d}: {e}"))?;
+        let mut in_dir: Vec<EnvFile> = rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .map(|path| EnvFile { var: d.var, path })
+            .collect();
+        in_dir.sort_by(|a, b| a.path.cmp(&b.path));
+        files.extend(in_dir);
+    }
+    let mut certs = Vec::new();
+    for f in &files {
+        let pem = read_pem(f)?;
+        certs.extend(
+            Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("{f}: not PEM certificates: {}", chain(&e)))?,
+        );
+    }
+    Ok(certs)
+}
+
+fn client_identity(cert: &EnvFile, key: &EnvFile) -> Result<Identity, String> {
+    let mut pem = read_pem(cert)?;
+    pem.push(b'\n');
+    pem.extend(read_pem(key)?);
+    Identity::from_pem(&pem).map_err(|e| format!("{cert} and {key}: {}", chain(&e)))
+}
+
+/// The HTTP client for `cfg`: its timeouts, TLS trust and client identity.
+fn client(cfg: &VaultConfig, url: &Url) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .timeout(cfg.timeout)
+        .connect_timeout(cfg.connect_timeout.min(cfg.timeout))
+        .redirect(same_origin_redirects());
+    if url.scheme() == "https" {
+        for c in ca_certificates(cfg)? {
+            b = b.tls_certs_merge([c]);
+        }
+        if let Some((cert, key)) = &cfg.client_cert {
+            b = b.identity(client_identity(cert, key)?);
+        }
+        b = b.tls_danger_accept_invalid_certs(cfg.skip_verify);
+    } else {
+        // Plain http needs no trust roots, so none are loaded: the
+        // platform's may be missing, and a stale VAULT_CACERT in the
+        // environment must not stop a dev Vault on http.
+        b = b.tls_certs_only(Vec::new());
+    }
+    b.build()
+        .map_err(|e| format!("Vault client: {}", chain(&e)))
+}
+
 pub struct Http {
     client: reqwest::Client,
     base: String,
@@ -90,41 +230,18 @@ pub struct Http {
 
 impl Http {
     pub fn new(cfg: &VaultConfig) -> Result<Http, String> {
-        reqwest::Url::parse(&cfg.address)
-            .map_err(|e| format!("invalid Vault address {:?}: {e}", cfg.address))?;
-        let mut ca = Vec::new();
-        if let Some(f) = &cfg.ca_cert {
-            ca.push(f.display().to_string());
-        }
-        if let Some(d) = &cfg.ca_path {
-            let rd =
-                std::fs::read_dir(d).map_err(|e| format!("VAULT_CAPATH {}: {e}", d.display()))?;
-            let mut files: Vec<String> = rd
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .map(|p| p.display().to_string())
-                .collect();
-            files.sort();
-            ca.extend(files);
-        }
-        let mut b = VaultClientSettingsBuilder::default();
-        b.address(&cfg.address)
-            .token(cfg.token.clone().unwrap_or_default())
-            .verify(!cfg.skip_verify)
-            .ca_certs(ca)
-            .timeout(Some(cfg.timeout));
-        if let Some(ns) = &cfg.namespace {
-            b.set_namespace(ns.clone());
-        }
-        let settings = b
-            .build()
-            .map_err(|e| format!("Vault client settings: {e}"))?;
-        let client =
-            VaultClient::new(settings).map_err(|e| format!("Vault client: {}", chain(&e)))?;
+        let url = parse_address(&cfg.address).map_err(|e| format!("Vault address: {e}"))?;
+        // Requests go to `<address path>/v1/...`; a query or fragment in the
+        // address would swallow that path, so both are dropped, as the vault
+        // CLI's client does.
+        let mut base = url.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        let path = format!("{}/v1/", base.path().trim_end_matches('/'));
+        base.set_path(&path);
         Ok(Http {
-            client: client.http.http.clone(),
-            base: format!("{}/v1/", cfg.address.trim_end_matches('/')),
+            client: client(cfg, &url)?,
+            base: base.to_string(),
             token: cfg.token.clone(),
             namespace: cfg.namespace.clone(),
             sem: Semaphore::new(cfg.concurrency.max(1)),
@@ -197,21 +314,16 @@ impl Http {
                 .body(serde_json::to_vec(b).unwrap_or_default());
         }
         self.sent.fetch_add(1, Ordering::SeqCst);
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ApiError::Transport(chain(&e)))?;
+        let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| ApiError::Transport(chain(&e)))?;
+        let bytes = read_body(resp).await?;
+        // Not JSON (a proxy's error page): kept as text for a message to
+        // quote; the body cap bounds it.
         let value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&bytes).chars().take(300).collect())
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Ok((status, value))
     }
@@ -234,18 +346,9 @@ impl Http {
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
             self.throttled.store(true, Ordering::SeqCst);
         }
-        let errors = value
-            .get("errors")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
         Err(ApiError::Status {
             code: status.as_u16(),
-            errors,
+            errors: quoted_errors(&value),
         })
     }
 
@@ -260,9 +363,9 @@ impl Http {
             Ok(value)
         } else {
             let text = match &value {
-                Value::String(s) => s.clone(),
+                Value::String(s) => quote(s),
                 Value::Null => "empty answer".to_string(),
-                other => other.to_string().chars().take(200).collect(),
+                other => quote(&other.to_string()),
             };
             Err(ApiError::Status {
                 code: status.as_u16(),
@@ -270,6 +373,25 @@ impl Http {
             })
         }
     }
+}
+
+/// The body, read in chunks and refused past [`BODY_LIMIT`] (as soon as a
+/// larger Content-Length is announced, or once more has arrived), so an
+/// answer costs at most the cap in memory.
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+    if let Some(n) = resp.content_length()
+        && n > BODY_LIMIT
+    {
+        return Err(ApiError::TooLarge { declared: Some(n) });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+        if (body.len() + chunk.len()) as u64 > BODY_LIMIT {
+            return Err(ApiError::TooLarge { declared: None });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -331,6 +453,277 @@ mod tests {
         assert_eq!(http.call("GET", "x", None).await, Err(ApiError::Budget));
         assert!(!http.throttled());
         assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    /// A server that hands each connection, once its request head is read,
+    /// to `respond`; for answers `fake` cannot give (huge, endless, slow).
+    async fn serve<F, Fut>(respond: F) -> String
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        serve_on("127.0.0.1", respond).await
+    }
+
+    async fn serve_on<F, Fut>(ip: &str, respond: F) -> String
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let respond = std::sync::Arc::new(respond);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let respond = respond.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    respond(sock).await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// Writes `total` bytes of `a` in 64 KiB pieces; stops when the client
+    /// hangs up or after 30 s, so a failing test cannot spin forever.
+    async fn stream_a(sock: &mut tokio::net::TcpStream, total: usize, chunked: bool) {
+        let piece = vec![b'a'; 64 * 1024];
+        let until = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut sent = 0;
+        while sent < total && tokio::time::Instant::now() < until {
+            let n = piece.len().min(total - sent);
+            let w = if chunked {
+                let mut c = format!("{n:x}\r\n").into_bytes();
+                c.extend_from_slice(&piece[..n]);
+                c.extend_from_slice(b"\r\n");
+                sock.write_all(&c).await
+            } else {
+                sock.write_all(&piece[..n]).await
+            };
+            if w.is_err() {
+                return;
+            }
+            sent += n;
+        }
+    }
+
+    fn quick(addr: String) -> Http {
+        let mut cfg = VaultConfig::new(addr, Some("t".into()));
+        cfg.timeout = std::time::Duration::from_secs(2);
+        let http = Http::new(&cfg).unwrap();
+        http.reset(10);
+        http
+    }
+
+    const MIB_50: usize = 50 * 1024 * 1024;
+
+    #[tokio::test]
+    async fn a_50_mb_health_answer_is_refused_at_the_cap() {
+        let addr = serve(|mut sock| async move {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n\"",
+                MIB_50 + 2
+            );
+            let _ = sock.write_all(head.as_bytes()).await;
+            stream_a(&mut sock, MIB_50, false).await;
+            let _ = sock.write_all(b"\"").await;
+        })
+        .await;
+        let start = std::time::Instant::now();
+        let e = quick(addr).health().await.unwrap_err().to_string();
+        assert!(
+            e.contains("larger than 4.0 MiB"),
+            "{}",
+            &e[..e.len().min(300)]
+        );
+        assert!(e.len() < 300, "{} bytes", e.len());
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_past_the_cap_is_refused_before_reading() {
+        // The body never comes: only the Content-Length check can end this
+        // before the timeout.
+        let addr = serve(|mut sock| async move {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {MIB_50}\r\n\r\n"
+            );
+            let _ = sock.write_all(head.as_bytes()).await;
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        })
+        .await;
+        let mut cfg = VaultConfig::new(addr, Some("t".into()));
+        cfg.timeout = std::time::Duration::from_secs(5);
+        let http = Http::new(&cfg).unwrap();
+        http.reset(1);
+        let start = std::time::Instant::now();
+        let e = http.call("GET", "sys/mounts", None).await.unwrap_err();
+        assert!(e.to_string().contains("larger than 4.0 MiB"), "{e}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn an_endless_chunked_body_stops_at_the_cap() {
+        let addr = serve(|mut sock| async move {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n\"\r\n";
+            let _ = sock.write_all(head.as_bytes()).await;
+            stream_a(&mut sock, usize::MAX, true).await;
+        })
+        .await;
+        let start = std::time::Instant::now();
+        let e = quick(addr)
+            .call("GET", "sys/mounts", None)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("larger than 4.0 MiB"), "{e}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn a_slow_body_and_a_silent_server_time_out() {
+        let slow = serve(|mut sock| async move {
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                .await;
+            for _ in 0..300 {
+                if sock.write_all(b" ").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        let silent = serve(|_sock| async move {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        })
+        .await;
+        for addr in [slow, silent] {
+            let start = std::time::Instant::now();
+            let e = quick(addr.clone()).health().await.unwrap_err();
+            assert!(matches!(e, ApiError::Transport(_)), "{addr}: {e}");
+            let took = start.elapsed();
+            assert!(took < std::time::Duration::from_secs(4), "{addr}: {took:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn text_echoed_from_an_answer_is_capped() {
+        // A JSON string, plain text and an error list, each well under the
+        // body cap but far too long to quote in a message.
+        let body = |b: Vec<u8>, status: &'static str| {
+            let b = std::sync::Arc::new(b);
+            move |mut sock: tokio::net::TcpStream| {
+                let b = b.clone();
+                async move {
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        b.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(&b).await;
+                }
+            }
+        };
+        let json_string = format!("\"{}\"", "x".repeat(1_000_000)).into_bytes();
+        let text = "<html>".repeat(20_000).into_bytes();
+        let mut many = vec!["y".repeat(100_000)];
+        many.extend((0..10_000).map(|i| format!("e{i}")));
+        let errors = serde_json::to_vec(&serde_json::json!({ "errors": many })).unwrap();
+        let e = quick(serve(body(json_string, "200 OK")).await)
+            .health()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 400 && e.contains("(1000000 bytes)"), "{e:.400}");
+        let e = quick(serve(body(text, "502 Bad Gateway")).await)
+            .health()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 400 && e.contains("(120000 bytes)"), "{e:.400}");
+        let e = quick(serve(body(errors, "400 Bad Request")).await)
+            .call("GET", "x", None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 1200 && e.contains("(100000 bytes)"), "{e:.1200}");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_host_does_not_carry_the_token() {
+        let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let seen = tokens.clone();
+        // 127.0.0.2 is loopback too, but another host as far as URLs go.
+        let elsewhere = serve_on("127.0.0.2", move |mut sock| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push("request".into());
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                    )
+                    .await;
+            }
+        })
+        .await;
+        let to = format!("{elsewhere}/v1/steal");
+        let addr = serve(move |mut sock| {
+            let to = to.clone();
+            async move {
+                let head = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+            }
+        })
+        .await;
+        let e = quick(addr)
+            .call("GET", "sys/mounts", None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some(307), "{e}");
+        assert!(
+            tokens.lock().unwrap().is_empty(),
+            "the redirect was followed"
+        );
+    }
+
+    #[test]
+    fn ca_and_client_files_are_read_within_a_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("big.pem"), vec![b'a'; 2 * 1024 * 1024]).unwrap();
+        let file = |var, path: &str| EnvFile {
+            var,
+            path: path.into(),
+        };
+        let err = |cfg: &VaultConfig| Http::new(cfg).err().expect("refused");
+        let mut cfg = VaultConfig::new("https://127.0.0.1:1", None);
+        cfg.ca_cert = Some(file("VAULT_CACERT", "/dev/zero"));
+        let e = err(&cfg);
+        assert!(
+            e.contains("VAULT_CACERT /dev/zero: is a character device"),
+            "{e}"
+        );
+        cfg.ca_cert = None;
+        cfg.ca_path = Some(file("BAO_CAPATH", dir.path().to_str().unwrap()));
+        let e = err(&cfg);
+        assert!(
+            e.contains("BAO_CAPATH") && e.contains("big.pem") && e.contains("1.0 MiB"),
+            "{e}"
+        );
+        cfg.ca_path = None;
+        cfg.client_cert = Some((
+            file("VAULT_CLIENT_CERT", "/dev/zero"),
+            file("VAULT_CLIENT_KEY", "/dev/null"),
+        ));
+        let e = err(&cfg);
+        assert!(e.contains("VAULT_CLIENT_CERT /dev/zero"), "{e}");
+        // Plain http reads none of them.
+        cfg.address = "http://127.0.0.1:1".into();
+        cfg.ca_cert = Some(file("VAULT_CACERT", "/dev/zero"));
+        assert!(Http::new(&cfg).is_ok());
     }
 
     #[tokio::test]

@@ -3,8 +3,8 @@
 //! never reads secret data and never creates leases.
 //!
 //! - [`config`]: connection settings resolved like the vault CLI;
-//! - [`http`]: small typed requests over vaultrs's HTTP client, with budget,
-//!   concurrency and throttle detection;
+//! - [`http`]: small typed requests over reqwest, with budget, concurrency
+//!   and throttle detection, and bounds on what an answer may cost;
 //! - [`poll`]: one poll cycle → a [`VaultSnapshot`];
 //! - [`snapshot`]: the snapshot, its observations and `vault.json`.
 
@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, watch};
 use crate::model::Observation;
 use crate::model::interest::Interest;
 use crate::model::vault::VaultStatus;
+use crate::safe::display_address;
 
 pub use config::{DEFAULT_BUDGET, DEFAULT_CONCURRENCY, DEFAULT_INTERVAL_SECS, VaultConfig};
 pub use poll::Poller;
@@ -36,7 +37,7 @@ pub async fn poll_once(cfg: VaultConfig, interest: &Interest) -> VaultSnapshot {
     match Poller::new(cfg.clone()) {
         Ok(mut p) => p.poll(interest).await,
         Err(e) => VaultSnapshot {
-            address: Some(cfg.address),
+            address: Some(display_address(&cfg.address)),
             unreachable: Some(e),
             ..Default::default()
         },
@@ -59,7 +60,7 @@ pub async fn run(
         Err(e) => {
             let _ = tx
                 .send(Observation::VaultStatus(VaultStatus::Unreachable {
-                    address: cfg.address.clone(),
+                    address: display_address(&cfg.address),
                     error: e,
                 }))
                 .await;

@@ -18,6 +18,7 @@ use crate::model::vault::{
     AclPolicy, AgentToken, AuthRole, Certificate, Engine, KvMetadata, Lease, MountInfo,
     PermissionProblem, VaultHealth, resolve_mount,
 };
+use crate::safe::display_address;
 
 /// Longest time between two lookups of the same lease or token.
 const MAX_REFRESH_SECS: i64 = 300;
@@ -194,7 +195,7 @@ impl Poller {
     pub async fn poll(&mut self, interest: &Interest) -> VaultSnapshot {
         self.http.reset(self.cfg.budget);
         let mut snap = VaultSnapshot {
-            address: Some(self.cfg.address.clone()),
+            address: Some(display_address(&self.cfg.address)),
             ..Default::default()
         };
         match self.http.health().await {

@@ -12,6 +12,7 @@ use crate::model::vault::{
     AclPolicy, AgentToken, AuthRole, Certificate, KvMetadata, Lease, MountInfo, PermissionProblem,
     VaultHealth, VaultStatus,
 };
+use crate::safe::display_address;
 
 /// Vault as seen by one poll (and the `vault.json` format of a bundle).
 /// Unknown fields are ignored when reading, so newer captures still load.
@@ -46,7 +47,13 @@ pub struct VaultSnapshot {
 
 impl VaultSnapshot {
     pub fn status(&self) -> VaultStatus {
-        let address = self.address.clone().unwrap_or_else(|| "(captured)".into());
+        // The status is shown as is (header, JSON, findings): whatever a
+        // hand-written or older vault.json holds in its address (a password,
+        // a ?token=) is dropped here.
+        let address = self
+            .address
+            .as_deref()
+            .map_or_else(|| "(captured)".into(), display_address);
         match (&self.unreachable, &self.health) {
             (Some(error), _) => VaultStatus::Unreachable {
                 address,
@@ -192,5 +199,20 @@ mod tests {
         let mut sealed = snap.clone();
         sealed.health.as_mut().unwrap().sealed = true;
         assert_eq!(sealed.changes(Some(&snap)).len(), 1);
+    }
+
+    #[test]
+    fn a_captured_address_is_shown_without_secrets() {
+        let snap: VaultSnapshot = serde_json::from_str(
+            r#"{"address": "https://admin:hunter2@vault.example:8200/?token=abc", "unreachable": "x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            snap.status(),
+            VaultStatus::Unreachable {
+                address: "https://vault.example:8200".into(),
+                error: "x".into()
+            }
+        );
     }
 }
