@@ -21,6 +21,7 @@ pub use finding::{Code, Finding, Health, Severity, Via};
 use crate::model::annotations::{self, ParsedAnnotations};
 use crate::model::interest;
 use crate::model::objects::EventInfo;
+use crate::model::paths::{auth_path, normalize_path};
 use crate::model::pod::PodInfo;
 use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
 use crate::model::workload::{self, Members, WorkloadKey};
@@ -124,31 +125,6 @@ impl Report {
     }
 }
 
-/// Strip `/v1/` and a query string: the path as Vault's API sees it.
-pub fn normalize_path(p: &str) -> String {
-    let p = p.split('?').next().unwrap_or(p);
-    let p = p.trim().trim_start_matches('/');
-    let p = p.strip_prefix("v1/").unwrap_or(p);
-    p.trim_end_matches('/').to_string()
-}
-
-/// `common_name=web.shop.svc` arguments in a template: the certificates it asks for.
-pub fn requested_common_names(template: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(i) = rest.find("common_name=") {
-        rest = &rest[i + "common_name=".len()..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | ')'))
-            .collect();
-        if !name.is_empty() {
-            out.push(name);
-        }
-    }
-    out
-}
-
 struct PodContext<'a> {
     pod: &'a PodInfo,
     parsed: ParsedAnnotations,
@@ -167,7 +143,7 @@ fn auth_context(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) -> Aut
         .find_map(|v| v.secret_provider_class.clone());
     AuthContext {
         role: parsed.spec.role.clone(),
-        auth_path: interest::auth_path(&parsed.spec.auth_path),
+        auth_path: auth_path(&parsed.spec.auth_path),
         service_account: pod.service_account.clone(),
         namespace: pod.namespace.clone(),
         class,
@@ -188,7 +164,7 @@ fn csi_context(pod: &PodInfo, world: &World, base: &AuthContext) -> AuthContext 
         .and_then(|c| world.classes.get(&(pod.namespace.clone(), c.clone())))
     {
         ctx.role = class.role_name.clone();
-        ctx.auth_path = interest::auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes"));
+        ctx.auth_path = auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes"));
         ctx.vault_service = class.vault_address.clone().or(ctx.vault_service);
     } else if ctx.auth_path.is_empty() {
         ctx.auth_path = "auth/kubernetes".into();
@@ -424,7 +400,7 @@ fn diagnose_workload(
         .collect();
     let names: BTreeSet<String> = templates_of(&pods, template.as_ref())
         .into_iter()
-        .flat_map(requested_common_names)
+        .flat_map(annotations::requested_common_names)
         .collect();
     let pki_mounts: BTreeSet<String> = paths
         .iter()
@@ -569,25 +545,5 @@ pub fn diagnose(world: &World, now: DateTime<Utc>) -> Report {
         vault: world.vault.status.clone(),
         global: global_findings(world),
         workloads,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_and_common_names() {
-        assert_eq!(
-            normalize_path("/v1/secret/data/app?version=2"),
-            "secret/data/app"
-        );
-        assert_eq!(normalize_path("database/creds/web/"), "database/creds/web");
-        assert_eq!(
-            requested_common_names(
-                r#"{{ with pkiCert "pki/issue/web" "common_name=web.shop.svc" "ttl=24h" }}"#
-            ),
-            vec!["web.shop.svc"]
-        );
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::annotations::{self, ParsedAnnotations};
+use super::paths::{auth_path, normalize_path};
 use super::pod::PodInfo;
 use super::world::World;
 
@@ -55,16 +56,6 @@ pub struct RoleUse {
     pub paths: Vec<String>,
 }
 
-/// `kubernetes`, `/auth/kubernetes/`, `auth/kubernetes` → `auth/kubernetes`.
-pub fn auth_path(raw: &str) -> String {
-    let p = raw.trim().trim_matches('/');
-    if p.starts_with("auth/") {
-        p.to_string()
-    } else {
-        format!("auth/{p}")
-    }
-}
-
 /// The logins of one pod, or of a pod template when `pod` is `None`.
 pub fn role_uses(
     namespace: &str,
@@ -95,7 +86,7 @@ pub fn role_uses(
                 .spec
                 .secrets
                 .iter()
-                .map(|s| crate::diagnose::normalize_path(&s.path))
+                .map(|s| normalize_path(&s.path))
                 .collect(),
         });
     }
@@ -125,7 +116,7 @@ pub fn role_uses(
             paths: class
                 .objects
                 .iter()
-                .map(|o| crate::diagnose::normalize_path(&o.secret_path))
+                .map(|o| normalize_path(&o.secret_path))
                 .collect(),
         });
     }
@@ -153,7 +144,7 @@ pub fn interest(world: &World) -> Interest {
             .filter_map(|s| s.template.as_deref())
         {
             i.common_names
-                .extend(crate::diagnose::requested_common_names(t));
+                .extend(annotations::requested_common_names(t));
         }
     };
     for pod in world.pods.values() {
@@ -164,13 +155,8 @@ pub fn interest(world: &World) -> Interest {
             &mut i,
         );
         // A pod without a role (other auth types) still names secret paths.
-        i.secret_paths.extend(
-            parsed
-                .spec
-                .secrets
-                .iter()
-                .map(|s| crate::diagnose::normalize_path(&s.path)),
-        );
+        i.secret_paths
+            .extend(parsed.spec.secrets.iter().map(|s| normalize_path(&s.path)));
     }
     for rs in world.replicasets.values() {
         if rs.template_annotations.is_empty() {
@@ -184,16 +170,4 @@ pub fn interest(world: &World) -> Interest {
         );
     }
     i
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auth_paths_are_normalized() {
-        assert_eq!(auth_path("kubernetes"), "auth/kubernetes");
-        assert_eq!(auth_path("/auth/k8s-east/"), "auth/k8s-east");
-        assert_eq!(auth_path("auth/kubernetes"), "auth/kubernetes");
-    }
 }

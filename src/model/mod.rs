@@ -4,8 +4,10 @@
 pub mod annotations;
 pub mod csi;
 pub mod interest;
+pub mod log_line;
 pub mod logs;
 pub mod objects;
+pub mod paths;
 pub mod pod;
 pub mod vault;
 pub mod workload;
