@@ -1,7 +1,7 @@
 //! The diagnosis engine: turns the observed [`World`] into findings with a
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
-pub mod config;
+pub mod crosscheck;
 pub mod expiry;
 pub mod finding;
 pub mod hints;
@@ -375,7 +375,7 @@ fn diagnose_workload(
         uses.extend(interest::role_uses(&key.namespace, None, t, world));
     }
     uses.dedup();
-    findings.extend(config::role_findings(&uses, world));
+    findings.extend(crosscheck::role_findings(&uses, world));
 
     let secrets = secrets_of(&pods, template.as_ref(), world);
     let paths: BTreeSet<String> = secrets.iter().map(|s| normalize_path(&s.path)).collect();
@@ -505,7 +505,7 @@ fn global_findings(world: &World) -> Vec<Finding> {
         ),
         _ => {}
     }
-    out.extend(config::permission_findings(
+    out.extend(crosscheck::permission_findings(
         &world.vault.permission_problems,
     ));
     if world.injector_ready_endpoints == Some(0) {

@@ -1,13 +1,13 @@
 //! Rules over one workload's pods, containers, events and CSI objects.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::finding::{Code, Finding, Severity, Via};
 use super::hints::{self, AuthContext};
 use super::index::Index;
 use super::logs;
 use super::text;
-use crate::model::annotations::{self, PREFIX, ParsedAnnotations};
+use crate::model::annotations::{PREFIX, ParsedAnnotations};
 use crate::model::objects::{EventInfo, INJECTOR_WEBHOOK};
 use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, PodInfo};
 use crate::model::vault::countdown;
@@ -546,14 +546,4 @@ pub fn csi_findings(pod: &PodInfo, world: &World, index: &Index<'_>) -> Vec<Find
         }
     }
     out
-}
-
-/// Parsed annotations for a pod, reporting problems once per workload.
-pub fn parse_pod(pod: &PodInfo) -> ParsedAnnotations {
-    annotations::parse(&pod.annotations)
-}
-
-/// Ages before `now`, for messages.
-pub fn age(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> Option<Duration> {
-    then.map(|t| now - t)
 }
