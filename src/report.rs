@@ -190,7 +190,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
             .map(|s| JsonSecret {
                 name: r(&s.name),
                 path: r(&s.path),
-                via: Cow::Borrowed(s.via),
+                via: Cow::Borrowed(s.via.as_str()),
             })
             .collect(),
         leases: w

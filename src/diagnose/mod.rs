@@ -18,13 +18,14 @@ use serde::Serialize;
 
 pub use finding::{Code, Finding, Health, Severity, Via};
 
-use crate::model::annotations::{self, ParsedAnnotations};
+use crate::model::annotations::{self, DEFAULT_AUTH_PATH, ParsedAnnotations};
+use crate::model::injection::Injection;
 use crate::model::interest;
 use crate::model::objects::EventInfo;
 use crate::model::paths::{auth_path, normalize_path};
 use crate::model::pod::PodInfo;
 use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
-use crate::model::workload::{self, Members, WorkloadKey};
+use crate::model::workload::{self, ControllerKind, Members, WorkloadKey};
 use crate::model::world::World;
 use hints::AuthContext;
 use index::Index;
@@ -44,8 +45,8 @@ impl Method {
     pub fn label(self) -> &'static str {
         match (self.agent, self.csi) {
             (true, true) => "both",
-            (true, false) => "agent",
-            (false, true) => "csi",
+            (true, false) => Injection::Agent.as_str(),
+            (false, true) => Injection::Csi.as_str(),
             (false, false) => "-",
         }
     }
@@ -64,8 +65,7 @@ pub struct PodSummary {
 pub struct SecretRef {
     pub name: String,
     pub path: String,
-    /// `agent` or `csi`.
-    pub via: &'static str,
+    pub via: Injection,
     /// The rendered file (agent) or the SecretProviderClass (CSI).
     pub target: String,
     /// File permissions asked for (`agent-inject-perms-<name>`), agent only.
@@ -164,10 +164,10 @@ fn csi_context(pod: &PodInfo, world: &World, base: &AuthContext) -> AuthContext 
         .and_then(|c| world.classes.get(&(pod.namespace.clone(), c.clone())))
     {
         ctx.role = class.role_name.clone();
-        ctx.auth_path = auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes"));
+        ctx.auth_path = class.auth_path();
         ctx.vault_service = class.vault_address.clone().or(ctx.vault_service);
     } else if ctx.auth_path.is_empty() {
-        ctx.auth_path = "auth/kubernetes".into();
+        ctx.auth_path = DEFAULT_AUTH_PATH.into();
     }
     ctx
 }
@@ -193,7 +193,7 @@ fn secrets_of(
             set.insert(SecretRef {
                 name: s.name.clone(),
                 path: s.path.clone(),
-                via: "agent",
+                via: Injection::Agent,
                 target: s.file.clone(),
                 perms: s.perms.clone(),
             });
@@ -212,7 +212,7 @@ fn secrets_of(
                     set.insert(SecretRef {
                         name: o.object_name.clone(),
                         path: normalize_path(&o.secret_path),
-                        via: "csi",
+                        via: Injection::Csi,
                         target: class_name.clone(),
                         perms: None,
                     });
@@ -284,13 +284,13 @@ fn diagnose_workload(
     let template = members
         .controllers
         .iter()
-        .filter(|(k, _)| k == "ReplicaSet")
-        .find_map(|(_, n)| world.replicaset(&key.namespace, n))
+        .filter(|c| c.kind == ControllerKind::ReplicaSet)
+        .find_map(|c| world.replicaset(&key.namespace, &c.name))
         .map(|rs| annotations::parse(&rs.template_annotations));
     let controller_events: Vec<&EventInfo> = members
         .controllers
         .iter()
-        .map(|(k, n)| (k.as_str(), n.as_str()))
+        .map(|c| (c.kind.as_str(), c.name.as_str()))
         .chain(std::iter::once((key.kind.as_str(), key.name.as_str())))
         .flat_map(|(k, n)| index.events_about(&key.namespace, k, n))
         .copied()

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::annotations::{self, ParsedAnnotations};
+use super::injection::Injection;
 use super::paths::{auth_path, normalize_path};
 use super::pod::PodInfo;
 use super::world::World;
@@ -44,8 +45,7 @@ impl Interest {
 /// that login: one per injection method (agent, CSI class).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleUse {
-    /// `agent` or `csi`.
-    pub via: &'static str,
+    pub via: Injection,
     pub role: RoleRef,
     pub namespace: String,
     /// Unknown for a pod template that has no pod yet.
@@ -74,7 +74,7 @@ pub fn role_uses(
         && let Some(role) = &parsed.spec.role
     {
         out.push(RoleUse {
-            via: "agent",
+            via: Injection::Agent,
             role: RoleRef {
                 auth_path: auth_path(&parsed.spec.auth_path),
                 role: role.clone(),
@@ -105,9 +105,9 @@ pub fn role_uses(
             continue;
         };
         out.push(RoleUse {
-            via: "csi",
+            via: Injection::Csi,
             role: RoleRef {
-                auth_path: auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes")),
+                auth_path: class.auth_path(),
                 role: role.clone(),
             },
             namespace: namespace.to_string(),

@@ -3,6 +3,7 @@
 
 pub mod annotations;
 pub mod csi;
+pub mod injection;
 pub mod interest;
 pub mod log_line;
 pub mod logs;
