@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: `sources` (all I/O) produce [`model::Observation`]s,
 //! the pure `model` folds them into a [`model::World`], `diagnose` turns the
-//! world into findings, and `report` / `ui` present them.
+//! world into findings, and `report` / `ui` present them. Nothing points back:
+//! tests/layers.rs fails on an import against the flow.
 
 pub mod app;
 pub mod bounded;

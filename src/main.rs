@@ -9,7 +9,7 @@ use vaultscope::cli::{
 };
 use vaultscope::clock::Clock;
 use vaultscope::diagnose;
-use vaultscope::report::{self, Style};
+use vaultscope::report::{self, Ansi};
 use vaultscope::sources::vault::VaultConfig;
 use vaultscope::sources::{bundle, demo, kube};
 use vaultscope::theme::{self, Theme};
@@ -322,7 +322,7 @@ fn check(args: CheckArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<Exi
         Output::Json => report::to_json(&report),
         Output::Table => {
             let color = std::io::stdout().is_terminal() && !no_color();
-            report::to_table(&report, &source, Style { color })
+            report::to_table(&report, &source, Ansi { color })
         }
     };
     let mut out = std::io::stdout().lock();

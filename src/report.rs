@@ -190,7 +190,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
             .map(|s| JsonSecret {
                 name: r(&s.name),
                 path: r(&s.path),
-                via: Cow::Borrowed(s.via),
+                via: Cow::Borrowed(s.via.as_str()),
             })
             .collect(),
         leases: w
@@ -265,11 +265,11 @@ pub fn to_json(report: &Report) -> String {
 
 /// ANSI styling, off when output is not a terminal or `NO_COLOR` is set.
 #[derive(Clone, Copy)]
-pub struct Style {
+pub struct Ansi {
     pub color: bool,
 }
 
-impl Style {
+impl Ansi {
     fn paint(self, code: &str, s: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")
@@ -321,7 +321,7 @@ fn indent_block(out: &mut String, label: &str, text: &str, pad: &str) {
     }
 }
 
-fn write_finding(out: &mut String, f: &Finding, st: Style) {
+fn write_finding(out: &mut String, f: &Finding, st: Ansi) {
     let mut place = Vec::new();
     if let Some(c) = &f.container {
         place.push(t(c).into_owned());
@@ -351,7 +351,7 @@ fn write_finding(out: &mut String, f: &Finding, st: Style) {
     }
 }
 
-fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: Style) {
+fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: Ansi) {
     let mut expiry = w
         .soonest_expiry()
         .map(|t| format!(" · next expiry in {}", countdown(t - now)))
@@ -399,7 +399,7 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
     }
 }
 
-pub fn to_table(report: &Report, source: &str, st: Style) -> String {
+pub fn to_table(report: &Report, source: &str, st: Ansi) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} · as of {}", t(source), rfc3339(report.as_of));
     let _ = writeln!(out, "Vault: {}", t(&report.vault.label()));

@@ -459,7 +459,7 @@ fn healthy_csi_mount() {
         "{:?}",
         r.workloads[0].findings
     );
-    assert_eq!(r.workloads[0].secrets[0].via, "csi");
+    assert_eq!(r.workloads[0].secrets[0].via.as_str(), "csi");
     assert_eq!(r.workloads[0].secrets[0].path, "secret/data/shop/catalog");
 }
 

@@ -451,22 +451,16 @@ impl App {
 
     /// The init container's log while it has not finished, else the sidecar's.
     fn default_log_choice(&self) -> LogChoice {
-        let Some(w) = self.open_workload() else {
+        let pod = self.open_workload().and_then(|w| {
+            w.pods
+                .get(self.ui.pod_index)
+                .and_then(|p| self.world.pod(&w.key.namespace, &p.name))
+        });
+        let Some(pod) = pod else {
             return LogChoice::Sidecar;
         };
-        match w.pods.get(self.ui.pod_index) {
-            Some(p)
-                if p.agent.is_none()
-                    || p.agent_init
-                        .as_deref()
-                        .is_some_and(|s| !s.starts_with("terminated: Completed")) =>
-            {
-                if p.agent_init.is_some() {
-                    LogChoice::Init
-                } else {
-                    LogChoice::Sidecar
-                }
-            }
+        match pod.agent_init() {
+            Some(init) if pod.agent_sidecar().is_none() || !init.completed() => LogChoice::Init,
             _ => LogChoice::Sidecar,
         }
     }

@@ -5,43 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::finding::Code;
 use super::text::{self, Cause, Recovery};
-
-/// Strip a `kubectl logs --prefix` prefix: `[pod/web-1/vault-agent] `.
-pub fn strip_kubectl_prefix(line: &str) -> &str {
-    if let Some(rest) = line.strip_prefix("[pod/")
-        && let Some(end) = rest.find("] ")
-    {
-        return &rest[end + 2..];
-    }
-    line
-}
-
-fn parse_rfc3339(token: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(token).ok().map(|t| t.to_utc())
-}
-
-/// The timestamp a log line starts with: RFC 3339 (agents, `kubectl logs
-/// --timestamps`) or the `2021/03/02 11:04:05.001234` form of older
-/// consul-template runner lines.
-pub fn line_timestamp(line: &str) -> Option<DateTime<Utc>> {
-    let line = strip_kubectl_prefix(line);
-    let mut words = line.split_whitespace();
-    let token = words.next()?;
-    if !token.as_bytes().first()?.is_ascii_digit() {
-        return None;
-    }
-    if let Some(t) = parse_rfc3339(token) {
-        return Some(t);
-    }
-    if token.len() == 10 && token.as_bytes()[4] == b'/' {
-        let time = words.next()?;
-        let joined = format!("{} {time}", token.replace('/', "-"));
-        return chrono::NaiveDateTime::parse_from_str(&joined, "%Y-%m-%d %H:%M:%S%.f")
-            .ok()
-            .map(|n| n.and_utc());
-    }
-    None
-}
+use crate::model::log_line::{line_timestamp, strip_kubectl_prefix};
 
 /// Whether a line begins a new log record, as opposed to continuing a value
 /// that the agent spread over several lines. `open` says whether the record
@@ -229,20 +193,6 @@ mod tests {
         // A quoted value with literal newlines stays one record.
         let log = "2026-11-28T09:00:00Z [ERROR] agent.auth.handler: error authenticating: error=\"Error making API request.\n\nURL: PUT http://v:8200/v1/auth/kubernetes/login\nCode: 403. Errors:\n\n* permission denied\" backoff=1s";
         assert_eq!(records(log.lines()).len(), 1);
-    }
-
-    #[test]
-    fn prefix_and_timestamps() {
-        let l = "[pod/web-1/vault-agent] 2024-05-01T10:00:00.5Z [INFO]  agent: x";
-        assert_eq!(
-            strip_kubectl_prefix(l),
-            "2024-05-01T10:00:00.5Z [INFO]  agent: x"
-        );
-        assert_eq!(
-            line_timestamp(l),
-            Some("2024-05-01T10:00:00.5Z".parse().unwrap())
-        );
-        assert_eq!(line_timestamp("==> Vault Agent started!"), None);
     }
 
     #[test]

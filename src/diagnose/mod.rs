@@ -1,7 +1,7 @@
 //! The diagnosis engine: turns the observed [`World`] into findings with a
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
-pub mod config;
+pub mod crosscheck;
 pub mod expiry;
 pub mod finding;
 pub mod hints;
@@ -18,12 +18,14 @@ use serde::Serialize;
 
 pub use finding::{Code, Finding, Health, Severity, Via};
 
-use crate::model::annotations::{self, ParsedAnnotations};
+use crate::model::annotations::{self, DEFAULT_AUTH_PATH, ParsedAnnotations};
+use crate::model::injection::Injection;
 use crate::model::interest;
 use crate::model::objects::EventInfo;
+use crate::model::paths::{auth_path, normalize_path};
 use crate::model::pod::PodInfo;
 use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
-use crate::model::workload::{self, Members, WorkloadKey};
+use crate::model::workload::{self, ControllerKind, Members, WorkloadKey};
 use crate::model::world::World;
 use hints::AuthContext;
 use index::Index;
@@ -43,8 +45,8 @@ impl Method {
     pub fn label(self) -> &'static str {
         match (self.agent, self.csi) {
             (true, true) => "both",
-            (true, false) => "agent",
-            (false, true) => "csi",
+            (true, false) => Injection::Agent.as_str(),
+            (false, true) => Injection::Csi.as_str(),
             (false, false) => "-",
         }
     }
@@ -63,8 +65,7 @@ pub struct PodSummary {
 pub struct SecretRef {
     pub name: String,
     pub path: String,
-    /// `agent` or `csi`.
-    pub via: &'static str,
+    pub via: Injection,
     /// The rendered file (agent) or the SecretProviderClass (CSI).
     pub target: String,
     /// File permissions asked for (`agent-inject-perms-<name>`), agent only.
@@ -124,31 +125,6 @@ impl Report {
     }
 }
 
-/// Strip `/v1/` and a query string: the path as Vault's API sees it.
-pub fn normalize_path(p: &str) -> String {
-    let p = p.split('?').next().unwrap_or(p);
-    let p = p.trim().trim_start_matches('/');
-    let p = p.strip_prefix("v1/").unwrap_or(p);
-    p.trim_end_matches('/').to_string()
-}
-
-/// `common_name=web.shop.svc` arguments in a template: the certificates it asks for.
-pub fn requested_common_names(template: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(i) = rest.find("common_name=") {
-        rest = &rest[i + "common_name=".len()..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | ')'))
-            .collect();
-        if !name.is_empty() {
-            out.push(name);
-        }
-    }
-    out
-}
-
 struct PodContext<'a> {
     pod: &'a PodInfo,
     parsed: ParsedAnnotations,
@@ -167,7 +143,7 @@ fn auth_context(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) -> Aut
         .find_map(|v| v.secret_provider_class.clone());
     AuthContext {
         role: parsed.spec.role.clone(),
-        auth_path: interest::auth_path(&parsed.spec.auth_path),
+        auth_path: auth_path(&parsed.spec.auth_path),
         service_account: pod.service_account.clone(),
         namespace: pod.namespace.clone(),
         class,
@@ -188,10 +164,10 @@ fn csi_context(pod: &PodInfo, world: &World, base: &AuthContext) -> AuthContext 
         .and_then(|c| world.classes.get(&(pod.namespace.clone(), c.clone())))
     {
         ctx.role = class.role_name.clone();
-        ctx.auth_path = interest::auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes"));
+        ctx.auth_path = class.auth_path();
         ctx.vault_service = class.vault_address.clone().or(ctx.vault_service);
     } else if ctx.auth_path.is_empty() {
-        ctx.auth_path = "auth/kubernetes".into();
+        ctx.auth_path = DEFAULT_AUTH_PATH.into();
     }
     ctx
 }
@@ -217,7 +193,7 @@ fn secrets_of(
             set.insert(SecretRef {
                 name: s.name.clone(),
                 path: s.path.clone(),
-                via: "agent",
+                via: Injection::Agent,
                 target: s.file.clone(),
                 perms: s.perms.clone(),
             });
@@ -236,7 +212,7 @@ fn secrets_of(
                     set.insert(SecretRef {
                         name: o.object_name.clone(),
                         path: normalize_path(&o.secret_path),
-                        via: "csi",
+                        via: Injection::Csi,
                         target: class_name.clone(),
                         perms: None,
                     });
@@ -308,13 +284,13 @@ fn diagnose_workload(
     let template = members
         .controllers
         .iter()
-        .filter(|(k, _)| k == "ReplicaSet")
-        .find_map(|(_, n)| world.replicaset(&key.namespace, n))
+        .filter(|c| c.kind == ControllerKind::ReplicaSet)
+        .find_map(|c| world.replicaset(&key.namespace, &c.name))
         .map(|rs| annotations::parse(&rs.template_annotations));
     let controller_events: Vec<&EventInfo> = members
         .controllers
         .iter()
-        .map(|(k, n)| (k.as_str(), n.as_str()))
+        .map(|c| (c.kind.as_str(), c.name.as_str()))
         .chain(std::iter::once((key.kind.as_str(), key.name.as_str())))
         .flat_map(|(k, n)| index.events_about(&key.namespace, k, n))
         .copied()
@@ -399,7 +375,7 @@ fn diagnose_workload(
         uses.extend(interest::role_uses(&key.namespace, None, t, world));
     }
     uses.dedup();
-    findings.extend(config::role_findings(&uses, world));
+    findings.extend(crosscheck::role_findings(&uses, world));
 
     let secrets = secrets_of(&pods, template.as_ref(), world);
     let paths: BTreeSet<String> = secrets.iter().map(|s| normalize_path(&s.path)).collect();
@@ -424,7 +400,7 @@ fn diagnose_workload(
         .collect();
     let names: BTreeSet<String> = templates_of(&pods, template.as_ref())
         .into_iter()
-        .flat_map(requested_common_names)
+        .flat_map(annotations::requested_common_names)
         .collect();
     let pki_mounts: BTreeSet<String> = paths
         .iter()
@@ -529,7 +505,7 @@ fn global_findings(world: &World) -> Vec<Finding> {
         ),
         _ => {}
     }
-    out.extend(config::permission_findings(
+    out.extend(crosscheck::permission_findings(
         &world.vault.permission_problems,
     ));
     if world.injector_ready_endpoints == Some(0) {
@@ -569,25 +545,5 @@ pub fn diagnose(world: &World, now: DateTime<Utc>) -> Report {
         vault: world.vault.status.clone(),
         global: global_findings(world),
         workloads,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_and_common_names() {
-        assert_eq!(
-            normalize_path("/v1/secret/data/app?version=2"),
-            "secret/data/app"
-        );
-        assert_eq!(normalize_path("database/creds/web/"), "database/creds/web");
-        assert_eq!(
-            requested_common_names(
-                r#"{{ with pkiCert "pki/issue/web" "common_name=web.shop.svc" "ttl=24h" }}"#
-            ),
-            vec!["web.shop.svc"]
-        );
     }
 }

@@ -1,13 +1,13 @@
 //! Rules over one workload's pods, containers, events and CSI objects.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::finding::{Code, Finding, Severity, Via};
 use super::hints::{self, AuthContext};
 use super::index::Index;
 use super::logs;
 use super::text;
-use crate::model::annotations::{self, PREFIX, ParsedAnnotations};
+use crate::model::annotations::{DEFAULT_AUTH_TYPE, PREFIX, ParsedAnnotations};
 use crate::model::objects::{EventInfo, INJECTOR_WEBHOOK};
 use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, PodInfo};
 use crate::model::vault::countdown;
@@ -63,7 +63,7 @@ pub fn annotation_findings(parsed: &ParsedAnnotations, namespace: &str) -> Vec<F
             "Run the workload in an application namespace: the injector rejects kube-system and kube-public (\"cannot inject into system namespaces\").",
         ).evidence(format!("{PREFIX}agent-inject: \"true\" in namespace {namespace}")));
     }
-    if spec.auth_type == "kubernetes" && !spec.has_role_source() && !parsed.auth_config_role {
+    if spec.auth_type == DEFAULT_AUTH_TYPE && !spec.has_role_source() && !parsed.auth_config_role {
         out.push(
             Finding::new(
                 Code::InjectionNoRole,
@@ -87,7 +87,7 @@ pub fn not_injected(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) ->
     {
         return None;
     }
-    if spec.auth_type == "kubernetes" && !spec.has_role_source() && !parsed.auth_config_role {
+    if spec.auth_type == DEFAULT_AUTH_TYPE && !spec.has_role_source() && !parsed.auth_config_role {
         // injection.no_role already explains why the injector refused it.
         return None;
     }
@@ -546,14 +546,4 @@ pub fn csi_findings(pod: &PodInfo, world: &World, index: &Index<'_>) -> Vec<Find
         }
     }
     out
-}
-
-/// Parsed annotations for a pod, reporting problems once per workload.
-pub fn parse_pod(pod: &PodInfo) -> ParsedAnnotations {
-    annotations::parse(&pod.annotations)
-}
-
-/// Ages before `now`, for messages.
-pub fn age(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> Option<Duration> {
-    then.map(|t| now - t)
 }

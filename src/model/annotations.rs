@@ -639,6 +639,23 @@ pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
     }
 }
 
+/// `common_name=web.shop.svc` arguments in a template: the certificates it asks for.
+pub fn requested_common_names(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find("common_name=") {
+        rest = &rest[i + "common_name=".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | ')'))
+            .collect();
+        if !name.is_empty() {
+            out.push(name);
+        }
+    }
+    out
+}
+
 fn parse_secrets(r: &mut Reader<'_>) -> Vec<SecretSpec> {
     let raw_names: Vec<(String, String)> = r
         .ann
@@ -905,5 +922,15 @@ mod tests {
         assert!(is_valid_duration("5"));
         assert!(!is_valid_duration("5 minutes"));
         assert!(!is_valid_duration("s"));
+    }
+
+    #[test]
+    fn common_names_requested_by_templates() {
+        assert_eq!(
+            requested_common_names(
+                r#"{{ with pkiCert "pki/issue/web" "common_name=web.shop.svc" "ttl=24h" }}"#
+            ),
+            vec!["web.shop.svc"]
+        );
     }
 }

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::annotations::DEFAULT_AUTH_PATH;
+use super::paths::auth_path;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpcObject {
     pub object_name: String,
@@ -167,6 +170,16 @@ impl SecretProviderClassInfo {
                 .map(|s| s.secret_name)
                 .collect(),
         })
+    }
+}
+
+impl SecretProviderClassInfo {
+    /// The kubernetes auth mount the provider logs in at. Unset, the provider
+    /// uses the same `auth/kubernetes` mount as the injector.
+    pub fn auth_path(&self) -> String {
+        self.auth_mount
+            .as_deref()
+            .map_or_else(|| DEFAULT_AUTH_PATH.to_string(), auth_path)
     }
 }
 

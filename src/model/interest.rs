@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::annotations::{self, ParsedAnnotations};
+use super::injection::Injection;
+use super::paths::{auth_path, normalize_path};
 use super::pod::PodInfo;
 use super::world::World;
 
@@ -43,8 +45,7 @@ impl Interest {
 /// that login: one per injection method (agent, CSI class).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleUse {
-    /// `agent` or `csi`.
-    pub via: &'static str,
+    pub via: Injection,
     pub role: RoleRef,
     pub namespace: String,
     /// Unknown for a pod template that has no pod yet.
@@ -53,16 +54,6 @@ pub struct RoleUse {
     pub class: Option<String>,
     /// Normalized secret paths read with this login.
     pub paths: Vec<String>,
-}
-
-/// `kubernetes`, `/auth/kubernetes/`, `auth/kubernetes` → `auth/kubernetes`.
-pub fn auth_path(raw: &str) -> String {
-    let p = raw.trim().trim_matches('/');
-    if p.starts_with("auth/") {
-        p.to_string()
-    } else {
-        format!("auth/{p}")
-    }
 }
 
 /// The logins of one pod, or of a pod template when `pod` is `None`.
@@ -83,7 +74,7 @@ pub fn role_uses(
         && let Some(role) = &parsed.spec.role
     {
         out.push(RoleUse {
-            via: "agent",
+            via: Injection::Agent,
             role: RoleRef {
                 auth_path: auth_path(&parsed.spec.auth_path),
                 role: role.clone(),
@@ -95,7 +86,7 @@ pub fn role_uses(
                 .spec
                 .secrets
                 .iter()
-                .map(|s| crate::diagnose::normalize_path(&s.path))
+                .map(|s| normalize_path(&s.path))
                 .collect(),
         });
     }
@@ -114,9 +105,9 @@ pub fn role_uses(
             continue;
         };
         out.push(RoleUse {
-            via: "csi",
+            via: Injection::Csi,
             role: RoleRef {
-                auth_path: auth_path(class.auth_mount.as_deref().unwrap_or("kubernetes")),
+                auth_path: class.auth_path(),
                 role: role.clone(),
             },
             namespace: namespace.to_string(),
@@ -125,7 +116,7 @@ pub fn role_uses(
             paths: class
                 .objects
                 .iter()
-                .map(|o| crate::diagnose::normalize_path(&o.secret_path))
+                .map(|o| normalize_path(&o.secret_path))
                 .collect(),
         });
     }
@@ -153,7 +144,7 @@ pub fn interest(world: &World) -> Interest {
             .filter_map(|s| s.template.as_deref())
         {
             i.common_names
-                .extend(crate::diagnose::requested_common_names(t));
+                .extend(annotations::requested_common_names(t));
         }
     };
     for pod in world.pods.values() {
@@ -164,13 +155,8 @@ pub fn interest(world: &World) -> Interest {
             &mut i,
         );
         // A pod without a role (other auth types) still names secret paths.
-        i.secret_paths.extend(
-            parsed
-                .spec
-                .secrets
-                .iter()
-                .map(|s| crate::diagnose::normalize_path(&s.path)),
-        );
+        i.secret_paths
+            .extend(parsed.spec.secrets.iter().map(|s| normalize_path(&s.path)));
     }
     for rs in world.replicasets.values() {
         if rs.template_annotations.is_empty() {
@@ -184,16 +170,4 @@ pub fn interest(world: &World) -> Interest {
         );
     }
     i
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auth_paths_are_normalized() {
-        assert_eq!(auth_path("kubernetes"), "auth/kubernetes");
-        assert_eq!(auth_path("/auth/k8s-east/"), "auth/k8s-east");
-        assert_eq!(auth_path("auth/kubernetes"), "auth/kubernetes");
-    }
 }

@@ -3,9 +3,12 @@
 
 pub mod annotations;
 pub mod csi;
+pub mod injection;
 pub mod interest;
+pub mod log_line;
 pub mod logs;
 pub mod objects;
+pub mod paths;
 pub mod pod;
 pub mod vault;
 pub mod workload;

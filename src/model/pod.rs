@@ -77,6 +77,12 @@ impl ContainerInfo {
         }
     }
 
+    /// Whether the container ran to completion, as a finished init container
+    /// does.
+    pub fn completed(&self) -> bool {
+        matches!(&self.state, ContainerState::Terminated(t) if t.reason.as_deref() == Some("Completed"))
+    }
+
     pub fn waiting_reason(&self) -> Option<&str> {
         match &self.state {
             ContainerState::Waiting { reason, .. } => reason.as_deref(),

@@ -67,14 +67,72 @@ impl fmt::Display for WorkloadKey {
     }
 }
 
+/// A controller that sits between a pod and the workload a user knows: its
+/// events (FailedCreate from a webhook) belong to the workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ControllerKind {
+    // In name order, so that controllers sort as their kind names do.
+    Job,
+    ReplicaSet,
+}
+
+impl ControllerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControllerKind::Job => "Job",
+            ControllerKind::ReplicaSet => "ReplicaSet",
+        }
+    }
+
+    /// The kind an ownerReference or an event's involved object names, if
+    /// it is an intermediate controller.
+    pub fn of(kind: &str) -> Option<Self> {
+        match kind {
+            "Job" => Some(ControllerKind::Job),
+            "ReplicaSet" => Some(ControllerKind::ReplicaSet),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ControllerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// One intermediate controller of a workload, by kind and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ControllerRef {
+    pub kind: ControllerKind,
+    pub name: String,
+}
+
+impl ControllerRef {
+    /// The controller an object of this kind and name is, if it is one.
+    pub fn of(kind: &str, name: &str) -> Option<Self> {
+        ControllerKind::of(kind).map(|kind| ControllerRef {
+            kind,
+            name: name.to_string(),
+        })
+    }
+
+    /// The workload this controller belongs to.
+    fn workload(&self, world: &World, namespace: &str) -> (WorkloadKind, String) {
+        match self.kind {
+            ControllerKind::ReplicaSet => replicaset_workload(world, namespace, &self.name),
+            ControllerKind::Job => job_workload(world, namespace, &self.name),
+        }
+    }
+}
+
 /// The objects that make up one workload.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Members {
     /// Pod names, sorted.
     pub pods: Vec<String>,
-    /// Intermediate controllers (ReplicaSets, Jobs) by kind and name, whose
-    /// events belong to the workload.
-    pub controllers: Vec<(String, String)>,
+    /// Intermediate controllers whose events belong to the workload, sorted.
+    pub controllers: Vec<ControllerRef>,
 }
 
 /// The characters of a pod-template-hash (`rand.SafeEncodeString`).
@@ -136,15 +194,13 @@ pub fn group(world: &World) -> BTreeMap<WorkloadKey, Members> {
     for p in world.pods.values() {
         let (kind, name, controller) = match &p.owner {
             None => (WorkloadKind::Pod, p.name.clone(), None),
-            Some(o) if o.kind == "ReplicaSet" => {
-                let (k, n) = replicaset_workload(world, &p.namespace, &o.name);
-                (k, n, Some((o.kind.clone(), o.name.clone())))
-            }
-            Some(o) if o.kind == "Job" => {
-                let (k, n) = job_workload(world, &p.namespace, &o.name);
-                (k, n, Some((o.kind.clone(), o.name.clone())))
-            }
-            Some(o) => (WorkloadKind::from_owner_kind(&o.kind), o.name.clone(), None),
+            Some(o) => match ControllerRef::of(&o.kind, &o.name) {
+                Some(c) => {
+                    let (k, n) = c.workload(world, &p.namespace);
+                    (k, n, Some(c))
+                }
+                None => (WorkloadKind::from_owner_kind(&o.kind), o.name.clone(), None),
+            },
         };
         let m = out
             .entry(WorkloadKey {
@@ -167,13 +223,13 @@ pub fn group(world: &World) -> BTreeMap<WorkloadKey, Members> {
             continue;
         }
         let io = &e.involved;
-        let (kind, name) = match io.kind.as_str() {
-            "ReplicaSet" => replicaset_workload(world, &io.namespace, &io.name),
-            "Job" => job_workload(world, &io.namespace, &io.name),
-            "StatefulSet" | "DaemonSet" => {
-                (WorkloadKind::from_owner_kind(&io.kind), io.name.clone())
-            }
-            _ => continue,
+        let controller = ControllerRef::of(&io.kind, &io.name);
+        let (kind, name) = match &controller {
+            Some(c) => c.workload(world, &io.namespace),
+            None => match WorkloadKind::from_owner_kind(&io.kind) {
+                k @ (WorkloadKind::StatefulSet | WorkloadKind::DaemonSet) => (k, io.name.clone()),
+                _ => continue,
+            },
         };
         let m = out
             .entry(WorkloadKey {
@@ -182,8 +238,9 @@ pub fn group(world: &World) -> BTreeMap<WorkloadKey, Members> {
                 name,
             })
             .or_default();
-        let c = (io.kind.clone(), io.name.clone());
-        if matches!(io.kind.as_str(), "ReplicaSet" | "Job") && !m.controllers.contains(&c) {
+        if let Some(c) = controller
+            && !m.controllers.contains(&c)
+        {
             m.controllers.push(c);
         }
     }

@@ -259,11 +259,10 @@ impl World {
             .events
             .values()
             .flat_map(|e| e.last_seen.into_iter().chain(e.first_seen));
-        let logs = self.logs.values().flat_map(|b| {
-            b.lines()
-                .rev()
-                .find_map(crate::diagnose::logs::line_timestamp)
-        });
+        let logs = self
+            .logs
+            .values()
+            .flat_map(|b| b.lines().rev().find_map(super::log_line::line_timestamp));
         pods.chain(events).chain(logs).max()
     }
 }

@@ -68,7 +68,7 @@ fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &s
 fn record_at(lines: &[&str], i: usize) -> String {
     let mut text = lines[i].to_string();
     for l in lines.iter().skip(i + 1).take(20) {
-        if crate::diagnose::logs::line_timestamp(l).is_some() {
+        if crate::model::log_line::line_timestamp(l).is_some() {
             break;
         }
         text.push('\n');

@@ -95,8 +95,16 @@ fn classify(kind: &str, version: Option<&str>) -> Engine {
     }
 }
 
+/// The mount a secret path is read from, as `sys/mounts` showed it or as
+/// guessed from the path's shape.
+struct Located {
+    path: String,
+    engine: Engine,
+    guessed: bool,
+}
+
 /// Without `sys/mounts`, guess from the path's shape.
-fn guess(path: &str) -> Option<MountInfo> {
+fn guess(path: &str) -> Option<Located> {
     let (mount, rest) = path.split_once('/')?;
     let engine = if rest.starts_with("data/") {
         Engine::KvV2
@@ -107,10 +115,10 @@ fn guess(path: &str) -> Option<MountInfo> {
     } else {
         return None;
     };
-    Some(MountInfo {
+    Some(Located {
         path: mount.into(),
-        kind: "(guessed)".into(),
         engine,
+        guessed: true,
     })
 }
 
@@ -261,7 +269,14 @@ impl Poller {
         let mut pki_mounts: BTreeSet<String> = BTreeSet::new();
         for p in &interest.secret_paths {
             let resolved = resolve_mount(&snap.mounts, p)
-                .map(|(m, rest)| (m.clone(), rest.to_string()))
+                .map(|(m, rest)| {
+                    let mount = Located {
+                        path: m.path.clone(),
+                        engine: m.engine,
+                        guessed: false,
+                    };
+                    (mount, rest.to_string())
+                })
                 .or_else(|| {
                     guess(p).map(|m| {
                         let rest = p[m.path.len()..].trim_start_matches('/').to_string();
@@ -274,8 +289,7 @@ impl Poller {
             // A guessed KV v2 or PKI mount could be something else (on KV v1,
             // `<m>/metadata/x` is a secret's data): only read from mounts that
             // sys/mounts confirmed. Lease listing stays safe on a guess.
-            let guessed = mount.kind == "(guessed)";
-            if guessed && matches!(mount.engine, Engine::KvV2 | Engine::Pki) {
+            if mount.guessed && matches!(mount.engine, Engine::KvV2 | Engine::Pki) {
                 continue;
             }
             match mount.engine {

@@ -6,6 +6,7 @@
 
 use super::finding::{Code, Finding, Severity, Via};
 use super::policy::{self, Acl};
+use crate::model::injection::Injection;
 use crate::model::interest::RoleUse;
 use crate::model::vault::{AuthRole, Engine, PermissionProblem, resolve_mount};
 use crate::model::world::World;
@@ -56,10 +57,9 @@ fn list(v: &[String]) -> String {
 }
 
 fn via(u: &RoleUse) -> Via {
-    if u.via == "csi" {
-        Via::Csi
-    } else {
-        Via::Config
+    match u.via {
+        Injection::Csi => Via::Csi,
+        Injection::Agent => Via::Config,
     }
 }
 
@@ -160,8 +160,8 @@ fn binding_findings(u: &RoleUse, role: &AuthRole) -> Vec<Finding> {
 /// `data/` to a KV v2 path written without it (`secret/app` is read as
 /// `secret/data/app`), so a policy on `secret/data/app` allows it; the CSI
 /// provider sends the path as written.
-fn read_path(path: &str, via: &str, world: &World) -> String {
-    if via == "agent"
+fn read_path(path: &str, via: Injection, world: &World) -> String {
+    if via == Injection::Agent
         && let Some((m, rest)) = resolve_mount(&world.vault.mounts, path)
         && m.engine == Engine::KvV2
         && !rest.is_empty()
@@ -329,7 +329,7 @@ mod tests {
 
     fn use_of(role: &str, ns: &str, sa: &str, paths: &[&str]) -> RoleUse {
         RoleUse {
-            via: "agent",
+            via: Injection::Agent,
             role: RoleRef {
                 auth_path: "auth/kubernetes".into(),
                 role: role.into(),
@@ -499,7 +499,7 @@ mod tests {
         assert!(role_findings(std::slice::from_ref(&agent), &w).is_empty());
         // The CSI provider sends the path as written: that one is denied.
         let mut csi = agent;
-        csi.via = "csi";
+        csi.via = Injection::Csi;
         assert_eq!(
             codes(&role_findings(&[csi], &w)),
             vec![Code::ConfigPolicyDeniesPath]
