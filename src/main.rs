@@ -121,7 +121,8 @@ fn demo(args: DemoArgs, view: &ViewArgs) -> Result<ExitCode, String> {
     rt.block_on(async {
         let (tx, rx) = tokio::sync::mpsc::channel(4096);
         let source = tokio::spawn(demo::play(demo::Scenario::new(start), clock.clone(), tx));
-        let result = app::run::run(app, rx, clock, view.mouse, true).await;
+        let inbox = vaultscope::sources::Inbox::default();
+        let result = app::run::run(app, rx, inbox, clock, view.mouse, true).await;
         // The scenario only ends early by failing; say so rather than show a frozen screen.
         if source.is_finished()
             && let Err(e) = source.await
@@ -168,15 +169,17 @@ fn view_bundle(
     app.ui.token_over_http = token_over_http(live_vault.as_ref());
     runtime()?
         .block_on(async {
+            // The bundle's pods do not change: Vault's interest is set once.
+            let mut inbox = vaultscope::sources::Inbox::default();
             match live_vault {
                 Some(cfg) => {
                     let interest = vaultscope::model::interest::interest(&world);
-                    let (_interest_tx, interest_rx) = tokio::sync::watch::channel(interest);
+                    let interest_rx = inbox.vault_interest(interest);
                     tokio::spawn(vaultscope::sources::vault::run(cfg, interest_rx, tx));
                 }
                 None => drop(tx),
             }
-            app::run::run(app, rx, clock, view.mouse, false).await
+            app::run::run(app, rx, inbox, clock, view.mouse, false).await
         })
         .map_err(|e| format!("terminal: {e}"))?;
     Ok(ExitCode::SUCCESS)
@@ -206,17 +209,17 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
     app.ui.token_over_http = token_over_http(vault.as_ref());
     rt.block_on(async {
         let (tx, rx) = tokio::sync::mpsc::channel(4096);
-        let (log_tx, log_rx) = tokio::sync::watch::channel(Vec::new());
-        app.log_targets = Some(log_tx);
+        let mut inbox = vaultscope::sources::Inbox::default();
+        let log_rx = inbox.follow_logs();
         if let Some(cfg) = vault {
-            let (itx, irx) = tokio::sync::watch::channel(vaultscope::model::interest::interest(
+            let irx = inbox.vault_interest(vaultscope::model::interest::interest(
                 &vaultscope::model::World::default(),
             ));
-            app.interest = Some(itx);
             tokio::spawn(vaultscope::sources::vault::run(cfg, irx, tx.clone()));
         }
+        app.listening = inbox.listens();
         tokio::spawn(kube::run(conn, tx, log_rx));
-        app::run::run(app, rx, Clock::Wall, cli.view.mouse, false).await
+        app::run::run(app, rx, inbox, Clock::Wall, cli.view.mouse, false).await
     })
     .map_err(|e| format!("terminal: {e}"))?;
     Ok(ExitCode::SUCCESS)

@@ -191,12 +191,19 @@ fn the_view_follows_new_observations() {
 #[test]
 fn open_pane_names_the_logs_to_follow() {
     let mut a = app();
-    let (tx, rx) = tokio::sync::watch::channel(Vec::new());
-    a.log_targets = Some(tx);
-    let (itx, irx) = tokio::sync::watch::channel(Default::default());
-    a.interest = Some(itx);
+    let mut inbox = vaultscope::sources::Inbox::default();
+    let rx = inbox.follow_logs();
+    let irx = inbox.vault_interest(Default::default());
+    a.listening = inbox.listens();
+    // The event loop's part: hand the app's requests to the sources.
+    let refresh = |a: &mut vaultscope::app::App, now| {
+        a.refresh(now);
+        for r in a.take_requests() {
+            inbox.send(r);
+        }
+    };
     let now = a.now;
-    a.refresh(now);
+    refresh(&mut a, now);
     assert!(rx.borrow().is_empty(), "nothing open, nothing followed");
     assert!(
         !irx.borrow().is_empty(),
@@ -211,7 +218,7 @@ fn open_pane_names_the_logs_to_follow() {
         press(&mut a, KeyCode::Down);
     }
     press(&mut a, KeyCode::Enter);
-    a.refresh(now);
+    refresh(&mut a, now);
     let targets = rx.borrow().clone();
     let w = a.open_workload().unwrap();
     assert!(!targets.is_empty());
@@ -221,7 +228,7 @@ fn open_pane_names_the_logs_to_follow() {
             .all(|t| t.key.pod == w.pods[0].name && t.key.container.starts_with("vault-agent"))
     );
     press(&mut a, KeyCode::Esc);
-    a.refresh(now);
+    refresh(&mut a, now);
     assert!(rx.borrow().is_empty(), "closed pane, streams stop");
 }
 

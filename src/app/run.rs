@@ -16,6 +16,7 @@ use super::state::App;
 use super::terminal::TerminalGuard;
 use crate::clock::Clock;
 use crate::model::Observation;
+use crate::sources::Inbox;
 use crate::ui;
 
 /// A diagnosis slower than this (a very big cluster) is not repeated for
@@ -41,6 +42,7 @@ const DATA_FRAME: Duration = Duration::from_millis(50);
 pub async fn run(
     mut app: App,
     mut rx: mpsc::Receiver<Observation>,
+    inbox: Inbox,
     clock: Clock,
     mouse: bool,
     stop_when_sources_end: bool,
@@ -84,6 +86,10 @@ pub async fn run(
                 _ => {}
             }
         }
+        // The way back to the sources: what the screen needs now.
+        for request in app.take_requests() {
+            inbox.send(request);
+        }
         if app.ui.quit {
             break;
         }
@@ -96,7 +102,8 @@ pub async fn run(
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) => {
                     redraw_only = app.on_key(k);
-                    // Start the log streams of a pane that just opened now.
+                    // Start the log streams of a pane that just opened now
+                    // (sent at the top of the loop, before the next wait).
                     app.publish_targets();
                 }
                 Some(Ok(Event::Resize(..))) => draw_now = true,

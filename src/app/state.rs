@@ -6,11 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{Action, action_for};
 use crate::diagnose::{self, Report, WorkloadReport};
-use crate::model::interest::Interest;
 use crate::model::logs::LogTarget;
 use crate::model::pod::{AGENT_INIT, AGENT_SIDECAR};
 use crate::model::workload::WorkloadKey;
 use crate::model::{Observation, World};
+use crate::sources::{Listening, Request};
 use crate::theme::Theme;
 
 /// Where the data comes from, for the header.
@@ -112,11 +112,13 @@ pub struct App {
     pub now: DateTime<Utc>,
     /// The world changed since the report was computed.
     stale: bool,
-    /// Live mode: tells the log source which agent logs the pane shows.
-    pub log_targets: Option<tokio::sync::watch::Sender<Vec<LogTarget>>>,
-    /// Live mode with Vault: what the Vault poller looks up, recomputed at
-    /// most once a second when pods or classes changed.
-    pub interest: Option<tokio::sync::watch::Sender<Interest>>,
+    /// Which requests the running sources listen to (live mode: logs, and
+    /// Vault's interest when Vault is configured).
+    pub listening: Listening,
+    /// Requests for the sources, taken by the event loop.
+    outbox: Vec<Request>,
+    /// Vault's interest is recomputed at most once a second, when pods or
+    /// classes changed.
     interest_dirty: bool,
     interest_at: Option<DateTime<Utc>>,
 }
@@ -136,8 +138,8 @@ impl App {
             theme,
             now,
             stale: false,
-            log_targets: None,
-            interest: None,
+            listening: Listening::default(),
+            outbox: Vec::new(),
             interest_dirty: false,
             interest_at: None,
         }
@@ -177,25 +179,19 @@ impl App {
         self.publish(now);
     }
 
-    /// Tell the log source which logs the screen shows now.
+    /// Ask the log source for the logs the screen shows now.
     pub fn publish_targets(&mut self) {
-        if let Some(tx) = &self.log_targets {
+        if self.listening.logs {
             let want = self.log_targets();
-            tx.send_if_modified(|cur| {
-                let changed = *cur != want;
-                if changed {
-                    *cur = want;
-                }
-                changed
-            });
+            self.outbox.push(Request::FollowLogs(want));
         }
     }
 
-    /// Tell live sources what the screen needs: the logs shown, and (at
+    /// Ask live sources for what the screen needs: the logs shown, and (at
     /// most once a second) Vault's interest.
     fn publish(&mut self, now: DateTime<Utc>) {
         self.publish_targets();
-        if let Some(tx) = &self.interest
+        if self.listening.vault
             && self.interest_dirty
             && self
                 .interest_at
@@ -204,14 +200,13 @@ impl App {
             self.interest_dirty = false;
             self.interest_at = Some(now);
             let want = crate::model::interest::interest(&self.world);
-            tx.send_if_modified(|cur| {
-                let changed = *cur != want;
-                if changed {
-                    *cur = want;
-                }
-                changed
-            });
+            self.outbox.push(Request::VaultInterest(want));
         }
+    }
+
+    /// The requests for the sources since the last call, oldest first.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.outbox)
     }
 
     /// The agent logs of the pod the open pane shows (current, and previous
