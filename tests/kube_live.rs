@@ -756,7 +756,9 @@ async fn hostile_text_from_the_api_server_is_escaped_and_redacted() {
         .expect("the API server accepts control characters in annotation values");
 
     let safe = |what: &str, text: &str| {
-        let raw = text.chars().find(|c| *c != '\n' && vaultscope::safe::is_unsafe(*c));
+        let raw = text
+            .chars()
+            .find(|c| *c != '\n' && vaultscope::safe::is_unsafe(*c));
         assert!(raw.is_none(), "{what}: raw {raw:?} in:\n{text}");
         for secret in ["CAESIJlU9J7Pi6kX2lkqpDtVt", "hunter2"] {
             assert!(!text.contains(secret), "{what}: {secret} in:\n{text}");
@@ -766,7 +768,10 @@ async fn hostile_text_from_the_api_server_is_escaped_and_redacted() {
     assert_eq!(code, 1, "{out}\n{err}");
     safe("check stdout", &out);
     safe("check stderr", &err);
-    assert!(out.contains("\\x1b]0;pwned") && out.contains("\\u{202e}"), "{out}");
+    assert!(
+        out.contains("\\x1b]0;pwned") && out.contains("\\u{202e}"),
+        "{out}"
+    );
     assert!(out.contains("injection.not_injected"), "{out}");
 
     let (code, json_out, err) =
@@ -796,7 +801,10 @@ async fn hostile_text_from_the_api_server_is_escaped_and_redacted() {
     // What the diagnosis needs survives the redaction.
     let (code, bundle_out, err) = vaultscope(&["check", "--from", out_dir.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
-    assert!(bundle_out.contains("injection.not_injected"), "{bundle_out}");
+    assert!(
+        bundle_out.contains("injection.not_injected"),
+        "{bundle_out}"
+    );
 
     pods.delete("hostile", &DeleteParams::default().grace_period(0))
         .await
