@@ -8,15 +8,16 @@ pub mod hints;
 pub mod index;
 pub mod logs;
 pub mod policy;
+mod report;
 pub mod rules;
 pub mod text;
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 pub use finding::{Code, Finding, Health, Severity, Via};
+pub use report::{Method, PodSummary, Report, SecretRef, WorkloadReport};
 
 use crate::model::annotations::{self, DEFAULT_AUTH_PATH, ParsedAnnotations};
 use crate::model::injection::Injection;
@@ -33,97 +34,6 @@ use index::Index;
 /// Leases shown per secret path. A shared role path can hold thousands of
 /// leases; the soonest to expire are the ones worth showing.
 pub const MAX_LEASES_PER_PATH: usize = 50;
-
-/// How a workload gets its secrets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Method {
-    pub agent: bool,
-    pub csi: bool,
-}
-
-impl Method {
-    pub fn label(self) -> &'static str {
-        match (self.agent, self.csi) {
-            (true, true) => "both",
-            (true, false) => Injection::Agent.as_str(),
-            (false, true) => Injection::Csi.as_str(),
-            (false, false) => "-",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PodSummary {
-    pub name: String,
-    pub phase: String,
-    pub ready: bool,
-    pub agent_init: Option<String>,
-    pub agent: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct SecretRef {
-    pub name: String,
-    pub path: String,
-    pub via: Injection,
-    /// The rendered file (agent) or the SecretProviderClass (CSI).
-    pub target: String,
-    /// File permissions asked for (`agent-inject-perms-<name>`), agent only.
-    pub perms: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct WorkloadReport {
-    pub key: WorkloadKey,
-    pub health: Health,
-    pub method: Method,
-    pub pods_ready: usize,
-    pub pods: Vec<PodSummary>,
-    pub secrets: Vec<SecretRef>,
-    /// The soonest-expiring leases of each secret path (at most
-    /// [`MAX_LEASES_PER_PATH`] per path); `lease_count` has them all.
-    pub leases: Vec<Lease>,
-    pub lease_count: usize,
-    pub certificates: Vec<Certificate>,
-    pub kv: Vec<KvMetadata>,
-    /// Agent tokens whose kubernetes-auth metadata names a pod's service account.
-    pub tokens: Vec<AgentToken>,
-    pub findings: Vec<Finding>,
-}
-
-impl WorkloadReport {
-    pub fn worst(&self) -> Option<&Finding> {
-        self.findings.first()
-    }
-
-    /// The soonest lease or certificate expiry.
-    pub fn soonest_expiry(&self) -> Option<DateTime<Utc>> {
-        let leases = self.leases.iter().filter_map(|l| l.expire_time);
-        let certs = self.certificates.iter().map(|c| c.not_after);
-        leases.chain(certs).min()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub as_of: DateTime<Utc>,
-    pub vault: VaultStatus,
-    /// Findings that are not about one workload (Vault sealed, injector down).
-    pub global: Vec<Finding>,
-    /// Worst first, then by namespace, kind and name.
-    pub workloads: Vec<WorkloadReport>,
-}
-
-impl Report {
-    pub fn has_errors(&self) -> bool {
-        self.global.iter().any(|f| f.severity == Severity::Error)
-            || self.workloads.iter().any(|w| w.health == Health::Error)
-    }
-
-    pub fn count(&self, h: Health) -> usize {
-        self.workloads.iter().filter(|w| w.health == h).count()
-    }
-}
 
 struct PodContext<'a> {
     pod: &'a PodInfo,
@@ -271,15 +181,7 @@ fn diagnose_workload(
     members: &Members,
     now: DateTime<Utc>,
 ) -> Option<WorkloadReport> {
-    let pods: Vec<PodContext<'_>> = members
-        .pods
-        .iter()
-        .filter_map(|n| world.pod(&key.namespace, n))
-        .map(|pod| PodContext {
-            parsed: annotations::parse(&pod.annotations),
-            pod,
-        })
-        .collect();
+    let pods = pods_of(world, key, members);
     // Pods that could not be created: read the annotations from the template.
     let template = members
         .controllers
@@ -287,16 +189,7 @@ fn diagnose_workload(
         .filter(|c| c.kind == ControllerKind::ReplicaSet)
         .find_map(|c| world.replicaset(&key.namespace, &c.name))
         .map(|rs| annotations::parse(&rs.template_annotations));
-    let controller_events: Vec<&EventInfo> = members
-        .controllers
-        .iter()
-        .map(|c| (c.kind.as_str(), c.name.as_str()))
-        .chain(std::iter::once((key.kind.as_str(), key.name.as_str())))
-        .flat_map(|(k, n)| index.events_about(&key.namespace, k, n))
-        .copied()
-        .filter(|e| e.is_warning())
-        .filter(|e| !rules::superseded(e, index))
-        .collect();
+    let controller_events = controller_events(index, key, members);
     let webhook_trouble = controller_events
         .iter()
         .any(|e| rules::controller_event_finding(e).is_some());
@@ -310,9 +203,70 @@ fn diagnose_workload(
             .iter()
             .filter_map(|e| rules::controller_event_finding(e)),
     );
+    findings.extend(annotation_findings(key, &pods, template.as_ref()));
+    for p in &pods {
+        findings.extend(pod_findings(p, world, index, now));
+    }
+    findings.extend(role_findings(key, &pods, template.as_ref(), world));
 
+    let secrets = secrets_of(&pods, template.as_ref(), world);
+    let mut vault = vault_objects(key, &pods, template.as_ref(), &secrets, world, index);
+    findings.append(&mut vault.lease_findings);
+    findings.extend(
+        vault
+            .certificates
+            .iter()
+            .filter_map(|c| expiry::cert_finding(c, now)),
+    );
+    Some(workload_report(
+        key,
+        findings,
+        &pods,
+        template.as_ref(),
+        secrets,
+        vault,
+    ))
+}
+
+fn pods_of<'a>(world: &'a World, key: &WorkloadKey, members: &Members) -> Vec<PodContext<'a>> {
+    members
+        .pods
+        .iter()
+        .filter_map(|n| world.pod(&key.namespace, n))
+        .map(|pod| PodContext {
+            parsed: annotations::parse(&pod.annotations),
+            pod,
+        })
+        .collect()
+}
+
+/// Warnings about the workload and its controllers (where failures to create
+/// pods are told), less those a later event has superseded.
+fn controller_events<'a>(
+    index: &Index<'a>,
+    key: &WorkloadKey,
+    members: &Members,
+) -> Vec<&'a EventInfo> {
+    members
+        .controllers
+        .iter()
+        .map(|c| (c.kind.as_str(), c.name.as_str()))
+        .chain(std::iter::once((key.kind.as_str(), key.name.as_str())))
+        .flat_map(|(k, n)| index.events_about(&key.namespace, k, n))
+        .copied()
+        .filter(|e| e.is_warning())
+        .filter(|e| !rules::superseded(e, index))
+        .collect()
+}
+
+fn annotation_findings(
+    key: &WorkloadKey,
+    pods: &[PodContext<'_>],
+    template: Option<&ParsedAnnotations>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
     if pods.is_empty()
-        && let Some(t) = &template
+        && let Some(t) = template
     {
         findings.extend(rules::annotation_findings(t, &key.namespace));
     }
@@ -325,59 +279,99 @@ fn diagnose_workload(
                 .map(|f| f.pod(&first.pod.name)),
         );
     }
-    for p in &pods {
-        let pod = p.pod;
-        let auth = auth_context(pod, &p.parsed, world);
-        findings.extend(rules::not_injected(pod, &p.parsed, world));
-        findings.extend(rules::container_findings(pod, &auth, world, now));
-        let csi_ctx = csi_context(pod, world, &auth);
-        let mut pod_findings: Vec<Finding> = Vec::new();
-        if !pod.is_ready() {
-            for e in index
-                .events_about(&pod.namespace, "Pod", &pod.name)
-                .iter()
-                .filter(|e| {
-                    e.is_warning()
-                        && e.involved
-                            .uid
-                            .as_deref()
-                            .is_none_or(|u| u.is_empty() || u == pod.uid)
-                })
-            {
-                pod_findings.extend(rules::pod_event_finding(e, pod, &csi_ctx));
-            }
-        }
-        let object_findings = rules::csi_findings(pod, world, index);
-        // A FailedMount event that names the cause beats the generic object view.
-        let specific_csi = pod_findings
-            .iter()
-            .any(|f| f.via == Via::Csi && !f.code.is_generic());
-        for f in object_findings {
-            let dup = pod_findings.iter().any(|e| e.code == f.code);
-            if !(dup || specific_csi && f.code.is_generic()) {
-                pod_findings.push(f);
-            }
-        }
-        if specific_csi {
-            pod_findings.retain(|f| !(f.code.is_generic() && f.via == Via::Csi));
-        }
-        findings.extend(pod_findings);
-    }
+    findings
+}
 
-    // Role and policy cross-checks against what the Vault source read.
+fn pod_findings(
+    p: &PodContext<'_>,
+    world: &World,
+    index: &Index<'_>,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let pod = p.pod;
+    let auth = auth_context(pod, &p.parsed, world);
+    findings.extend(rules::not_injected(pod, &p.parsed, world));
+    findings.extend(rules::container_findings(pod, &auth, world, now));
+    let csi_ctx = csi_context(pod, world, &auth);
+    let mut pod_findings: Vec<Finding> = Vec::new();
+    if !pod.is_ready() {
+        for e in index
+            .events_about(&pod.namespace, "Pod", &pod.name)
+            .iter()
+            .filter(|e| {
+                e.is_warning()
+                    && e.involved
+                        .uid
+                        .as_deref()
+                        .is_none_or(|u| u.is_empty() || u == pod.uid)
+            })
+        {
+            pod_findings.extend(rules::pod_event_finding(e, pod, &csi_ctx));
+        }
+    }
+    let object_findings = rules::csi_findings(pod, world, index);
+    merge_csi_findings(&mut pod_findings, object_findings);
+    findings.extend(pod_findings);
+    findings
+}
+
+/// Add what the CSI objects show to what the pod's events say, unless an
+/// event already says it or names the cause.
+fn merge_csi_findings(pod_findings: &mut Vec<Finding>, object_findings: Vec<Finding>) {
+    // A FailedMount event that names the cause beats the generic object view.
+    let specific_csi = pod_findings
+        .iter()
+        .any(|f| f.via == Via::Csi && !f.code.is_generic());
+    for f in object_findings {
+        let dup = pod_findings.iter().any(|e| e.code == f.code);
+        if !(dup || specific_csi && f.code.is_generic()) {
+            pod_findings.push(f);
+        }
+    }
+    if specific_csi {
+        pod_findings.retain(|f| !(f.code.is_generic() && f.via == Via::Csi));
+    }
+}
+
+/// Role and policy cross-checks against what the Vault source read.
+fn role_findings(
+    key: &WorkloadKey,
+    pods: &[PodContext<'_>],
+    template: Option<&ParsedAnnotations>,
+    world: &World,
+) -> Vec<Finding> {
     let mut uses: Vec<interest::RoleUse> = pods
         .iter()
         .flat_map(|p| interest::role_uses(&key.namespace, Some(p.pod), &p.parsed, world))
         .collect();
     if pods.is_empty()
-        && let Some(t) = &template
+        && let Some(t) = template
     {
         uses.extend(interest::role_uses(&key.namespace, None, t, world));
     }
     uses.dedup();
-    findings.extend(crosscheck::role_findings(&uses, world));
+    crosscheck::role_findings(&uses, world)
+}
 
-    let secrets = secrets_of(&pods, template.as_ref(), world);
+/// What the Vault source read about a workload's secrets.
+struct VaultObjects {
+    leases: Vec<Lease>,
+    lease_count: usize,
+    lease_findings: Vec<Finding>,
+    kv: Vec<KvMetadata>,
+    certificates: Vec<Certificate>,
+    tokens: Vec<AgentToken>,
+}
+
+fn vault_objects(
+    key: &WorkloadKey,
+    pods: &[PodContext<'_>],
+    template: Option<&ParsedAnnotations>,
+    secrets: &[SecretRef],
+    world: &World,
+    index: &Index<'_>,
+) -> VaultObjects {
     let paths: BTreeSet<String> = secrets.iter().map(|s| normalize_path(&s.path)).collect();
     let mut leases: Vec<Lease> = Vec::new();
     let mut lease_count = 0;
@@ -398,27 +392,7 @@ fn diagnose_workload(
         })
         .cloned()
         .collect();
-    let names: BTreeSet<String> = templates_of(&pods, template.as_ref())
-        .into_iter()
-        .flat_map(annotations::requested_common_names)
-        .collect();
-    let pki_mounts: BTreeSet<String> = paths
-        .iter()
-        .filter_map(|p| {
-            p.split_once("/issue/")
-                .or_else(|| p.split_once("/sign/"))
-                .map(|(m, _)| m.to_string())
-        })
-        .collect();
-    let certificates: Vec<Certificate> = world
-        .vault
-        .certificates
-        .iter()
-        .filter(|c| {
-            !c.revoked && pki_mounts.contains(&c.mount) && c.names().any(|n| names.contains(n))
-        })
-        .cloned()
-        .collect();
+    let certificates = certificates_of(pods, template, &paths, world);
     let tokens: Vec<AgentToken> = world
         .vault
         .tokens
@@ -431,13 +405,55 @@ fn diagnose_workload(
         })
         .cloned()
         .collect();
-    findings.extend(lease_findings);
-    findings.extend(
-        certificates
-            .iter()
-            .filter_map(|c| expiry::cert_finding(c, now)),
-    );
+    VaultObjects {
+        leases,
+        lease_count,
+        lease_findings,
+        kv,
+        certificates,
+        tokens,
+    }
+}
 
+/// The live certificates the templates ask for, from the PKI mounts the
+/// secrets are issued by.
+fn certificates_of(
+    pods: &[PodContext<'_>],
+    template: Option<&ParsedAnnotations>,
+    paths: &BTreeSet<String>,
+    world: &World,
+) -> Vec<Certificate> {
+    let names: BTreeSet<String> = templates_of(pods, template)
+        .into_iter()
+        .flat_map(annotations::requested_common_names)
+        .collect();
+    let pki_mounts: BTreeSet<String> = paths
+        .iter()
+        .filter_map(|p| {
+            p.split_once("/issue/")
+                .or_else(|| p.split_once("/sign/"))
+                .map(|(m, _)| m.to_string())
+        })
+        .collect();
+    world
+        .vault
+        .certificates
+        .iter()
+        .filter(|c| {
+            !c.revoked && pki_mounts.contains(&c.mount) && c.names().any(|n| names.contains(n))
+        })
+        .cloned()
+        .collect()
+}
+
+fn workload_report(
+    key: &WorkloadKey,
+    findings: Vec<Finding>,
+    pods: &[PodContext<'_>],
+    template: Option<&ParsedAnnotations>,
+    secrets: Vec<SecretRef>,
+    vault: VaultObjects,
+) -> WorkloadReport {
     let mut findings = collapse(findings);
     for f in &mut findings {
         f.namespace = Some(key.namespace.clone());
@@ -447,7 +463,7 @@ fn diagnose_workload(
         agent: pods
             .iter()
             .any(|p| p.pod.has_agent_containers() || p.parsed.spec.inject)
-            || template.as_ref().is_some_and(|t| t.spec.inject),
+            || template.is_some_and(|t| t.spec.inject),
         csi: pods.iter().any(|p| !p.pod.csi_volumes.is_empty()),
     };
     let pod_summaries: Vec<PodSummary> = pods
@@ -460,7 +476,7 @@ fn diagnose_workload(
             agent: p.pod.agent_sidecar().map(|c| c.describe()),
         })
         .collect();
-    Some(WorkloadReport {
+    WorkloadReport {
         key: key.clone(),
         health: Health::of(&findings),
         method,
@@ -471,13 +487,13 @@ fn diagnose_workload(
             .count(),
         pods: pod_summaries,
         secrets,
-        leases,
-        lease_count,
-        certificates,
-        kv,
-        tokens,
+        leases: vault.leases,
+        lease_count: vault.lease_count,
+        certificates: vault.certificates,
+        kv: vault.kv,
+        tokens: vault.tokens,
         findings,
-    })
+    }
 }
 
 fn global_findings(world: &World) -> Vec<Finding> {

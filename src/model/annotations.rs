@@ -6,6 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use Kind::{
+    Bool, CaseOverride, Choice, Count, Duration, Inject, Perms, Port, Quantity, SecretPath, Text,
+    TextOr,
+};
+
 pub const PREFIX: &str = "vault.hashicorp.com/";
 
 pub const DEFAULT_AGENT_IMAGE: &str = "hashicorp/vault:2.0.4";
@@ -14,91 +19,267 @@ pub const DEFAULT_AUTH_PATH: &str = "auth/kubernetes";
 pub const DEFAULT_SECRET_VOLUME_PATH: &str = "/vault/secrets";
 pub const DEFAULT_CACHE_LISTENER_PORT: &str = "8200";
 
-/// Keys that take a single value (no per-secret suffix).
-const PLAIN_KEYS: &[&str] = &[
-    "agent-inject",
-    "agent-inject-status",
-    "agent-inject-token",
-    "agent-inject-containers",
-    "agent-inject-default-template",
-    "agent-image",
-    "agent-request-namespace",
-    "agent-init-first",
-    "agent-pre-populate",
-    "agent-pre-populate-only",
-    "agent-configmap",
-    "agent-extra-secret",
-    "agent-limits-cpu",
-    "agent-limits-mem",
-    "agent-limits-ephemeral",
-    "agent-requests-cpu",
-    "agent-requests-mem",
-    "agent-requests-ephemeral",
-    "agent-revoke-on-shutdown",
-    "agent-revoke-grace",
-    "agent-run-as-user",
-    "agent-run-as-group",
-    "agent-run-as-same-user",
-    "agent-set-security-context",
-    "agent-share-process-namespace",
-    "agent-service-account-token-volume-name",
-    "agent-cache-enable",
-    "agent-cache-use-auto-auth-token",
-    "agent-cache-listener-port",
-    "agent-cache-exit-on-err",
-    "agent-copy-volume-mounts",
-    "agent-enable-quit",
-    "agent-auto-auth-exit-on-err",
-    "agent-disable-idle-connections",
-    "agent-disable-keep-alives",
-    "agent-json-patch",
-    "agent-init-json-patch",
-    "namespace",
-    "service",
-    "proxy-address",
-    "tls-skip-verify",
-    "tls-secret",
-    "tls-server-name",
-    "ca-cert",
-    "ca-key",
-    "client-cert",
-    "client-key",
-    "client-max-retries",
-    "client-timeout",
-    "go-max-procs",
-    "log-level",
-    "log-format",
-    "role",
-    "auth-type",
-    "auth-path",
-    "auth-min-backoff",
-    "auth-max-backoff",
-    "template-config-exit-on-retry-failure",
-    "template-static-secret-render-interval",
-    "template-max-connections-per-host",
-    "template-lease-renewal-threshold",
-    "secret-volume-path",
-    "preserve-secret-case",
+/// How a key is spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// The key itself.
+    Single,
+    /// `<key><NAME>`: a setting of the secret NAME.
+    PerSecret,
+    /// `<key><anything>`: passed to the agent's configuration as it is.
+    Prefix,
+}
+
+/// What a key's value must be, and what it is when the key is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `agent-inject`: false when absent or bad; a bad value is a problem of
+    /// its own, since the pod is then admitted without injection.
+    Inject,
+    /// Go's `strconv.ParseBool`; a bad value makes the injector fail the pod.
+    Bool(bool),
+    /// Any text; blank counts as absent.
+    Text,
+    /// Any text, with a default; blank counts as absent.
+    TextOr(&'static str),
+    /// A Kubernetes quantity; blank is kept (no limit), a bad value is
+    /// replaced by the default.
+    Quantity(&'static str),
+    /// A non-negative integer.
+    Count,
+    /// A TCP port, with a default.
+    Port(&'static str),
+    /// A Go duration or plain seconds.
+    Duration,
+    /// One of a few words, in any case or exactly.
+    Choice {
+        words: &'static [&'static str],
+        any_case: bool,
+        reason: &'static str,
+    },
+    /// Octal file permissions; blank counts as absent.
+    Perms,
+    /// The Vault path of a secret: the key that names a secret.
+    SecretPath,
+    /// Overrides `preserve-secret-case` for one secret: a bad value falls
+    /// back to it, and one naming no secret is not reported.
+    CaseOverride,
+}
+
+struct Key {
+    name: &'static str,
+    form: Form,
+    kind: Kind,
+}
+
+const fn one(name: &'static str, kind: Kind) -> Key {
+    Key {
+        name,
+        form: Form::Single,
+        kind,
+    }
+}
+
+const fn each(name: &'static str, kind: Kind) -> Key {
+    Key {
+        name,
+        form: Form::PerSecret,
+        kind,
+    }
+}
+
+const fn prefix(name: &'static str) -> Key {
+    Key {
+        name,
+        form: Form::Prefix,
+        kind: Text,
+    }
+}
+
+/// Every key the injector reads, after [`PREFIX`]. The order matters twice:
+/// problems are reported in it, and of two equally close keys the earlier is
+/// suggested for a typo. Per-secret keys that share a stem come longest first
+/// (`agent-inject-template-file-` before `agent-inject-template-`), since the
+/// first stem that matches a key is the one it is read as.
+const KEYS: &[Key] = &[
+    // Whether and how the injector mutates the pod.
+    one("agent-inject", Inject),
+    one("agent-inject-status", Text),
+    one("agent-inject-containers", Text),
+    one("agent-pre-populate", Bool(true)),
+    one("agent-pre-populate-only", Bool(false)),
+    one("agent-init-first", Bool(false)),
+    one("agent-inject-token", Bool(false)),
+    one("agent-image", TextOr(DEFAULT_AGENT_IMAGE)),
+    one("agent-configmap", Text),
+    one("agent-extra-secret", Text),
+    one("agent-request-namespace", Text),
+    // How the agent reaches Vault.
+    one("namespace", Text),
+    one("service", Text),
+    one("proxy-address", Text),
+    one("tls-skip-verify", Bool(false)),
+    one("tls-secret", Text),
+    one("tls-server-name", Text),
+    one("ca-cert", Text),
+    one("ca-key", Text),
+    one("client-cert", Text),
+    one("client-key", Text),
+    // The agent containers' resources.
+    one("agent-limits-cpu", Quantity("500m")),
+    one("agent-limits-mem", Quantity("128Mi")),
+    one("agent-limits-ephemeral", Quantity("")),
+    one("agent-requests-cpu", Quantity("250m")),
+    one("agent-requests-mem", Quantity("64Mi")),
+    one("agent-requests-ephemeral", Quantity("")),
+    // Switches of the agent and its containers.
+    one("agent-cache-enable", Bool(false)),
+    one("agent-cache-exit-on-err", Bool(false)),
+    one("agent-revoke-on-shutdown", Bool(false)),
+    one("agent-run-as-same-user", Bool(false)),
+    one("agent-set-security-context", Bool(false)),
+    one("agent-share-process-namespace", Bool(false)),
+    one("agent-enable-quit", Bool(false)),
+    one("agent-auto-auth-exit-on-err", Bool(false)),
+    one("agent-disable-idle-connections", Bool(false)),
+    one("agent-disable-keep-alives", Bool(false)),
+    one("template-config-exit-on-retry-failure", Bool(false)),
+    one("preserve-secret-case", Bool(false)),
+    // Numbers and durations.
+    one("agent-run-as-user", Count),
+    one("agent-run-as-group", Count),
+    one("agent-revoke-grace", Count),
+    one("client-max-retries", Count),
+    one("go-max-procs", Count),
+    one("template-max-connections-per-host", Count),
+    one(
+        "agent-cache-listener-port",
+        Port(DEFAULT_CACHE_LISTENER_PORT),
+    ),
+    one("client-timeout", Duration),
+    one("auth-min-backoff", Duration),
+    one("auth-max-backoff", Duration),
+    one("template-static-secret-render-interval", Duration),
+    one("template-lease-renewal-threshold", Text),
+    // Words from a short list.
+    one(
+        "log-level",
+        Choice {
+            words: &[
+                "trace", "debug", "info", "warn", "warning", "error", "err", "off",
+            ],
+            any_case: true,
+            reason: "not a log level (trace, debug, info, warn, error)",
+        },
+    ),
+    one(
+        "log-format",
+        Choice {
+            words: &["standard", "json"],
+            any_case: false,
+            reason: "not a log format (standard, json)",
+        },
+    ),
+    one(
+        "agent-inject-default-template",
+        Choice {
+            words: &["map", "json"],
+            any_case: false,
+            reason: "not a template type (map, json)",
+        },
+    ),
+    // How the agent logs in.
+    one("role", Text),
+    one("auth-type", TextOr(DEFAULT_AUTH_TYPE)),
+    one("auth-path", TextOr(DEFAULT_AUTH_PATH)),
+    one("agent-service-account-token-volume-name", Text),
+    // The rest of the agent's configuration.
+    one("agent-cache-use-auto-auth-token", TextOr("true")),
+    one("agent-copy-volume-mounts", Text),
+    one("agent-json-patch", Text),
+    one("agent-init-json-patch", Text),
+    one("secret-volume-path", TextOr(DEFAULT_SECRET_VOLUME_PATH)),
+    // Settings of one secret.
+    each("agent-inject-template-file-", Text),
+    each("agent-inject-template-", Text),
+    each("agent-inject-secret-", SecretPath),
+    each("agent-inject-file-", Text),
+    each("agent-inject-perms-", Perms),
+    each("agent-inject-command-", Text),
+    each("secret-volume-path-", Text),
+    each("preserve-secret-case-", CaseOverride),
+    each("error-on-missing-key-", Bool(false)),
+    each("agent-template-left-delim-", Text),
+    each("agent-template-right-delim-", Text),
+    // Passed through to the agent's configuration.
+    prefix("auth-config-"),
+    prefix("agent-telemetry-"),
 ];
 
-/// Per-secret keys: `<prefix>-<NAME>`. Ordered so that longer prefixes that
-/// share a stem (`agent-inject-template-file-`) are tried before shorter ones.
-const SECRET_KEYS: &[&str] = &[
-    "agent-inject-template-file-",
-    "agent-inject-template-",
-    "agent-inject-secret-",
-    "agent-inject-file-",
-    "agent-inject-perms-",
-    "agent-inject-command-",
-    "secret-volume-path-",
-    "preserve-secret-case-",
-    "error-on-missing-key-",
-    "agent-template-left-delim-",
-    "agent-template-right-delim-",
-];
+fn keys(form: Form) -> impl Iterator<Item = &'static Key> {
+    KEYS.iter().filter(move |k| k.form == form)
+}
 
-/// Prefixes passed through to the agent configuration verbatim.
-const PASS_THROUGH_PREFIXES: &[&str] = &["auth-config-", "agent-telemetry-"];
+/// The table's entry for a key as written: per-secret and pass-through keys
+/// by their stem, which must be followed by something.
+fn entry(short: &str) -> Option<&'static Key> {
+    keys(Form::Single).find(|k| k.name == short).or_else(|| {
+        KEYS.iter().find(|k| {
+            k.form != Form::Single && short.starts_with(k.name) && short.len() > k.name.len()
+        })
+    })
+}
+
+/// The kind of a key the parser reads by name.
+fn kind_of(short: &str) -> Kind {
+    match entry(short) {
+        Some(k) => k.kind,
+        None => panic!("{short} is read by the parser but missing from KEYS"),
+    }
+}
+
+/// What is wrong with `raw` as a value of `kind`, and the value as reported.
+fn fault(kind: Kind, raw: &str) -> Option<(&'static str, String)> {
+    let reason = match kind {
+        Inject if go_parse_bool(raw).is_none() => {
+            "not a boolean: the injector fails to parse it and the pod is admitted without injection"
+        }
+        Bool(_) if go_parse_bool(raw).is_none() => {
+            "not a boolean (the injector accepts true/false, 1/0, t/f)"
+        }
+        Quantity(_) if !raw.is_empty() && !is_valid_quantity(raw) => {
+            "not a Kubernetes quantity (e.g. 250m, 64Mi)"
+        }
+        Count if raw.trim().parse::<u64>().is_err() => "not a non-negative integer",
+        Port(_) if raw.trim().parse::<u16>().is_err() => "not a TCP port number",
+        Duration if !is_valid_duration(raw.trim()) => "not a duration (e.g. 30s, 5m)",
+        Choice {
+            words,
+            any_case,
+            reason,
+        } => {
+            let word = if any_case {
+                raw.to_ascii_lowercase()
+            } else {
+                raw.to_string()
+            };
+            if words.contains(&word.as_str()) {
+                return None;
+            }
+            reason
+        }
+        Perms => {
+            // Read as the secret's `perms` is: trimmed, and blank is absent.
+            let p = raw.trim();
+            if p.is_empty() || is_valid_perms(p) {
+                return None;
+            }
+            return Some(("not octal file permissions (e.g. 0440)", p.to_string()));
+        }
+        _ => return None,
+    };
+    Some((reason, raw.to_string()))
+}
 
 /// One secret the agent is asked to render.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -294,16 +475,6 @@ pub fn is_valid_duration(raw: &str) -> bool {
     parts > 0
 }
 
-fn known_key(short: &str) -> bool {
-    PLAIN_KEYS.contains(&short)
-        || SECRET_KEYS
-            .iter()
-            .any(|p| short.starts_with(p) && short.len() > p.len())
-        || PASS_THROUGH_PREFIXES
-            .iter()
-            .any(|p| short.starts_with(p) && short.len() > p.len())
-}
-
 /// The closest known key, to suggest a fix for a typo.
 fn suggest(short: &str) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
@@ -313,12 +484,12 @@ fn suggest(short: &str) -> Option<String> {
             best = Some((d, candidate));
         }
     };
-    for k in PLAIN_KEYS {
-        consider((*k).to_string());
+    for k in keys(Form::Single) {
+        consider(k.name.to_string());
     }
     // For per-secret keys, compare the stem and keep the user's NAME:
     // `agent-inject-secrets-db` → `agent-inject-secret-db`.
-    for p in SECRET_KEYS {
+    for p in keys(Form::PerSecret).map(|k| k.name) {
         let lo = p.len().saturating_sub(2);
         for cut in lo..=p.len() + 2 {
             let (Some(stem), Some(name)) = (short.get(..cut), short.get(cut..)) else {
@@ -370,25 +541,22 @@ impl Reader<'_> {
         });
     }
 
-    /// A boolean the injector parses with `strconv.ParseBool`; a bad value makes
-    /// the injector return an error for the pod.
-    fn bool(&mut self, short: &str, default: bool) -> bool {
-        match self.get(short) {
-            None => default,
-            Some(raw) => match go_parse_bool(raw) {
-                Some(b) => b,
-                None => {
-                    let raw = raw.to_string();
-                    self.problem(
-                        short,
-                        &raw,
-                        "not a boolean (the injector accepts true/false, 1/0, t/f)",
-                        true,
-                    );
-                    default
-                }
-            },
+    /// Report the value of `short` if the injector would reject it: the
+    /// injector returns an error for the pod.
+    fn check(&mut self, short: &str, kind: Kind) {
+        if let Some((reason, value)) = self.get(short).and_then(|raw| fault(kind, raw)) {
+            self.problem(short, &value, reason, true);
         }
+    }
+
+    /// A boolean; its default when absent or bad (`check` reports it).
+    fn flag(&self, short: &str) -> bool {
+        let default = match kind_of(short) {
+            Bool(default) => default,
+            Inject => false,
+            kind => panic!("{short} is {kind:?}, not a boolean"),
+        };
+        self.get(short).and_then(go_parse_bool).unwrap_or(default)
     }
 
     fn string(&self, short: &str) -> Option<String> {
@@ -398,21 +566,24 @@ impl Reader<'_> {
             .map(String::from)
     }
 
-    fn quantity(&mut self, short: &str, default: &str) -> String {
+    fn string_or_default(&self, short: &str) -> String {
+        let default = match kind_of(short) {
+            TextOr(default) | Port(default) => default,
+            kind => panic!("{short} is {kind:?}, which has no default text"),
+        };
+        self.string(short).unwrap_or_else(|| default.into())
+    }
+
+    /// A quantity; its default when absent or bad (`check` reports it).
+    fn quantity(&self, short: &str) -> String {
+        let Quantity(default) = kind_of(short) else {
+            panic!("{short} is not a quantity");
+        };
         match self.get(short) {
             None => default.to_string(),
             Some("") => String::new(),
             Some(raw) if is_valid_quantity(raw) => raw.to_string(),
-            Some(raw) => {
-                let raw = raw.to_string();
-                self.problem(
-                    short,
-                    &raw,
-                    "not a Kubernetes quantity (e.g. 250m, 64Mi)",
-                    true,
-                );
-                default.to_string()
-            }
+            Some(_) => default.to_string(),
         }
     }
 }
@@ -428,164 +599,62 @@ pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
         ann: annotations,
         problems: Vec::new(),
     };
+    for key in keys(Form::Single) {
+        r.check(key.name, key.kind);
+    }
+    let mut spec = injection_spec(&r);
+    spec.secrets = parse_secrets(&mut r);
+    ignored_keys(&mut r, spec.inject_token);
 
-    let inject = match r.get("agent-inject") {
-        None => false,
-        Some(raw) => match go_parse_bool(raw) {
-            Some(b) => b,
-            None => {
-                let raw = raw.to_string();
-                r.problem(
-                    "agent-inject",
-                    &raw,
-                    "not a boolean: the injector fails to parse it and the pod is admitted without injection",
-                    true,
-                );
-                false
-            }
-        },
-    };
+    let auth_config_role = annotations.contains_key(&format!("{PREFIX}auth-config-role"));
+    ParsedAnnotations {
+        any,
+        spec,
+        problems: r.problems,
+        auth_config_role,
+    }
+}
 
-    let mut spec = InjectionSpec {
-        inject,
+/// The spec without its secrets, defaults applied.
+fn injection_spec(r: &Reader<'_>) -> InjectionSpec {
+    InjectionSpec {
+        inject: r.flag("agent-inject"),
         status: r.string("agent-inject-status"),
         role: r.string("role"),
-        auth_type: r
-            .string("auth-type")
-            .unwrap_or_else(|| DEFAULT_AUTH_TYPE.into()),
-        auth_path: r
-            .string("auth-path")
-            .unwrap_or_else(|| DEFAULT_AUTH_PATH.into()),
+        auth_type: r.string_or_default("auth-type"),
+        auth_path: r.string_or_default("auth-path"),
         vault_namespace: r.string("namespace"),
         service: r.string("service"),
-        pre_populate: r.bool("agent-pre-populate", true),
-        pre_populate_only: r.bool("agent-pre-populate-only", false),
-        init_first: r.bool("agent-init-first", false),
-        inject_token: r.bool("agent-inject-token", false),
-        agent_image: r
-            .string("agent-image")
-            .unwrap_or_else(|| DEFAULT_AGENT_IMAGE.into()),
+        pre_populate: r.flag("agent-pre-populate"),
+        pre_populate_only: r.flag("agent-pre-populate-only"),
+        init_first: r.flag("agent-init-first"),
+        inject_token: r.flag("agent-inject-token"),
+        agent_image: r.string_or_default("agent-image"),
         configmap: r.string("agent-configmap"),
-        resources: AgentResources::default(),
-        cache: CacheSpec::default(),
-        secret_volume_path: r
-            .string("secret-volume-path")
-            .unwrap_or_else(|| DEFAULT_SECRET_VOLUME_PATH.into()),
-        tls_skip_verify: r.bool("tls-skip-verify", false),
+        resources: AgentResources {
+            limits_cpu: r.quantity("agent-limits-cpu"),
+            limits_mem: r.quantity("agent-limits-mem"),
+            limits_ephemeral: r.quantity("agent-limits-ephemeral"),
+            requests_cpu: r.quantity("agent-requests-cpu"),
+            requests_mem: r.quantity("agent-requests-mem"),
+            requests_ephemeral: r.quantity("agent-requests-ephemeral"),
+        },
+        cache: CacheSpec {
+            enabled: r.flag("agent-cache-enable"),
+            use_auto_auth_token: r.string_or_default("agent-cache-use-auto-auth-token"),
+            listener_port: r.string_or_default("agent-cache-listener-port"),
+            exit_on_err: r.flag("agent-cache-exit-on-err"),
+        },
+        secret_volume_path: r.string_or_default("secret-volume-path"),
+        tls_skip_verify: r.flag("tls-skip-verify"),
         secrets: Vec::new(),
-    };
-    spec.resources = AgentResources {
-        limits_cpu: r.quantity("agent-limits-cpu", "500m"),
-        limits_mem: r.quantity("agent-limits-mem", "128Mi"),
-        limits_ephemeral: r.quantity("agent-limits-ephemeral", ""),
-        requests_cpu: r.quantity("agent-requests-cpu", "250m"),
-        requests_mem: r.quantity("agent-requests-mem", "64Mi"),
-        requests_ephemeral: r.quantity("agent-requests-ephemeral", ""),
-    };
-    spec.cache = CacheSpec {
-        enabled: r.bool("agent-cache-enable", false),
-        use_auto_auth_token: r
-            .string("agent-cache-use-auto-auth-token")
-            .unwrap_or_else(|| "true".into()),
-        listener_port: r
-            .string("agent-cache-listener-port")
-            .unwrap_or_else(|| DEFAULT_CACHE_LISTENER_PORT.into()),
-        exit_on_err: r.bool("agent-cache-exit-on-err", false),
-    };
-    for key in [
-        "agent-revoke-on-shutdown",
-        "agent-run-as-same-user",
-        "agent-set-security-context",
-        "agent-share-process-namespace",
-        "agent-enable-quit",
-        "agent-auto-auth-exit-on-err",
-        "agent-disable-idle-connections",
-        "agent-disable-keep-alives",
-        "template-config-exit-on-retry-failure",
-        "preserve-secret-case",
-    ] {
-        r.bool(key, false);
     }
-    for key in [
-        "agent-run-as-user",
-        "agent-run-as-group",
-        "agent-revoke-grace",
-        "client-max-retries",
-        "go-max-procs",
-        "template-max-connections-per-host",
-    ] {
-        if let Some(raw) = r.get(key)
-            && raw.trim().parse::<u64>().is_err()
-        {
-            let raw = raw.to_string();
-            r.problem(key, &raw, "not a non-negative integer", true);
-        }
-    }
-    if let Some(raw) = r.get("agent-cache-listener-port")
-        && raw.trim().parse::<u16>().is_err()
-    {
-        let raw = raw.to_string();
-        r.problem(
-            "agent-cache-listener-port",
-            &raw,
-            "not a TCP port number",
-            true,
-        );
-    }
-    for key in [
-        "client-timeout",
-        "auth-min-backoff",
-        "auth-max-backoff",
-        "template-static-secret-render-interval",
-    ] {
-        if let Some(raw) = r.get(key)
-            && !is_valid_duration(raw.trim())
-        {
-            let raw = raw.to_string();
-            r.problem(key, &raw, "not a duration (e.g. 30s, 5m)", true);
-        }
-    }
-    if let Some(raw) = r.get("log-level")
-        && !matches!(
-            raw.to_ascii_lowercase().as_str(),
-            "trace" | "debug" | "info" | "warn" | "warning" | "error" | "err" | "off"
-        )
-    {
-        let raw = raw.to_string();
-        r.problem(
-            "log-level",
-            &raw,
-            "not a log level (trace, debug, info, warn, error)",
-            true,
-        );
-    }
-    if let Some(raw) = r.get("log-format")
-        && !matches!(raw, "standard" | "json")
-    {
-        let raw = raw.to_string();
-        r.problem(
-            "log-format",
-            &raw,
-            "not a log format (standard, json)",
-            true,
-        );
-    }
-    if let Some(raw) = r.get("agent-inject-default-template")
-        && !matches!(raw, "map" | "json")
-    {
-        let raw = raw.to_string();
-        r.problem(
-            "agent-inject-default-template",
-            &raw,
-            "not a template type (map, json)",
-            true,
-        );
-    }
+}
 
-    spec.secrets = parse_secrets(&mut r);
-
-    // Unknown keys and per-secret settings that name no secret are ignored by
-    // the injector: almost always a typo.
+/// Unknown keys and per-secret settings that name no secret are ignored by
+/// the injector: almost always a typo.
+fn ignored_keys(r: &mut Reader<'_>, inject_token: bool) {
+    let annotations = r.ann;
     let secret_raw_names: Vec<&str> = annotations
         .keys()
         .filter_map(|k| k.strip_prefix(PREFIX))
@@ -595,7 +664,7 @@ pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
         let Some(short) = key.strip_prefix(PREFIX) else {
             continue;
         };
-        if !known_key(short) {
+        if entry(short).is_none() {
             let reason = match suggest(short) {
                 Some(s) => {
                     format!("unknown annotation, ignored by the injector (did you mean {s}?)")
@@ -610,32 +679,21 @@ pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
             });
             continue;
         }
-        for p in SECRET_KEYS {
-            if *p == "agent-inject-secret-" || *p == "preserve-secret-case-" {
-                continue;
-            }
-            if let Some(name) = short.strip_prefix(p) {
-                if !(secret_raw_names.contains(&name) || spec.inject_token && name == "token") {
-                    r.problems.push(AnnotationProblem {
-                        key: key.clone(),
-                        value: value.clone(),
-                        reason: format!(
-                            "no {PREFIX}agent-inject-secret-{name} annotation, so this setting is ignored"
-                        ),
-                        breaks_injection: false,
-                    });
-                }
-                break;
-            }
+        let name = keys(Form::PerSecret)
+            .filter(|k| !matches!(k.kind, SecretPath | CaseOverride))
+            .find_map(|k| short.strip_prefix(k.name));
+        if let Some(name) = name
+            && !(secret_raw_names.contains(&name) || inject_token && name == "token")
+        {
+            r.problems.push(AnnotationProblem {
+                key: key.clone(),
+                value: value.clone(),
+                reason: format!(
+                    "no {PREFIX}agent-inject-secret-{name} annotation, so this setting is ignored"
+                ),
+                breaks_injection: false,
+            });
         }
-    }
-
-    let auth_config_role = annotations.contains_key(&format!("{PREFIX}auth-config-role"));
-    ParsedAnnotations {
-        any,
-        spec,
-        problems: r.problems,
-        auth_config_role,
     }
 }
 
@@ -666,56 +724,17 @@ fn parse_secrets(r: &mut Reader<'_>) -> Vec<SecretSpec> {
                 .map(|n| (n.to_string(), v.clone()))
         })
         .collect();
-    let default_preserve = r
-        .get("preserve-secret-case")
-        .and_then(go_parse_bool)
-        .unwrap_or(false);
-    let volume = r
-        .string("secret-volume-path")
-        .unwrap_or_else(|| DEFAULT_SECRET_VOLUME_PATH.into());
+    let default_preserve = r.flag("preserve-secret-case");
+    let volume = r.string_or_default("secret-volume-path");
 
     let mut secrets = Vec::new();
     for (raw, path) in raw_names {
         if raw.is_empty() {
             continue;
         }
-        let preserve = r
-            .get(&format!("preserve-secret-case-{raw}"))
-            .and_then(go_parse_bool)
-            .unwrap_or(default_preserve);
-        let name = if preserve {
-            raw.clone()
-        } else {
-            raw.to_lowercase()
-        };
-        let template = r
-            .get(&format!("agent-inject-template-{raw}"))
-            .or_else(|| r.get(&format!("agent-inject-template-file-{raw}")))
-            .map(String::from);
-        let volume = r
-            .string(&format!("secret-volume-path-{raw}"))
-            .unwrap_or_else(|| volume.clone());
-        let file_name = r
-            .string(&format!("agent-inject-file-{raw}"))
-            .unwrap_or_else(|| name.clone());
-        let file = format!(
-            "{}/{}",
-            volume.trim_end_matches('/'),
-            file_name.trim_start_matches('/')
-        );
-        let perms = r.string(&format!("agent-inject-perms-{raw}"));
-        if let Some(p) = &perms
-            && !is_valid_perms(p)
-        {
-            let p = p.clone();
-            r.problem(
-                &format!("agent-inject-perms-{raw}"),
-                &p,
-                "not octal file permissions (e.g. 0440)",
-                true,
-            );
+        for key in keys(Form::PerSecret) {
+            r.check(&format!("{}{raw}", key.name), key.kind);
         }
-        let error_on_missing_key = r.bool(&format!("error-on-missing-key-{raw}"), false);
         if path.trim().is_empty() {
             r.problem(
                 &format!("agent-inject-secret-{raw}"),
@@ -724,21 +743,9 @@ fn parse_secrets(r: &mut Reader<'_>) -> Vec<SecretSpec> {
                 true,
             );
         }
-        secrets.push(SecretSpec {
-            name,
-            path: path.trim().to_string(),
-            has_template: template.is_some(),
-            template,
-            file,
-            perms,
-            command: r.string(&format!("agent-inject-command-{raw}")),
-            error_on_missing_key,
-        });
+        secrets.push(secret(r, &raw, &path, default_preserve, &volume));
     }
-    if r.get("agent-inject-token")
-        .and_then(go_parse_bool)
-        .unwrap_or(false)
-    {
+    if r.flag("agent-inject-token") {
         secrets.push(SecretSpec {
             name: "token".into(),
             path: "auth/token/lookup-self".into(),
@@ -752,6 +759,50 @@ fn parse_secrets(r: &mut Reader<'_>) -> Vec<SecretSpec> {
     }
     secrets.sort_by(|a, b| a.name.cmp(&b.name));
     secrets
+}
+
+/// The secret `agent-inject-secret-<raw>` asks for, with its settings.
+fn secret(
+    r: &Reader<'_>,
+    raw: &str,
+    path: &str,
+    default_preserve: bool,
+    volume: &str,
+) -> SecretSpec {
+    let preserve = r
+        .get(&format!("preserve-secret-case-{raw}"))
+        .and_then(go_parse_bool)
+        .unwrap_or(default_preserve);
+    let name = if preserve {
+        raw.to_string()
+    } else {
+        raw.to_lowercase()
+    };
+    let template = r
+        .get(&format!("agent-inject-template-{raw}"))
+        .or_else(|| r.get(&format!("agent-inject-template-file-{raw}")))
+        .map(String::from);
+    let volume = r
+        .string(&format!("secret-volume-path-{raw}"))
+        .unwrap_or_else(|| volume.to_string());
+    let file_name = r
+        .string(&format!("agent-inject-file-{raw}"))
+        .unwrap_or_else(|| name.clone());
+    let file = format!(
+        "{}/{}",
+        volume.trim_end_matches('/'),
+        file_name.trim_start_matches('/')
+    );
+    SecretSpec {
+        name,
+        path: path.trim().to_string(),
+        has_template: template.is_some(),
+        template,
+        file,
+        perms: r.string(&format!("agent-inject-perms-{raw}")),
+        command: r.string(&format!("agent-inject-command-{raw}")),
+        error_on_missing_key: r.flag(&format!("error-on-missing-key-{raw}")),
+    }
 }
 
 #[cfg(test)]
@@ -885,6 +936,18 @@ mod tests {
         ]));
         assert_eq!(p.problems.len(), 1);
         assert!(p.problems[0].reason.contains("agent-inject-secret-dbb"));
+    }
+
+    #[test]
+    fn the_key_table_is_consistent() {
+        for (i, a) in KEYS.iter().enumerate() {
+            for b in &KEYS[i + 1..] {
+                assert_ne!(a.name, b.name, "listed twice");
+                if a.form != Form::Single && b.form != Form::Single {
+                    assert!(!b.name.starts_with(a.name), "{} after {}", b.name, a.name);
+                }
+            }
+        }
     }
 
     #[test]

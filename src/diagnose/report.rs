@@ -1,0 +1,101 @@
+//! What a diagnosis produces: a report per workload, and one for everything.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::finding::{Finding, Health, Severity};
+use crate::model::injection::Injection;
+use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
+use crate::model::workload::WorkloadKey;
+
+/// How a workload gets its secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Method {
+    pub agent: bool,
+    pub csi: bool,
+}
+
+impl Method {
+    pub fn label(self) -> &'static str {
+        match (self.agent, self.csi) {
+            (true, true) => "both",
+            (true, false) => Injection::Agent.as_str(),
+            (false, true) => Injection::Csi.as_str(),
+            (false, false) => "-",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PodSummary {
+    pub name: String,
+    pub phase: String,
+    pub ready: bool,
+    pub agent_init: Option<String>,
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SecretRef {
+    pub name: String,
+    pub path: String,
+    /// `agent` or `csi`.
+    pub via: Injection,
+    /// The rendered file (agent) or the SecretProviderClass (CSI).
+    pub target: String,
+    /// File permissions asked for (`agent-inject-perms-<name>`), agent only.
+    pub perms: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadReport {
+    pub key: WorkloadKey,
+    pub health: Health,
+    pub method: Method,
+    pub pods_ready: usize,
+    pub pods: Vec<PodSummary>,
+    pub secrets: Vec<SecretRef>,
+    /// The soonest-expiring leases of each secret path (at most
+    /// [`MAX_LEASES_PER_PATH`](super::MAX_LEASES_PER_PATH) per path); `lease_count` has them all.
+    pub leases: Vec<Lease>,
+    pub lease_count: usize,
+    pub certificates: Vec<Certificate>,
+    pub kv: Vec<KvMetadata>,
+    /// Agent tokens whose kubernetes-auth metadata names a pod's service account.
+    pub tokens: Vec<AgentToken>,
+    pub findings: Vec<Finding>,
+}
+
+impl WorkloadReport {
+    pub fn worst(&self) -> Option<&Finding> {
+        self.findings.first()
+    }
+
+    /// The soonest lease or certificate expiry.
+    pub fn soonest_expiry(&self) -> Option<DateTime<Utc>> {
+        let leases = self.leases.iter().filter_map(|l| l.expire_time);
+        let certs = self.certificates.iter().map(|c| c.not_after);
+        leases.chain(certs).min()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub as_of: DateTime<Utc>,
+    pub vault: VaultStatus,
+    /// Findings that are not about one workload (Vault sealed, injector down).
+    pub global: Vec<Finding>,
+    /// Worst first, then by namespace, kind and name.
+    pub workloads: Vec<WorkloadReport>,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.global.iter().any(|f| f.severity == Severity::Error)
+            || self.workloads.iter().any(|w| w.health == Health::Error)
+    }
+
+    pub fn count(&self, h: Health) -> usize {
+        self.workloads.iter().filter(|w| w.health == h).count()
+    }
+}
