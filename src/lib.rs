@@ -14,6 +14,7 @@ pub mod diagnose;
 pub mod model;
 pub mod report;
 pub mod safe;
+pub mod session;
 pub mod sources;
 pub mod theme;
 pub mod ui;

@@ -1,0 +1,270 @@
+//! Starting things, one way each: a dashboard on some sources, a check, a
+//! capture. Which sources run, on which clock, feeding which app, and where
+//! their requests go, is decided here; `main` only parses flags and prints.
+//! Nothing here prints: warnings come back with the result.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::app::{self, App, SourceKind};
+use crate::clock::Clock;
+use crate::diagnose::{self, Report};
+use crate::model::World;
+use crate::model::interest::interest;
+use crate::sources::kube::{self, Connection, KubeOptions};
+use crate::sources::vault::{self, VaultConfig};
+use crate::sources::{Inbox, bundle, demo};
+use crate::theme::Theme;
+
+/// How long `check` waits for the watchers' first lists.
+const LIST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where a dashboard's data comes from.
+pub enum Data {
+    /// The built-in scenario, `speed` times faster than real time.
+    Demo { speed: f64 },
+    /// An offline bundle; with a live Vault, it replaces the bundle's
+    /// vault.json and countdowns run on the wall clock.
+    Bundle {
+        dir: PathBuf,
+        vault: Option<VaultConfig>,
+    },
+    /// The live cluster of a kubeconfig context, and Vault if configured.
+    Live {
+        kube: KubeOptions,
+        vault: Option<VaultConfig>,
+    },
+}
+
+/// What a dashboard looks like.
+pub struct View {
+    pub theme: Theme,
+    pub mouse: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn need_terminal() -> Result<(), String> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(
+            "the dashboard needs a terminal; for text output use `vaultscope check`".into(),
+        );
+    }
+    Ok(())
+}
+
+/// The token would cross the network in clear text (the header says so).
+fn token_over_http(vault: Option<&VaultConfig>) -> bool {
+    vault.is_some_and(|c| c.plaintext_token_warning().is_some())
+}
+
+/// The one place a cluster is connected to.
+fn connect(rt: &tokio::runtime::Runtime, opts: &KubeOptions) -> Result<Connection, String> {
+    rt.block_on(kube::connect(opts)).map_err(|e| e.to_string())
+}
+
+/// Run the dashboard until the user quits. Errors that are the user's to fix
+/// (a bad bundle, no cluster, no terminal) come back before the screen
+/// changes.
+pub fn dashboard(data: Data, view: View) -> Result<(), String> {
+    let rt = runtime()?;
+    match data {
+        Data::Demo { speed } => {
+            need_terminal()?;
+            let start = Clock::Wall.now_seconds();
+            let clock = Clock::scaled(start, speed);
+            let app = App::new(SourceKind::Demo, view.theme, start);
+            rt.block_on(async {
+                let (tx, rx) = tokio::sync::mpsc::channel(4096);
+                let source =
+                    tokio::spawn(demo::play(demo::Scenario::new(start), clock.clone(), tx));
+                let result =
+                    app::run::run(app, rx, Inbox::default(), clock, view.mouse, true).await;
+                // The scenario only ends early by failing; say so rather than
+                // show a frozen screen.
+                if source.is_finished()
+                    && let Err(e) = source.await
+                {
+                    return Err(format!("the demo scenario failed: {e}"));
+                }
+                result.map_err(|e| format!("terminal: {e}"))
+            })
+        }
+        Data::Bundle { dir, vault } => {
+            let b = bundle::load(&dir).map_err(|e| e.to_string())?;
+            need_terminal()?;
+            let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1) + 64);
+            let mut world = World::default();
+            for o in b.observations {
+                world.apply(o.clone());
+                let _ = tx.try_send(o);
+            }
+            let at = b
+                .captured_at
+                .or_else(|| world.newest_timestamp())
+                .unwrap_or_else(|| Clock::Wall.now_seconds());
+            let (clock, at) = match &vault {
+                Some(_) => (Clock::Wall, Clock::Wall.now_seconds()),
+                None => (Clock::Fixed(at), at),
+            };
+            let source = SourceKind::Bundle {
+                dir: dir.display().to_string(),
+            };
+            let mut app = App::new(source, view.theme, at);
+            app.ui.token_over_http = token_over_http(vault.as_ref());
+            rt.block_on(async {
+                // The bundle's pods do not change: Vault's interest is set once.
+                let mut inbox = Inbox::default();
+                match vault {
+                    Some(cfg) => {
+                        let rx = inbox.vault_interest(interest(&world));
+                        tokio::spawn(vault::run(cfg, rx, tx));
+                    }
+                    None => drop(tx),
+                }
+                app::run::run(app, rx, inbox, clock, view.mouse, false).await
+            })
+            .map_err(|e| format!("terminal: {e}"))
+        }
+        Data::Live { kube: opts, vault } => {
+            let conn = connect(&rt, &opts)?;
+            need_terminal()?;
+            let source = SourceKind::Live {
+                context: conn.context.clone(),
+            };
+            let mut app = App::new(source, view.theme, Clock::Wall.now_seconds());
+            app.ui.namespace = conn.namespace.clone();
+            app.ui.fixed_namespace = conn.namespace.clone();
+            app.ui.token_over_http = token_over_http(vault.as_ref());
+            rt.block_on(async {
+                let (tx, rx) = tokio::sync::mpsc::channel(4096);
+                let mut inbox = Inbox::default();
+                let logs = inbox.follow_logs();
+                if let Some(cfg) = vault {
+                    let rx = inbox.vault_interest(interest(&World::default()));
+                    tokio::spawn(vault::run(cfg, rx, tx.clone()));
+                }
+                app.listening = inbox.listens();
+                tokio::spawn(kube::run(conn, tx, logs));
+                app::run::run(app, rx, inbox, Clock::Wall, view.mouse, false).await
+            })
+            .map_err(|e| format!("terminal: {e}"))
+        }
+    }
+}
+
+/// What `check` diagnosed, and what the user should know about it.
+pub struct Checked {
+    pub report: Report,
+    /// "bundle DIR" or "cluster CONTEXT (SCOPE)", for the table's title.
+    pub source: String,
+    pub warnings: Vec<String>,
+}
+
+/// Where `check` reads from.
+pub enum CheckFrom<'a> {
+    Bundle(&'a Path),
+    Cluster(KubeOptions),
+}
+
+/// Diagnose a bundle or the live cluster once. A live Vault replaces a
+/// bundle's vault.json; its countdowns are evaluated at the current time.
+/// An offline bundle is evaluated at its own time (or `as_of`), so
+/// countdowns mean what they meant when it was captured.
+pub fn check(
+    from: CheckFrom<'_>,
+    vault: Option<VaultConfig>,
+    as_of: Option<DateTime<Utc>>,
+    namespace: Option<&str>,
+) -> Result<Checked, String> {
+    let mut warnings = Vec::new();
+    let rt = runtime()?;
+    let (mut world, mut captured, source) = match from {
+        CheckFrom::Bundle(dir) => {
+            let b = bundle::load(dir).map_err(|e| e.to_string())?;
+            let (world, captured) = b.into_world();
+            (world, captured, format!("bundle {}", dir.display()))
+        }
+        CheckFrom::Cluster(opts) => {
+            // The live cluster: every watcher's first list, then the agent logs.
+            let conn = connect(&rt, &opts)?;
+            let world = rt.block_on(kube::snapshot(&conn, LIST_TIMEOUT))?;
+            warnings.extend(
+                world
+                    .access_denied
+                    .iter()
+                    .map(|d| format!("{}: findings that need it are missing", d.describe())),
+            );
+            let source = format!("cluster {} ({})", conn.context, conn.scope());
+            (world, None, source)
+        }
+    };
+    if let Some(cfg) = vault {
+        let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
+        for o in snap.observations() {
+            world.apply(o);
+        }
+        captured = None;
+    }
+    let now = as_of
+        .or(captured)
+        .unwrap_or_else(|| Clock::Wall.now_seconds());
+    let mut report = diagnose::diagnose(&world, now);
+    if let Some(ns) = namespace {
+        report.workloads.retain(|w| w.key.namespace == ns);
+    }
+    Ok(Checked {
+        report,
+        source,
+        warnings,
+    })
+}
+
+/// What `capture` wrote.
+pub struct Captured {
+    pub files: usize,
+    /// Context and scope, for the closing message.
+    pub context: String,
+    pub scope: String,
+    /// What the user may not read, and so is not in the bundle.
+    pub left_out: Vec<String>,
+}
+
+/// The live cluster as a bundle in `out` (and Vault as vault.json).
+pub fn capture(
+    opts: KubeOptions,
+    vault: Option<VaultConfig>,
+    out: &Path,
+) -> Result<Captured, String> {
+    let rt = runtime()?;
+    let conn = connect(&rt, &opts)?;
+    let captured = rt.block_on(kube::capture::capture(&conn, out))?;
+    let mut files = captured.files.len();
+    if let Some(cfg) = vault {
+        // What the bundle names (pods, classes) is what Vault is asked about.
+        let (world, _) = bundle::load(out).map_err(|e| e.to_string())?.into_world();
+        let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
+        vault::write_vault_json(out, &snap)
+            .map_err(|e| format!("{}: {e}", out.join("vault.json").display()))?;
+        files += 1;
+    }
+    Ok(Captured {
+        files,
+        context: conn.context.clone(),
+        scope: conn.scope(),
+        left_out: captured
+            .denied
+            .iter()
+            .map(|d| format!("{}: left out of the bundle", d.describe()))
+            .collect(),
+    })
+}
