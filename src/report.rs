@@ -169,7 +169,8 @@ fn vault_json(v: &VaultStatus) -> JsonVault {
 fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
     JsonWorkload {
         namespace: r(&w.key.namespace),
-        kind: Cow::Borrowed(w.key.kind.as_str()),
+        // An owner's kind is whatever its ownerReference says.
+        kind: r(w.key.kind.as_str()),
         name: r(&w.key.name),
         health: w.health.as_str(),
         method: w.method.label(),
@@ -367,7 +368,7 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         "{}  {} {} {}  {}",
         st.health(w.health),
         t(&w.key.namespace),
-        w.key.kind,
+        t(w.key.kind.as_str()),
         st.bold(&t(&w.key.name)),
         st.dim(&format!(
             "pods {}/{} ready · {}{expiry}",

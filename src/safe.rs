@@ -110,31 +110,43 @@ pub fn display_address(address: &str) -> String {
 /// write `token=hvs...`.
 const SECRET_KEYS: &str = r"password|passwd|pwd|secret|client_secret|secret_key|secret_id|token|access_token|refresh_token|id_token|api_key|apikey|private_key|credentials?";
 
+/// Where a secret may start: a word boundary, or right after an escape
+/// (`\n`, `\t`, `\u001b`, `\x1b`) that Go's `%q`, hclog, serde or Rust's
+/// `{:?}` wrote in place of a control character: `...\nX-Vault-Token: ...`
+/// has no word boundary before `X`, but a reader sees a new line there.
+const START: &str = r"(?:\\(?:[nrtfvb0]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\})|\b)";
+
 static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
     let alternatives = [
         // https://user:pass@host: the whole userinfo goes.
-        r#"(?P<url>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#@"'<>\\]+@"#.to_string(),
+        format!(r#"(?P<url>{START}[A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#@"'<>\\]+@"#),
         // X-Vault-Token: hvs..., Authorization: Bearer eyJ..., and the same
         // written as JSON or hclog (`"X-Vault-Token": "..."`, `token="..."`).
-        r#"(?P<header>(?i:\b(?:x-vault-token|authorization)"?\s*[:=]\s*"?(?:bearer\s+|basic\s+)?))[^\s"',;]+"#
-            .to_string(),
-        r"(?P<bearer>(?i:\bbearer\s+))[A-Za-z0-9\-._~+/]{8,}=*".to_string(),
+        // Tokens hold no backslash: one ends the value (hclog's `\nCode: 403`).
+        format!(
+            r#"(?P<header>(?i:{START}(?:x-vault-token|authorization)"?\s*[:=]\s*"?(?:bearer\s+|basic\s+)?))[^\s"',;\\]+"#
+        ),
+        format!(r"(?P<bearer>(?i:{START}bearer\s+))[A-Za-z0-9\-._~+/]{{8,}}=*"),
         // JSON web tokens (service account tokens among them): header.payload.signature.
-        r"(?P<jwt>\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)".to_string(),
+        format!(r"(?P<jwt>{START})eyJ[A-Za-z0-9_\-]{{4,}}\.[A-Za-z0-9_\-]{{4,}}\.[A-Za-z0-9_\-]*"),
         // Vault 1.10+ tokens (service, batch, recovery) and the legacy ones
         // OpenBao still issues: s./b./r. followed by 24 characters.
-        r"(?P<token>\bhv[sbr]\.)[A-Za-z0-9_\-]{20,}".to_string(),
-        r"(?P<legacy>\b[sbr]\.)[A-Za-z0-9]{24}\b".to_string(),
+        format!(r"(?P<token>{START}hv[sbr]\.)[A-Za-z0-9_\-]{{20,}}"),
+        format!(r"(?P<legacy>{START}[sbr]\.)[A-Za-z0-9]{{24}}\b"),
         // "password": "..." in JSON.
         format!(r#"(?P<json>"(?i:{SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*""#),
+        // The same inside a quoted string, its quotes escaped: hclog's
+        // `error="{\"password\": \"...\"}"`, or JSON read and written again.
+        format!(r#"(?P<ejson>\\"(?i:{SECRET_KEYS})\\"\s*:\s*)\\"(?:\\\\\\"|[^"\\]|\\[^"])*\\""#),
         // password=..., token="...", ?token=...&
         format!(
-            r#"(?P<kv>(?i:\b(?:{SECRET_KEYS}))\s*=\s*)(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s&,;"'\])}}]+)"#
+            r#"(?P<kv>(?i:{START}(?:{SECRET_KEYS}))\s*=\s*)(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s&,;"'\])}}]+)"#
         ),
         // password: ... in YAML and prose (not `token:`, which agents write
         // before an error: "failed to renew token: ...").
-        r"(?P<colon>(?i:\b(?:password|passwd|client_secret|secret_key|api_key)):[ \t]*)\S+"
-            .to_string(),
+        format!(
+            r"(?P<colon>(?i:{START}(?:password|passwd|client_secret|secret_key|api_key)):[ \t]*)\S+"
+        ),
     ];
     Regex::new(&alternatives.join("|")).expect("redaction pattern compiles")
 });
@@ -145,10 +157,12 @@ pub fn redact(s: &str) -> Cow<'_, str> {
         let keep = |name: &str| c.name(name).map(|m| m.as_str());
         if let Some(k) = keep("url") {
             format!("{k}{REDACTED}@")
-        } else if keep("jwt").is_some() {
-            REDACTED.to_string()
+        } else if let Some(k) = keep("jwt") {
+            format!("{k}{REDACTED}")
         } else if let Some(k) = keep("json") {
             format!("{k}\"{REDACTED}\"")
+        } else if let Some(k) = keep("ejson") {
+            format!("{k}\\\"{REDACTED}\\\"")
         } else if let Some(k) = ["header", "bearer", "token", "legacy", "kv", "colon"]
             .into_iter()
             .find_map(keep)
@@ -343,7 +357,25 @@ mod tests {
                 r#"{"password":"<redacted>","role":"web"}"#,
             ),
             ("  password: hunter2", "  password: <redacted>"),
+            (
+                r#"error="{\"password\": \"hun\\\"ter2\", \"role\": \"web\"}""#,
+                r#"error="{\"password\": \"<redacted>\", \"role\": \"web\"}""#,
+            ),
             ("SECRET_KEY=abc", "SECRET_KEY=<redacted>"),
+            // Escaped control characters before a secret, as Go's %q, hclog
+            // and serde write them.
+            (
+                r#"msg="PUT x\nX-Vault-Token: abc" err="\thvs.CAESIJlU9J7Pi6kX2lkqpDtV" q="\npassword=x""#,
+                r#"msg="PUT x\nX-Vault-Token: <redacted>" err="\thvs.<redacted>" q="\npassword=<redacted>""#,
+            ),
+            (
+                r#"URL: PUT x\nX-Vault-Token: hvs.abc\nCode: 403"#,
+                r#"URL: PUT x\nX-Vault-Token: <redacted>\nCode: 403"#,
+            ),
+            (
+                r#"invalid type: string "\u001bs.Xd3Q7tFMBfOiVr2HBphEIGsN", \x1beyJhbGciOi.eyJzdWIi.c2ln"#,
+                r#"invalid type: string "\u001bs.<redacted>", \x1b<redacted>"#,
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(redact(input), want, "{input}");

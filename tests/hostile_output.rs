@@ -201,7 +201,7 @@ fn table_output_is_safe_and_redacted() {
         "auth.service_account_not_authorized",
         "auth/kubernetes/login",
         "injection.bad_annotation",
-        "hvs.<redacted>",
+        "\\nX-Vault-Token: <redacted>\\nCode: 403",
         "https://<redacted>@vault.vault.svc:8200",
         "characters, not shown: this annotation can hold secrets",
     ] {

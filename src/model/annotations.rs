@@ -379,8 +379,9 @@ impl AnnotationProblem {
         if sensitive {
             format!("({chars} characters, not shown: this annotation can hold secrets)")
         } else if chars > SHOWN || self.value.contains('\n') {
-            let head: String = self
-                .value
+            // Redacted before it is cut: a token cut short no longer looks
+            // like one, and its first characters would be shown.
+            let head: String = crate::safe::redact(&self.value)
                 .lines()
                 .next()
                 .unwrap_or_default()

@@ -9,6 +9,7 @@ use super::safe_line;
 use crate::app::{App, SourceKind};
 use crate::diagnose::Health;
 use crate::model::vault::VaultStatus;
+use crate::safe;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -24,10 +25,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         }
         VaultStatus::Reachable { address, health } => {
             let style = if health.sealed { t.error } else { t.ok };
+            // Redacted on its own: glued to the "v" a token in it would not
+            // start a word, and would not be recognised.
             let version = health
                 .version
                 .as_deref()
-                .map(|v| format!(" v{v}"))
+                .map(|v| format!(" v{}", safe::redact(v)))
                 .unwrap_or_default();
             Span::styled(
                 format!("Vault {address}{version}: {}", app.report.vault.label()),

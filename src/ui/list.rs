@@ -97,7 +97,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                     sty(style::health(t, w.health)),
                 )),
                 Cell::from(safe::terminal(&w.key.namespace).into_owned()),
-                Cell::from(Span::styled(w.key.kind.as_str().to_string(), sty(t.muted))),
+                Cell::from(Span::styled(
+                    safe::terminal(w.key.kind.as_str()).into_owned(),
+                    sty(t.muted),
+                )),
                 Cell::from(Span::styled(
                     safe::terminal(&w.key.name).into_owned(),
                     sty(t.title),

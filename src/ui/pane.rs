@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::diagnose::WorkloadReport;
 use crate::model::pod::{ContainerInfo, ContainerState, PodInfo};
 use crate::model::vault::countdown;
+use crate::safe;
 use crate::theme::Theme;
 
 fn section<'a>(t: &Theme, title: &str) -> Line<'a> {
@@ -156,8 +157,10 @@ fn pods<'a>(app: &App, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
     }
 }
 
+/// Text from others cut to `n` characters is redacted first: a token cut
+/// short no longer looks like one, and its first characters would show.
 fn short(v: &str) -> String {
-    v.chars().take(8).collect()
+    safe::redact(v).chars().take(8).collect()
 }
 
 fn secrets<'a>(t: &Theme, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
@@ -285,7 +288,9 @@ fn expiries<'a>(app: &App, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
     }
 }
 
+/// Cut to `n` characters, redacted first (see [`short`]).
 fn ellipsize(s: &str, n: usize) -> String {
+    let s = safe::redact(s);
     if s.chars().count() <= n {
         s.to_string()
     } else {
