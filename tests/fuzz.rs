@@ -40,7 +40,7 @@ use vaultscope::diagnose::logs::analyse;
 use vaultscope::diagnose::{self, Code, Report};
 use vaultscope::model::interest::{Interest, RoleRef};
 use vaultscope::model::{Observation, World, annotations};
-use vaultscope::report::{self, Style};
+use vaultscope::report::{self, Ansi};
 use vaultscope::safe::{self, is_unsafe};
 use vaultscope::sources::bundle;
 use vaultscope::sources::vault::poll::{Poller, next_refresh};
@@ -241,8 +241,8 @@ proptest! {
         let obs = case.all_observations();
         let now = time(now);
         let report = diagnose::diagnose(&world_of(obs.clone()), now);
-        let _ = report::to_table(&report, "bundle", Style { color: true });
-        let _ = report::to_table(&report, "bundle", Style { color: false });
+        let _ = report::to_table(&report, "bundle", Ansi { color: true });
+        let _ = report::to_table(&report, "bundle", Ansi { color: false });
         let _ = report::to_json(&report);
         let mut app = app(&obs, now, src);
         let _ = screens(&mut app, &[(20, 5), (80, 24)]);
@@ -264,7 +264,7 @@ proptest! {
         let obs = case.all_observations();
         let now = time(now);
         let report = diagnose::diagnose(&world_of(obs.clone()), now);
-        let table = report::to_table(&report, "bundle", Style { color: false });
+        let table = report::to_table(&report, "bundle", Ansi { color: false });
         if let Some(e) = secret_shown(&table) {
             prop_assert!(false, "table: {e}\n{table}");
         }
@@ -292,12 +292,12 @@ proptest! {
     #[test]
     fn table_shows_no_raw_control(case in arb::case(), now in arb::now(), src in text()) {
         let report = diagnose::diagnose(&world_of(case.all_observations()), time(now));
-        let plain = report::to_table(&report, &src, Style { color: false });
+        let plain = report::to_table(&report, &src, Ansi { color: false });
         if let Some(e) = raw_control(&plain) {
             prop_assert!(false, "{e}\n{plain}");
         }
         // Colour adds our own styling and nothing else.
-        let coloured = report::to_table(&report, &src, Style { color: true });
+        let coloured = report::to_table(&report, &src, Ansi { color: true });
         prop_assert_eq!(SGR.replace_all(&coloured, ""), plain);
     }
 
@@ -333,7 +333,7 @@ proptest! {
         let b = diagnose::diagnose(&world, now);
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(report::to_json(&a), report::to_json(&b));
-        let st = Style { color: false };
+        let st = Ansi { color: false };
         prop_assert_eq!(report::to_table(&a, "x", st), report::to_table(&b, "x", st));
         let c = diagnose::diagnose(&world_of(shuffled(obs, seed)), now);
         prop_assert_eq!(findings(&a), findings(&c));
@@ -389,7 +389,7 @@ proptest! {
         let applied = diagnose::diagnose(&direct, at);
         prop_assert_eq!(findings(&loaded), findings(&applied));
         prop_assert_eq!(&loaded, &applied);
-        let table = report::to_table(&loaded, &d.path().display().to_string(), Style { color: false });
+        let table = report::to_table(&loaded, &d.path().display().to_string(), Ansi { color: false });
         if let Some(e) = raw_control(&table).or_else(|| secret_shown(&table)) {
             prop_assert!(false, "{e}\n{table}");
         }
@@ -446,7 +446,7 @@ proptest! {
         if let Ok(b) = bundle::load(d.path()) {
             let (w, at) = b.into_world();
             let r = diagnose::diagnose(&w, at.unwrap_or_else(|| time(arb::NOW)));
-            let _ = report::to_table(&r, "x", Style { color: false });
+            let _ = report::to_table(&r, "x", Ansi { color: false });
             let _ = report::to_json(&r);
         }
     }
@@ -554,7 +554,7 @@ proptest! {
             prop_assert_eq!(&back, &snap);
             let now = snap.captured_at.unwrap_or_else(|| time(arb::NOW));
             let report = diagnose::diagnose(&world_of(obs), now);
-            let table = report::to_table(&report, "live", Style { color: false });
+            let table = report::to_table(&report, "live", Ansi { color: false });
             if let Some(e) = raw_control(&table).or_else(|| secret_shown(&table)) {
                 prop_assert!(false, "{e}\n{table}");
             }
@@ -747,7 +747,7 @@ fn owner_kind_is_escaped_and_redacted() {
     let report = diagnose::diagnose(&world_of(obs.clone()), time(arb::NOW));
     assert_clean(
         "table",
-        &report::to_table(&report, "b", Style { color: false }),
+        &report::to_table(&report, "b", Ansi { color: false }),
     );
     let json = report::to_json(&report);
     assert!(secret_shown(&json).is_none(), "{json}");
@@ -848,7 +848,7 @@ fn token_after_an_escaped_tab_is_redacted() {
     let report = diagnose::diagnose(&world_of(case.observations()), time(arb::NOW));
     assert_clean(
         "table",
-        &report::to_table(&report, "b", Style { color: false }),
+        &report::to_table(&report, "b", Ansi { color: false }),
     );
 }
 
@@ -950,7 +950,7 @@ fn health_answer_cut_shows_part_of_a_token() {
             .await
     });
     let report = diagnose::diagnose(&world_of(snap.observations()), time(arb::NOW));
-    let table = report::to_table(&report, "live", Style { color: false });
+    let table = report::to_table(&report, "live", Ansi { color: false });
     assert!(secret_shown(&table).is_none(), "{table}");
 }
 
