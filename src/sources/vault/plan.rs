@@ -151,7 +151,8 @@ impl Read {
         }
     }
 
-    /// Ids go in the body, so a lease id or accessor is never part of a path.
+    /// Lease ids and accessors go in the body, never in a path, so the
+    /// path check does not need to cover them.
     pub fn body(&self) -> Option<Value> {
         match self {
             Read::Lease(id) => Some(json!({ "lease_id": id })),
@@ -171,11 +172,6 @@ impl Plan {
     /// `due` in order, less any read whose path could address something
     /// else, cut to `budget`. What is cut stays due, so a later cycle
     /// reads it.
-    ///
-    /// Every step may spend all that is left: the per-cycle LISTs (each lease
-    /// prefix, each PKI mount, the accessors) go before the lookups they lead
-    /// to, so thousands of lease prefixes could leave nothing for lookups.
-    /// Per-kind shares would cap `budget` here by the reads' kind.
     fn within(due: impl IntoIterator<Item = Read>, budget: usize) -> Plan {
         // Paths are built from pod annotations and SecretProviderClasses
         // (and serials from Vault's answers): the HTTP layer refuses unsafe
@@ -296,13 +292,25 @@ pub struct Planner<'a> {
 }
 
 impl Planner<'_> {
+    /// What this step may send of `due`; every step's plan is cut here.
+    ///
+    /// Each step may spend all that is left, so the per-cycle LISTs (each
+    /// lease prefix, each PKI mount, the accessors) go before the lookups
+    /// they lead to, and thousands of lease prefixes could leave nothing for
+    /// lookups. Per-kind shares of the cycle's budget would cap
+    /// `self.budget` here by the kind of the reads (each [`Read`] names its
+    /// own), with the cycle's budget as one more field.
+    fn cut(&self, due: impl IntoIterator<Item = Read>) -> Plan {
+        Plan::within(due, self.budget)
+    }
+
     pub fn mounts(&self) -> Plan {
         let due = self
             .known
             .mounts
             .as_ref()
             .is_none_or(|c| c.is_due(self.now));
-        Plan::within(due.then_some(Read::Mounts), self.budget)
+        self.cut(due.then_some(Read::Mounts))
     }
 
     pub fn roles(&self) -> Plan {
@@ -312,7 +320,7 @@ impl Planner<'_> {
             .iter()
             .filter(|r| self.known.roles.get(*r).is_none_or(|c| c.is_due(self.now)))
             .map(|r| Read::Role(r.clone()));
-        Plan::within(due, self.budget)
+        self.cut(due)
     }
 
     /// `wanted`: the policies the roles name.
@@ -326,7 +334,7 @@ impl Planner<'_> {
                     .is_none_or(|c| c.is_due(self.now))
             })
             .map(|n| Read::Policy(n.clone()));
-        Plan::within(due, self.budget)
+        self.cut(due)
     }
 
     pub fn kv(&self, places: &Places) -> Plan {
@@ -343,14 +351,14 @@ impl Planner<'_> {
                 mount: m.clone(),
                 path: p.clone(),
             });
-        Plan::within(due, self.budget)
+        self.cut(due)
     }
 
     /// Every cycle: a lease revoked or expired is seen gone only by its
     /// absence from the list.
     pub fn lease_lists(&self, places: &Places) -> Plan {
         let lists = places.lease_prefixes.iter().cloned().map(Read::LeaseList);
-        Plan::within(lists, self.budget)
+        self.cut(lists)
     }
 
     /// `listed`: the lease ids this cycle's LISTs returned.
@@ -366,7 +374,7 @@ impl Planner<'_> {
         // New leases first (`None` sorts first), then the ones expiring soonest.
         due.sort();
         let lookups = due.into_iter().map(|(_, id)| Read::Lease(id.clone()));
-        Plan::within(lookups, self.budget)
+        self.cut(lookups)
     }
 
     /// Every cycle, like the leases; only when a workload asks for a
@@ -375,7 +383,7 @@ impl Planner<'_> {
         if self.interest.common_names.is_empty() {
             return Plan::default();
         }
-        Plan::within(places.pki.iter().cloned().map(Read::CertList), self.budget)
+        self.cut(places.pki.iter().cloned().map(Read::CertList))
     }
 
     /// `listed`: `(mount, serial)` of the certificates this cycle's LISTs
@@ -388,13 +396,13 @@ impl Planner<'_> {
                 mount: mount.clone(),
                 serial: serial.clone(),
             });
-        Plan::within(new, self.budget)
+        self.cut(new)
     }
 
     /// Only when some workload gets secrets with a service account.
     pub fn accessors(&self) -> Plan {
         let wanted = !self.interest.service_accounts.is_empty();
-        Plan::within(wanted.then_some(Read::Accessors), self.budget)
+        self.cut(wanted.then_some(Read::Accessors))
     }
 
     /// `listed`: the accessors this cycle's LIST returned.
@@ -415,7 +423,7 @@ impl Planner<'_> {
         let lookups = due.into_iter().map(|(_, a)| Read::Token {
             accessor: a.clone(),
         });
-        Plan::within(lookups, self.budget)
+        self.cut(lookups)
     }
 }
 
