@@ -5,12 +5,14 @@
 //! - [`config`]: connection settings resolved like the vault CLI;
 //! - [`http`]: small typed requests over reqwest, with budget, concurrency
 //!   and throttle detection, and bounds on what an answer may cost;
-//! - [`poll`]: one poll cycle → a [`VaultSnapshot`];
+//! - [`poll`]: one poll cycle → a [`VaultSnapshot`], sending what `plan`
+//!   decides (pure: which reads, in what order, within the budget);
 //! - [`snapshot`]: the snapshot, its observations and `vault.json`.
 
 pub mod config;
 pub mod http;
 pub mod pki;
+mod plan;
 pub mod poll;
 pub mod snapshot;
 

@@ -2,6 +2,10 @@
 //! request budget, and returns a [`VaultSnapshot`]. It only reads: no secret
 //! data (KV metadata only), no `database/creds` reads, no PKI issue, and lease
 //! and token lookups by id / accessor.
+//!
+//! What each step reads is decided by the pure [`Planner`]; this sends the
+//! reads (bounded concurrency; the budget and throttling are the HTTP
+//! layer's) and folds the answers into what is [`Known`] and the snapshot.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,20 +16,14 @@ use serde_json::{Value, json};
 
 use super::config::VaultConfig;
 use super::http::{ApiError, Http};
+use super::plan::{self, Cached, Denied, Known, Places, Plan, Planner, Read, next_refresh};
 use super::snapshot::VaultSnapshot;
-use crate::model::interest::{Interest, RoleRef};
+use crate::model::interest::Interest;
 use crate::model::vault::{
-    AclPolicy, AgentToken, AuthRole, Certificate, Engine, KvMetadata, Lease, MountInfo,
-    PermissionProblem, VaultHealth, resolve_mount,
+    AclPolicy, AgentToken, AuthRole, Engine, KvMetadata, Lease, MountInfo, PermissionProblem,
+    VaultHealth,
 };
 use crate::safe::display_address;
-
-/// Longest time between two lookups of the same lease or token.
-const MAX_REFRESH_SECS: i64 = 300;
-/// KV metadata is re-read this often (rotations show within this time).
-const KV_REFRESH_SECS: i64 = 30;
-/// Mounts, roles and policies are re-read this often.
-const CONFIG_REFRESH_SECS: i64 = 60;
 
 fn data(v: &Value) -> &Value {
     v.get("data").filter(|d| d.is_object()).unwrap_or(v)
@@ -67,24 +65,6 @@ fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
     v.and_then(Value::as_str).and_then(|s| s.parse().ok())
 }
 
-/// When to look something up again: sooner as its expiry nears (a tenth of
-/// the time left), never more often than the poll interval, never less often
-/// than [`MAX_REFRESH_SECS`]; spread by the id so lookups do not bunch up.
-pub fn next_refresh(
-    now: DateTime<Utc>,
-    expire: Option<DateTime<Utc>>,
-    interval: Duration,
-    id: &str,
-) -> DateTime<Utc> {
-    let left = expire.map_or(Duration::seconds(MAX_REFRESH_SECS), |e| e - now);
-    let base = (left / 10).clamp(interval, Duration::seconds(MAX_REFRESH_SECS).max(interval));
-    let spread = id
-        .bytes()
-        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
-        % 20;
-    now + base + base * spread as i32 / 100
-}
-
 fn classify(kind: &str, version: Option<&str>) -> Engine {
     match kind {
         "kv" if version == Some("2") => Engine::KvV2,
@@ -93,33 +73,6 @@ fn classify(kind: &str, version: Option<&str>) -> Engine {
         "pki" => Engine::Pki,
         _ => Engine::Other,
     }
-}
-
-/// The mount a secret path is read from, as `sys/mounts` showed it or as
-/// guessed from the path's shape.
-struct Located {
-    path: String,
-    engine: Engine,
-    guessed: bool,
-}
-
-/// Without `sys/mounts`, guess from the path's shape.
-fn guess(path: &str) -> Option<Located> {
-    let (mount, rest) = path.split_once('/')?;
-    let engine = if rest.starts_with("data/") {
-        Engine::KvV2
-    } else if rest.starts_with("creds/") {
-        Engine::Database
-    } else if rest.starts_with("issue/") || rest.starts_with("sign/") {
-        Engine::Pki
-    } else {
-        return None;
-    };
-    Some(Located {
-        path: mount.into(),
-        engine,
-        guessed: true,
-    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,35 +90,26 @@ struct LeaseLookup {
     last_renewal: Option<DateTime<Utc>>,
 }
 
-struct Cached<T> {
-    value: T,
-    due: DateTime<Utc>,
+/// How a step's reads are sent; each step keeps the pace it always had.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// Up to the concurrency at once, the answers in plan order.
+    InOrder,
+    /// Up to the concurrency at once, the answers as they come.
+    AsDone,
+    /// One after the other.
+    OneByOne,
 }
+
+type Answers = Vec<(Read, Result<Value, ApiError>)>;
 
 /// The live Vault source's state between cycles.
 pub struct Poller {
     cfg: VaultConfig,
     http: Http,
-    mounts: Option<Cached<Result<Vec<MountInfo>, Denied>>>,
-    roles: BTreeMap<RoleRef, Cached<Result<AuthRole, Denied>>>,
-    policies: BTreeMap<String, Cached<Result<AclPolicy, Denied>>>,
+    known: Known,
     /// Permission problems already explained (by path).
     explained: BTreeMap<String, PermissionProblem>,
-    leases: BTreeMap<String, Cached<Lease>>,
-    kv: BTreeMap<String, Cached<Result<KvMetadata, Denied>>>,
-    /// `(mount, serial)` → the parsed certificate (`None`: not a readable cert).
-    certs: BTreeMap<(String, String), Option<Certificate>>,
-    /// accessor → the token, or `None` for tokens of no interest (no
-    /// kubernetes metadata naming a watched service account).
-    tokens: BTreeMap<String, Cached<Option<AgentToken>>>,
-}
-
-/// What went wrong with one request, for the permission report.
-#[derive(Debug, Clone)]
-struct Denied {
-    path: String,
-    needed: &'static [&'static str],
-    impact: String,
 }
 
 impl Poller {
@@ -174,14 +118,8 @@ impl Poller {
         Ok(Poller {
             cfg,
             http,
-            mounts: None,
-            roles: BTreeMap::new(),
-            policies: BTreeMap::new(),
+            known: Known::default(),
             explained: BTreeMap::new(),
-            leases: BTreeMap::new(),
-            kv: BTreeMap::new(),
-            certs: BTreeMap::new(),
-            tokens: BTreeMap::new(),
         })
     }
 
@@ -199,50 +137,106 @@ impl Poller {
         self.http.sent()
     }
 
-    /// One cycle.
+    /// One cycle: each step is planned from what is known by then, sent, and
+    /// folded in before the next is planned.
     pub async fn poll(&mut self, interest: &Interest) -> VaultSnapshot {
         self.http.reset(self.cfg.budget);
         let mut snap = VaultSnapshot {
             address: Some(display_address(&self.cfg.address)),
             ..Default::default()
         };
+        if !self.open(&mut snap).await {
+            return snap;
+        }
+        let mut denied: Vec<Denied> = Vec::new();
+        self.read_config(interest, &mut snap, &mut denied).await;
+        let places = plan::locate(&interest.secret_paths, &snap.mounts);
+        self.read_kv(interest, &places).await;
+        self.read_leases(interest, &places, &mut denied).await;
+        self.read_certs(interest, &places, &mut denied).await;
+        self.read_tokens(interest, &mut denied).await;
+        self.show(interest, &places, &mut snap, &mut denied);
+        snap.permission_problems = self.explain(denied).await;
+        snap
+    }
+
+    /// Health into `snap`; whether the cycle goes on (Vault serves and
+    /// there is a token to read with).
+    async fn open(&self, snap: &mut VaultSnapshot) -> bool {
         match self.http.health().await {
             Err(e) => {
                 snap.unreachable = Some(e.to_string());
-                return snap;
+                return false;
             }
             Ok(v) => match serde_json::from_value::<VaultHealth>(v) {
                 Ok(h) => snap.health = Some(h),
                 Err(e) => {
                     snap.unreachable = Some(format!("sys/health: {e}"));
-                    return snap;
+                    return false;
                 }
             },
         }
         snap.captured_at = Some(Utc::now());
         if !snap.is_serving() {
-            return snap;
+            return false;
         }
-        let mut denied: Vec<Denied> = Vec::new();
         if !self.http.has_token() {
             snap.permission_problems.push(PermissionProblem {
                 path: "(token)".into(),
                 capability: "token".into(),
                 impact: "only health is shown".into(),
             });
-            return snap;
+            return false;
         }
+        true
+    }
 
-        // Mounts, roles and policies: few requests, re-read every minute.
-        self.read_mounts().await;
-        match self.mounts.as_ref().map(|c| &c.value) {
+    /// The next step's planner. Once Vault throttles, every request is
+    /// refused until the next cycle, so nothing more is planned.
+    fn planner<'a>(&'a self, interest: &'a Interest, now: DateTime<Utc>) -> Planner<'a> {
+        let budget = if self.http.throttled() {
+            0
+        } else {
+            self.http.budget_left()
+        };
+        Planner {
+            interest,
+            known: &self.known,
+            now,
+            budget,
+        }
+    }
+
+    async fn send(&self, plan: Plan, pace: Pace) -> Answers {
+        let http = &self.http;
+        let calls = futures::stream::iter(plan.reads).map(|read| async move {
+            let res = http.call(read.method(), &read.path(), read.body()).await;
+            (read, res)
+        });
+        match pace {
+            Pace::InOrder => calls.buffered(self.cfg.concurrency).collect().await,
+            Pace::AsDone => calls.buffer_unordered(self.cfg.concurrency).collect().await,
+            Pace::OneByOne => calls.buffered(1).collect().await,
+        }
+    }
+
+    /// Mounts, roles and the policies the roles name: few requests, re-read
+    /// every minute.
+    async fn read_config(
+        &mut self,
+        interest: &Interest,
+        snap: &mut VaultSnapshot,
+        denied: &mut Vec<Denied>,
+    ) {
+        self.read_mounts(interest).await;
+        match self.known.mounts.as_ref().map(|c| &c.value) {
             Some(Ok(m)) => snap.mounts = m.clone(),
             Some(Err(d)) => denied.push(d.clone()),
             None => {}
         }
         self.read_roles(interest).await;
         for r in &interest.roles {
-            match self.roles.get(r).map(|c| &c.value) {
+            match self.known.roles.get(r).map(|c| &c.value) {
                 Some(Ok(role)) => snap.roles.push(role.clone()),
                 Some(Err(d)) => denied.push(d.clone()),
                 None => {}
@@ -254,154 +248,41 @@ impl Poller {
             .filter(|r| r.found)
             .flat_map(|r| r.effective_policies())
             .collect();
-        self.read_policies(&wanted).await;
+        self.read_policies(interest, &wanted).await;
         for name in &wanted {
-            match self.policies.get(name).map(|c| &c.value) {
+            match self.known.policies.get(name).map(|c| &c.value) {
                 Some(Ok(p)) => snap.policies.push(p.clone()),
                 Some(Err(d)) => denied.push(d.clone()),
                 None => {}
             }
         }
-
-        // Where each secret path lives.
-        let mut kv_paths: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut lease_prefixes: BTreeSet<String> = BTreeSet::new();
-        let mut pki_mounts: BTreeSet<String> = BTreeSet::new();
-        for p in &interest.secret_paths {
-            let resolved = resolve_mount(&snap.mounts, p)
-                .map(|(m, rest)| {
-                    let mount = Located {
-                        path: m.path.clone(),
-                        engine: m.engine,
-                        guessed: false,
-                    };
-                    (mount, rest.to_string())
-                })
-                .or_else(|| {
-                    guess(p).map(|m| {
-                        let rest = p[m.path.len()..].trim_start_matches('/').to_string();
-                        (m, rest)
-                    })
-                });
-            let Some((mount, rest)) = resolved else {
-                continue;
-            };
-            // A guessed KV v2 or PKI mount could be something else (on KV v1,
-            // `<m>/metadata/x` is a secret's data): only read from mounts that
-            // sys/mounts confirmed. Lease listing stays safe on a guess.
-            if mount.guessed && matches!(mount.engine, Engine::KvV2 | Engine::Pki) {
-                continue;
-            }
-            match mount.engine {
-                Engine::KvV2 => {
-                    let rel = rest
-                        .strip_prefix("data/")
-                        .or_else(|| rest.strip_prefix("metadata/"))
-                        .unwrap_or(&rest);
-                    if !rel.is_empty() {
-                        kv_paths.insert((mount.path.clone(), rel.to_string()));
-                    }
-                }
-                Engine::KvV1 => {}
-                Engine::Pki => {
-                    if rest.starts_with("issue/") || rest.starts_with("sign/") {
-                        pki_mounts.insert(mount.path.clone());
-                    }
-                }
-                Engine::Database | Engine::Other => {
-                    lease_prefixes.insert(p.trim_end_matches('/').to_string());
-                }
-            }
-        }
-
-        self.read_kv(&kv_paths).await;
-        self.read_leases(&lease_prefixes, &mut denied).await;
-        if !interest.common_names.is_empty() {
-            self.read_certs(&pki_mounts, &mut denied).await;
-        }
-        if !interest.service_accounts.is_empty() {
-            self.read_tokens(&mut denied).await;
-        }
-
-        for (m, p) in &kv_paths {
-            match self.kv.get(&format!("{m}/{p}")).map(|c| &c.value) {
-                Some(Ok(k)) => snap.kv.push(k.clone()),
-                Some(Err(d)) => denied.push(d.clone()),
-                None => {}
-            }
-        }
-        snap.leases = self
-            .leases
-            .iter()
-            .filter(|(id, _)| {
-                lease_prefixes
-                    .iter()
-                    .any(|p| id.starts_with(&format!("{p}/")))
-            })
-            .map(|(_, c)| c.value.clone())
-            .collect();
-        snap.certificates = self
-            .certs
-            .iter()
-            .filter(|((m, _), _)| pki_mounts.contains(m))
-            .filter_map(|(_, c)| c.clone())
-            .filter(|c| c.names().any(|n| interest.common_names.contains(n)))
-            .collect();
-        snap.tokens = self
-            .tokens
-            .values()
-            .filter_map(|c| c.value.clone())
-            .filter(|t| {
-                interest.service_accounts.contains(&(
-                    t.service_account_namespace.clone(),
-                    t.service_account_name.clone(),
-                ))
-            })
-            .collect();
-        snap.permission_problems = self.explain(denied).await;
-        snap
     }
 
-    async fn read_mounts(&mut self) {
+    async fn read_mounts(&mut self, interest: &Interest) {
         let now = Utc::now();
-        if self.mounts.as_ref().is_some_and(|c| c.due > now) {
-            return;
+        let plan = self.planner(interest, now).mounts();
+        for (_, res) in self.send(plan, Pace::OneByOne).await {
+            let value = match res {
+                Ok(v) => Ok(parse_mounts(&v)),
+                Err(e) if e.code() == Some(403) => Err(Denied {
+                    path: "sys/mounts".into(),
+                    needed: &["read"],
+                    impact: "secrets engines are guessed from the path shape".into(),
+                }),
+                Err(_) => continue,
+            };
+            let due = plan::config_due(now);
+            self.known.mounts = Some(Cached { value, due });
         }
-        let value = match self.http.call("GET", "sys/mounts", None).await {
-            Ok(v) => Ok(parse_mounts(&v)),
-            Err(e) if e.code() == Some(403) => Err(Denied {
-                path: "sys/mounts".into(),
-                needed: &["read"],
-                impact: "secrets engines are guessed from the path shape".into(),
-            }),
-            Err(_) => return,
-        };
-        self.mounts = Some(Cached {
-            value,
-            due: now + Duration::seconds(CONFIG_REFRESH_SECS),
-        });
     }
 
     async fn read_roles(&mut self, interest: &Interest) {
         let now = Utc::now();
-        self.roles.retain(|r, _| interest.roles.contains(r));
-        let due: Vec<RoleRef> = interest
-            .roles
-            .iter()
-            .filter(|r| self.roles.get(*r).is_none_or(|c| c.due <= now))
-            .cloned()
-            .collect();
-        let http = &self.http;
-        let results: Vec<_> = futures::stream::iter(due)
-            .map(|r| async move {
-                let path = format!("{}/role/{}", r.auth_path, r.role);
-                let res = http.call("GET", &path, None).await;
-                (r, path, res)
-            })
-            .buffered(self.cfg.concurrency)
-            .collect()
-            .await;
-        for (r, path, res) in results {
+        self.known.roles.retain(|r, _| interest.roles.contains(r));
+        let plan = self.planner(interest, now).roles();
+        for (read, res) in self.send(plan, Pace::InOrder).await {
+            let path = read.path();
+            let Read::Role(r) = read else { continue };
             let value = match res {
                 Ok(v) => Ok(parse_role(&r.auth_path, &r.role, data(&v))),
                 Err(e) if e.code() == Some(404) => Ok(AuthRole::missing(&r.auth_path, &r.role)),
@@ -412,30 +293,18 @@ impl Poller {
                 }),
                 Err(_) => continue,
             };
-            let due = now + Duration::seconds(CONFIG_REFRESH_SECS);
-            self.roles.insert(r, Cached { value, due });
+            let due = plan::config_due(now);
+            self.known.roles.insert(r, Cached { value, due });
         }
     }
 
-    async fn read_policies(&mut self, wanted: &BTreeSet<String>) {
+    async fn read_policies(&mut self, interest: &Interest, wanted: &BTreeSet<String>) {
         let now = Utc::now();
-        self.policies.retain(|n, _| wanted.contains(n));
-        let due: Vec<String> = wanted
-            .iter()
-            .filter(|n| self.policies.get(*n).is_none_or(|c| c.due <= now))
-            .cloned()
-            .collect();
-        let http = &self.http;
-        let results: Vec<_> = futures::stream::iter(due)
-            .map(|name| async move {
-                let path = format!("sys/policies/acl/{name}");
-                let res = http.call("GET", &path, None).await;
-                (name, path, res)
-            })
-            .buffered(self.cfg.concurrency)
-            .collect()
-            .await;
-        for (name, path, res) in results {
+        self.known.policies.retain(|n, _| wanted.contains(n));
+        let plan = self.planner(interest, now).policies(wanted);
+        for (read, res) in self.send(plan, Pace::InOrder).await {
+            let path = read.path();
+            let Read::Policy(name) = read else { continue };
             let value = match res {
                 Ok(v) => Ok(AclPolicy {
                     rules: opt_string(data(&v).get("policy").or(data(&v).get("rules"))),
@@ -454,39 +323,25 @@ impl Poller {
                 }),
                 Err(_) => continue,
             };
-            let due = now + Duration::seconds(CONFIG_REFRESH_SECS);
-            self.policies.insert(name, Cached { value, due });
+            let due = plan::config_due(now);
+            self.known.policies.insert(name, Cached { value, due });
         }
     }
 
-    async fn read_kv(&mut self, paths: &BTreeSet<(String, String)>) {
+    async fn read_kv(&mut self, interest: &Interest, places: &Places) {
         let now = Utc::now();
-        let due: Vec<(String, String)> = paths
-            .iter()
-            .filter(|(m, p)| {
-                self.kv
-                    .get(&format!("{m}/{p}"))
-                    .is_none_or(|c| c.due <= now)
-            })
-            .cloned()
-            .collect();
-        let http = &self.http;
-        let results: Vec<_> = futures::stream::iter(due)
-            .map(|(m, p)| async move {
-                let path = format!("{m}/metadata/{p}");
-                let res = http.call("GET", &path, None).await;
-                (m, p, path, res)
-            })
-            .buffer_unordered(self.cfg.concurrency)
-            .collect()
-            .await;
-        for (m, p, path, res) in results {
-            let key = format!("{m}/{p}");
+        let plan = self.planner(interest, now).kv(places);
+        for (read, res) in self.send(plan, Pace::AsDone).await {
+            let path = read.path();
+            let Read::KvMetadata { mount, path: p } = read else {
+                continue;
+            };
+            let key = format!("{mount}/{p}");
             let value = match res {
                 Ok(v) => {
                     let d = data(&v);
                     Ok(KvMetadata {
-                        mount: m,
+                        mount,
                         path: p,
                         current_version: d
                             .get("current_version")
@@ -497,7 +352,7 @@ impl Poller {
                     })
                 }
                 Err(e) if e.code() == Some(404) => {
-                    self.kv.remove(&key);
+                    self.known.kv.remove(&key);
                     continue;
                 }
                 Err(e) if e.code() == Some(403) => Err(Denied {
@@ -507,25 +362,37 @@ impl Poller {
                 }),
                 Err(_) => continue,
             };
-            let due = now + Duration::seconds(KV_REFRESH_SECS);
-            self.kv.insert(key, Cached { value, due });
+            let due = plan::kv_due(now);
+            self.known.kv.insert(key, Cached { value, due });
         }
     }
 
-    async fn read_leases(&mut self, prefixes: &BTreeSet<String>, denied: &mut Vec<Denied>) {
-        let http = &self.http;
-        let lists: Vec<_> = futures::stream::iter(prefixes.iter().cloned())
-            .map(|p| async move {
-                let path = format!("sys/leases/lookup/{p}/");
-                let res = http.call("LIST", &path, None).await;
-                (p, path, res)
-            })
-            .buffered(self.cfg.concurrency)
-            .collect()
-            .await;
+    async fn read_leases(
+        &mut self,
+        interest: &Interest,
+        places: &Places,
+        denied: &mut Vec<Denied>,
+    ) {
+        let plan = self.planner(interest, Utc::now()).lease_lists(places);
+        let lists = self.send(plan, Pace::InOrder).await;
+        let listed = self.fold_lease_lists(lists, denied);
         let now = Utc::now();
-        let mut due: Vec<(Option<DateTime<Utc>>, String)> = Vec::new();
-        for (prefix, path, res) in lists {
+        let plan = self.planner(interest, now).leases(&listed);
+        for (read, res) in self.send(plan, Pace::AsDone).await {
+            if let Read::Lease(id) = read {
+                self.fold_lease(id, res, now, denied);
+            }
+        }
+    }
+
+    /// Forgets the leases no longer listed; returns the ids listed.
+    fn fold_lease_lists(&mut self, lists: Answers, denied: &mut Vec<Denied>) -> BTreeSet<String> {
+        let mut all = BTreeSet::new();
+        for (read, res) in lists {
+            let path = read.path();
+            let Read::LeaseList(prefix) = read else {
+                continue;
+            };
             let listed: BTreeSet<String> = match res {
                 // The list answers id suffixes: put the prefix back.
                 Ok(v) => keys(&v)
@@ -546,59 +413,50 @@ impl Poller {
                 }
             };
             // Revoked or expired leases are no longer listed.
-            self.leases
+            self.known
+                .leases
                 .retain(|id, _| !id.starts_with(&format!("{prefix}/")) || listed.contains(id));
-            for id in listed {
-                match self.leases.get(&id) {
-                    Some(c) if c.due > now => {}
-                    Some(c) => due.push((c.value.expire_time, id)),
-                    None => due.push((None, id)),
-                }
-            }
+            all.extend(listed);
         }
-        // New leases first, then the ones expiring soonest.
-        due.sort();
-        let results: Vec<_> = futures::stream::iter(due)
-            .map(|(_, id)| async move {
-                let res = http
-                    .call("PUT", "sys/leases/lookup", Some(json!({ "lease_id": id })))
-                    .await;
-                (id, res)
-            })
-            .buffer_unordered(self.cfg.concurrency)
-            .collect()
-            .await;
-        for (id, res) in results {
-            match res {
-                Ok(v) => match serde_json::from_value::<LeaseLookup>(data(&v).clone()) {
-                    Ok(l) => {
-                        let lease = Lease {
-                            id: if l.id.is_empty() { id.clone() } else { l.id },
-                            issue_time: l.issue_time,
-                            expire_time: l.expire_time,
-                            ttl_seconds: l.ttl,
-                            renewable: l.renewable,
-                            last_renewal: l.last_renewal,
-                            max_ttl_seconds: None,
-                        };
-                        let due = next_refresh(now, lease.expire_time, self.interval(), &id);
-                        self.leases.insert(id, Cached { value: lease, due });
-                    }
-                    Err(_) => {
-                        self.leases.remove(&id);
-                    }
-                },
-                // 400 "invalid lease": revoked between list and lookup.
-                Err(ApiError::Status { code: 400, .. }) => {
-                    self.leases.remove(&id);
+        all
+    }
+
+    fn fold_lease(
+        &mut self,
+        id: String,
+        res: Result<Value, ApiError>,
+        now: DateTime<Utc>,
+        denied: &mut Vec<Denied>,
+    ) {
+        match res {
+            Ok(v) => match serde_json::from_value::<LeaseLookup>(data(&v).clone()) {
+                Ok(l) => {
+                    let lease = Lease {
+                        id: if l.id.is_empty() { id.clone() } else { l.id },
+                        issue_time: l.issue_time,
+                        expire_time: l.expire_time,
+                        ttl_seconds: l.ttl,
+                        renewable: l.renewable,
+                        last_renewal: l.last_renewal,
+                        max_ttl_seconds: None,
+                    };
+                    let due = next_refresh(now, lease.expire_time, self.interval(), &id);
+                    self.known.leases.insert(id, Cached { value: lease, due });
                 }
-                Err(e) if e.code() == Some(403) => denied.push(Denied {
-                    path: "sys/leases/lookup".into(),
-                    needed: &["update"],
-                    impact: "lease expiry times are not shown".into(),
-                }),
-                Err(_) => {}
+                Err(_) => {
+                    self.known.leases.remove(&id);
+                }
+            },
+            // 400 "invalid lease": revoked between list and lookup.
+            Err(ApiError::Status { code: 400, .. }) => {
+                self.known.leases.remove(&id);
             }
+            Err(e) if e.code() == Some(403) => denied.push(Denied {
+                path: "sys/leases/lookup".into(),
+                needed: &["update"],
+                impact: "lease expiry times are not shown".into(),
+            }),
+            Err(_) => {}
         }
     }
 
@@ -606,22 +464,57 @@ impl Poller {
         Duration::from_std(self.cfg.interval).unwrap_or(Duration::seconds(10))
     }
 
-    async fn read_certs(&mut self, mounts: &BTreeSet<String>, denied: &mut Vec<Denied>) {
-        let http = &self.http;
-        let mut todo: Vec<(String, String)> = Vec::new();
-        for m in mounts {
-            let path = format!("{m}/certs");
-            match http.call("LIST", &path, None).await {
+    async fn read_certs(&mut self, interest: &Interest, places: &Places, denied: &mut Vec<Denied>) {
+        let plan = self.planner(interest, Utc::now()).cert_lists(places);
+        let lists = self.send(plan, Pace::OneByOne).await;
+        let listed = self.fold_cert_lists(lists, denied);
+        let plan = self.planner(interest, Utc::now()).certs(&listed);
+        for (read, res) in self.send(plan, Pace::AsDone).await {
+            let Read::Cert { mount, serial } = read else {
+                continue;
+            };
+            match res {
+                Ok(v) => {
+                    let d = data(&v);
+                    let cert = d
+                        .get("certificate")
+                        .and_then(Value::as_str)
+                        .and_then(|pem| super::pki::parse_pem(pem, &mount, &serial))
+                        .map(|mut c| {
+                            c.revoked = d
+                                .get("revocation_time")
+                                .and_then(Value::as_i64)
+                                .is_some_and(|t| t > 0);
+                            c
+                        });
+                    self.known.certs.insert((mount, serial), cert);
+                }
+                Err(e) if e.code() == Some(404) => {
+                    self.known.certs.insert((mount, serial), None);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Forgets the certificates no longer listed; returns `(mount, serial)`
+    /// of those listed.
+    fn fold_cert_lists(
+        &mut self,
+        lists: Answers,
+        denied: &mut Vec<Denied>,
+    ) -> BTreeSet<(String, String)> {
+        let mut all = BTreeSet::new();
+        for (read, res) in lists {
+            let path = read.path();
+            let Read::CertList(m) = read else { continue };
+            match res {
                 Ok(v) => {
                     let listed: BTreeSet<String> = keys(&v).into_iter().collect();
-                    self.certs
-                        .retain(|(cm, s), _| cm != m || listed.contains(s));
-                    todo.extend(
-                        listed
-                            .into_iter()
-                            .filter(|s| !self.certs.contains_key(&(m.clone(), s.clone())))
-                            .map(|s| (m.clone(), s)),
-                    );
+                    self.known
+                        .certs
+                        .retain(|(cm, s), _| *cm != m || listed.contains(s));
+                    all.extend(listed.into_iter().map(|s| (m.clone(), s)));
                 }
                 Err(e) if e.code() == Some(403) => denied.push(Denied {
                     path,
@@ -631,42 +524,15 @@ impl Poller {
                 Err(_) => {}
             }
         }
-        let results: Vec<_> = futures::stream::iter(todo)
-            .map(|(m, s)| async move {
-                let res = http.call("GET", &format!("{m}/cert/{s}"), None).await;
-                (m, s, res)
-            })
-            .buffer_unordered(self.cfg.concurrency)
-            .collect()
-            .await;
-        for (m, s, res) in results {
-            match res {
-                Ok(v) => {
-                    let d = data(&v);
-                    let cert = d
-                        .get("certificate")
-                        .and_then(Value::as_str)
-                        .and_then(|pem| super::pki::parse_pem(pem, &m, &s))
-                        .map(|mut c| {
-                            c.revoked = d
-                                .get("revocation_time")
-                                .and_then(Value::as_i64)
-                                .is_some_and(|t| t > 0);
-                            c
-                        });
-                    self.certs.insert((m, s), cert);
-                }
-                Err(e) if e.code() == Some(404) => {
-                    self.certs.insert((m, s), None);
-                }
-                Err(_) => {}
-            }
-        }
+        all
     }
 
-    async fn read_tokens(&mut self, denied: &mut Vec<Denied>) {
-        let http = &self.http;
-        let listed: BTreeSet<String> = match http.call("LIST", "auth/token/accessors", None).await {
+    async fn read_tokens(&mut self, interest: &Interest, denied: &mut Vec<Denied>) {
+        let plan = self.planner(interest, Utc::now()).accessors();
+        let Some((_, res)) = self.send(plan, Pace::OneByOne).await.pop() else {
+            return;
+        };
+        let listed: BTreeSet<String> = match res {
             Ok(v) => keys(&v).into_iter().collect(),
             Err(e) => {
                 if e.code() == Some(403) {
@@ -679,47 +545,20 @@ impl Poller {
                 return;
             }
         };
-        self.tokens.retain(|a, _| listed.contains(a));
+        self.known.tokens.retain(|a, _| listed.contains(a));
         let now = Utc::now();
-        let mut due: Vec<(Option<DateTime<Utc>>, String)> = listed
-            .into_iter()
-            .filter_map(|a| match self.tokens.get(&a) {
-                None => Some((None, a)),
-                // Tokens of no interest never become interesting: their
-                // metadata does not change.
-                Some(c) => match &c.value {
-                    Some(t) if c.due <= now => Some((t.expire_time, a)),
-                    _ => None,
-                },
-            })
-            .collect();
-        due.sort();
-        let results: Vec<_> = futures::stream::iter(due)
-            .map(|(_, a)| async move {
-                let res = http
-                    .call(
-                        "POST",
-                        "auth/token/lookup-accessor",
-                        Some(json!({ "accessor": a })),
-                    )
-                    .await;
-                (a, res)
-            })
-            .buffer_unordered(self.cfg.concurrency)
-            .collect()
-            .await;
+        let plan = self.planner(interest, now).tokens(&listed);
         let mut forbidden = false;
-        for (a, res) in results {
+        for (read, res) in self.send(plan, Pace::AsDone).await {
+            let Read::Token { accessor } = read else {
+                continue;
+            };
             match res {
                 Ok(v) => {
                     let t = parse_token(data(&v));
-                    let due = next_refresh(
-                        now,
-                        t.as_ref().and_then(|t| t.expire_time),
-                        self.interval(),
-                        &a,
-                    );
-                    self.tokens.insert(a, Cached { value: t, due });
+                    let expire = t.as_ref().and_then(|t| t.expire_time);
+                    let due = next_refresh(now, expire, self.interval(), &accessor);
+                    self.known.tokens.insert(accessor, Cached { value: t, due });
                 }
                 Err(e) if e.code() == Some(403) => forbidden = true,
                 Err(_) => {}
@@ -732,6 +571,56 @@ impl Poller {
                 impact: "agent tokens (TTL countdowns) are not shown".into(),
             });
         }
+    }
+
+    /// What is known of the workloads' secrets into the snapshot (KV, leases,
+    /// certificates, tokens), with the KV reads that were denied.
+    fn show(
+        &self,
+        interest: &Interest,
+        places: &Places,
+        snap: &mut VaultSnapshot,
+        denied: &mut Vec<Denied>,
+    ) {
+        for (m, p) in &places.kv {
+            match self.known.kv.get(&format!("{m}/{p}")).map(|c| &c.value) {
+                Some(Ok(k)) => snap.kv.push(k.clone()),
+                Some(Err(d)) => denied.push(d.clone()),
+                None => {}
+            }
+        }
+        snap.leases = self
+            .known
+            .leases
+            .iter()
+            .filter(|(id, _)| {
+                places
+                    .lease_prefixes
+                    .iter()
+                    .any(|p| id.starts_with(&format!("{p}/")))
+            })
+            .map(|(_, c)| c.value.clone())
+            .collect();
+        snap.certificates = self
+            .known
+            .certs
+            .iter()
+            .filter(|((m, _), _)| places.pki.contains(m))
+            .filter_map(|(_, c)| c.clone())
+            .filter(|c| c.names().any(|n| interest.common_names.contains(n)))
+            .collect();
+        snap.tokens = self
+            .known
+            .tokens
+            .values()
+            .filter_map(|c| c.value.clone())
+            .filter(|t| {
+                interest.service_accounts.contains(&(
+                    t.service_account_namespace.clone(),
+                    t.service_account_name.clone(),
+                ))
+            })
+            .collect();
     }
 
     /// Name the capability each denied request lacks, asking
@@ -874,21 +763,6 @@ fn parse_token(d: &Value) -> Option<AgentToken> {
 mod tests {
     use super::*;
 
-    fn t(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn refresh_comes_sooner_as_expiry_nears() {
-        let now = t("2026-01-01T00:00:00Z");
-        let i = Duration::seconds(10);
-        let far = next_refresh(now, Some(now + Duration::hours(10)), i, "a") - now;
-        let near = next_refresh(now, Some(now + Duration::seconds(200)), i, "a") - now;
-        assert!(far >= Duration::seconds(MAX_REFRESH_SECS));
-        assert!(near >= i && near < Duration::seconds(30), "{near}");
-        assert!(far <= Duration::seconds(MAX_REFRESH_SECS * 6 / 5));
-    }
-
     #[test]
     fn mounts_and_roles_parse() {
         let v = json!({"data": {
@@ -914,7 +788,6 @@ mod tests {
         assert_eq!(r.bound_service_account_names, vec!["ledger-writer"]);
         assert_eq!(r.bound_service_account_namespace_selector, None);
         assert_eq!(r.effective_policies(), vec!["ledger", "default"]);
-        assert!(guess("database/creds/x").is_some_and(|m| m.engine == Engine::Database));
     }
 
     #[test]

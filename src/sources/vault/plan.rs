@@ -1,0 +1,724 @@
+//! What a poll cycle reads, decided from values alone: what the workloads
+//! need ([`Interest`]), what is [`Known`] and when each answer is due again,
+//! the requests left in the budget and the time. Nothing here sends a
+//! request or reads the clock, so the order and the cuts are tested without
+//! a server; [`super::poll`] sends the reads and folds the answers in.
+//!
+//! A cycle is planned step by step, because some reads are named by this
+//! cycle's answers: which mount a path is on by `sys/mounts`, the policies by
+//! the roles, the lease, certificate and token lookups by their LISTs. In the
+//! order they are sent:
+//! 1. `sys/mounts`, then the roles, then the policies the roles name (each
+//!    every [`CONFIG_REFRESH_SECS`]);
+//! 2. the metadata of each KV v2 secret (every [`KV_REFRESH_SECS`]);
+//! 3. a LIST of each lease prefix (every cycle), then lookups of the leases
+//!    new or due ([`next_refresh`]), new ones first, then soonest to expire;
+//! 4. a LIST of each PKI mount's certificates (every cycle), then each serial
+//!    not read before (a certificate does not change);
+//! 5. the token accessors (every cycle), then lookups like the leases'.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use super::http::is_safe_path;
+use crate::model::interest::{Interest, RoleRef};
+use crate::model::vault::{
+    AclPolicy, AgentToken, AuthRole, Certificate, Engine, KvMetadata, Lease, MountInfo,
+    resolve_mount,
+};
+
+/// Longest time between two lookups of the same lease or token.
+pub const MAX_REFRESH_SECS: i64 = 300;
+/// KV metadata is re-read this often (rotations show within this time).
+pub const KV_REFRESH_SECS: i64 = 30;
+/// Mounts, roles and policies are re-read this often.
+pub const CONFIG_REFRESH_SECS: i64 = 60;
+
+/// When to look something up again: sooner as its expiry nears (a tenth of
+/// the time left), never more often than the poll interval, never less often
+/// than [`MAX_REFRESH_SECS`]; spread by the id so lookups do not bunch up.
+pub fn next_refresh(
+    now: DateTime<Utc>,
+    expire: Option<DateTime<Utc>>,
+    interval: Duration,
+    id: &str,
+) -> DateTime<Utc> {
+    let left = expire.map_or(Duration::seconds(MAX_REFRESH_SECS), |e| e - now);
+    let base = (left / 10).clamp(interval, Duration::seconds(MAX_REFRESH_SECS).max(interval));
+    let spread = id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+        % 20;
+    now + base + base * spread as i32 / 100
+}
+
+/// When KV metadata read at `now` is read again.
+pub fn kv_due(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::seconds(KV_REFRESH_SECS)
+}
+
+/// When mounts, a role or a policy read at `now` is read again.
+pub fn config_due(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::seconds(CONFIG_REFRESH_SECS)
+}
+
+/// An answer and when to ask again.
+pub struct Cached<T> {
+    pub value: T,
+    pub due: DateTime<Utc>,
+}
+
+impl<T> Cached<T> {
+    fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.due <= now
+    }
+}
+
+/// What went wrong with one request, for the permission report.
+#[derive(Debug, Clone)]
+pub struct Denied {
+    pub path: String,
+    pub needed: &'static [&'static str],
+    pub impact: String,
+}
+
+/// Every answer kept between cycles.
+#[derive(Default)]
+pub struct Known {
+    pub mounts: Option<Cached<Result<Vec<MountInfo>, Denied>>>,
+    pub roles: BTreeMap<RoleRef, Cached<Result<AuthRole, Denied>>>,
+    pub policies: BTreeMap<String, Cached<Result<AclPolicy, Denied>>>,
+    pub leases: BTreeMap<String, Cached<Lease>>,
+    /// By `<mount>/<path>`.
+    pub kv: BTreeMap<String, Cached<Result<KvMetadata, Denied>>>,
+    /// `(mount, serial)` → the parsed certificate (`None`: not a readable cert).
+    pub certs: BTreeMap<(String, String), Option<Certificate>>,
+    /// accessor → the token, or `None` for tokens of no interest (no
+    /// kubernetes metadata naming a watched service account).
+    pub tokens: BTreeMap<String, Cached<Option<AgentToken>>>,
+}
+
+/// One request the poller may send. None reads secret data or creates a
+/// lease: KV reads are of metadata, leases and tokens are looked up by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    Mounts,
+    Role(RoleRef),
+    Policy(String),
+    KvMetadata {
+        mount: String,
+        path: String,
+    },
+    /// The leases under a prefix such as `database/creds/web`.
+    LeaseList(String),
+    Lease(String),
+    /// A PKI mount's certificate serials.
+    CertList(String),
+    Cert {
+        mount: String,
+        serial: String,
+    },
+    Accessors,
+    Token {
+        accessor: String,
+    },
+}
+
+impl Read {
+    pub fn method(&self) -> &'static str {
+        match self {
+            Read::LeaseList(_) | Read::CertList(_) | Read::Accessors => "LIST",
+            Read::Lease(_) => "PUT",
+            Read::Token { .. } => "POST",
+            _ => "GET",
+        }
+    }
+
+    pub fn path(&self) -> String {
+        match self {
+            Read::Mounts => "sys/mounts".into(),
+            Read::Role(r) => format!("{}/role/{}", r.auth_path, r.role),
+            Read::Policy(name) => format!("sys/policies/acl/{name}"),
+            Read::KvMetadata { mount, path } => format!("{mount}/metadata/{path}"),
+            Read::LeaseList(prefix) => format!("sys/leases/lookup/{prefix}/"),
+            Read::Lease(_) => "sys/leases/lookup".into(),
+            Read::CertList(mount) => format!("{mount}/certs"),
+            Read::Cert { mount, serial } => format!("{mount}/cert/{serial}"),
+            Read::Accessors => "auth/token/accessors".into(),
+            Read::Token { .. } => "auth/token/lookup-accessor".into(),
+        }
+    }
+
+    /// Lease ids and accessors go in the body, never in a path, so the
+    /// path check does not need to cover them.
+    pub fn body(&self) -> Option<Value> {
+        match self {
+            Read::Lease(id) => Some(json!({ "lease_id": id })),
+            Read::Token { accessor } => Some(json!({ "accessor": accessor })),
+            _ => None,
+        }
+    }
+}
+
+/// The reads of one step, in the order they are sent.
+#[derive(Debug, Default, PartialEq)]
+pub struct Plan {
+    pub reads: Vec<Read>,
+}
+
+impl Plan {
+    /// `due` in order, less any read whose path could address something
+    /// else, cut to `budget`. What is cut stays due, so a later cycle
+    /// reads it.
+    fn within(due: impl IntoIterator<Item = Read>, budget: usize) -> Plan {
+        // Paths are built from pod annotations and SecretProviderClasses
+        // (and serials from Vault's answers): the HTTP layer refuses unsafe
+        // ones too, but only after taking their share of the budget.
+        let reads = due
+            .into_iter()
+            .filter(|r| is_safe_path(&r.path()))
+            .take(budget)
+            .collect();
+        Plan { reads }
+    }
+}
+
+/// Where the workloads' secret paths are read from.
+#[derive(Debug, Default, PartialEq)]
+pub struct Places {
+    /// `(mount, path)` of each KV v2 secret, whose metadata is read.
+    pub kv: BTreeSet<(String, String)>,
+    /// Paths of dynamic secrets (database and other engines), whose leases
+    /// are listed.
+    pub lease_prefixes: BTreeSet<String>,
+    /// PKI mounts the workloads issue certificates from.
+    pub pki: BTreeSet<String>,
+}
+
+/// The mount a secret path is read from, as `sys/mounts` showed it or as
+/// guessed from the path's shape.
+struct Located {
+    path: String,
+    engine: Engine,
+    guessed: bool,
+}
+
+/// Without `sys/mounts`, guess from the path's shape.
+fn guess(path: &str) -> Option<Located> {
+    let (mount, rest) = path.split_once('/')?;
+    let engine = if rest.starts_with("data/") {
+        Engine::KvV2
+    } else if rest.starts_with("creds/") {
+        Engine::Database
+    } else if rest.starts_with("issue/") || rest.starts_with("sign/") {
+        Engine::Pki
+    } else {
+        return None;
+    };
+    Some(Located {
+        path: mount.into(),
+        engine,
+        guessed: true,
+    })
+}
+
+/// `path`'s mount (the longest of `mounts` it is under, else a guess) and
+/// the rest of the path below it.
+fn locate_one(mounts: &[MountInfo], path: &str) -> Option<(Located, String)> {
+    if let Some((m, rest)) = resolve_mount(mounts, path) {
+        let mount = Located {
+            path: m.path.clone(),
+            engine: m.engine,
+            guessed: false,
+        };
+        return Some((mount, rest.to_string()));
+    }
+    guess(path).map(|m| {
+        let rest = path[m.path.len()..].trim_start_matches('/').to_string();
+        (m, rest)
+    })
+}
+
+/// Which mount each secret path is on, and so what is read for it.
+pub fn locate(paths: &BTreeSet<String>, mounts: &[MountInfo]) -> Places {
+    let mut places = Places::default();
+    for p in paths {
+        let Some((mount, rest)) = locate_one(mounts, p) else {
+            continue;
+        };
+        // A guessed KV v2 or PKI mount could be something else (on KV v1,
+        // `<m>/metadata/x` is a secret's data): only read from mounts that
+        // sys/mounts confirmed. Lease listing stays safe on a guess.
+        if mount.guessed && matches!(mount.engine, Engine::KvV2 | Engine::Pki) {
+            continue;
+        }
+        match mount.engine {
+            Engine::KvV2 => {
+                let rel = rest
+                    .strip_prefix("data/")
+                    .or_else(|| rest.strip_prefix("metadata/"))
+                    .unwrap_or(&rest);
+                if !rel.is_empty() {
+                    places.kv.insert((mount.path, rel.to_string()));
+                }
+            }
+            Engine::KvV1 => {}
+            Engine::Pki => {
+                if rest.starts_with("issue/") || rest.starts_with("sign/") {
+                    places.pki.insert(mount.path);
+                }
+            }
+            Engine::Database | Engine::Other => {
+                places
+                    .lease_prefixes
+                    .insert(p.trim_end_matches('/').to_string());
+            }
+        }
+    }
+    places
+}
+
+/// Plans each step of a cycle from values: what the workloads need, what is
+/// known, the time and the requests left. Made anew for each step, as the
+/// answers before it change what is known and what is left.
+pub struct Planner<'a> {
+    pub interest: &'a Interest,
+    pub known: &'a Known,
+    pub now: DateTime<Utc>,
+    /// Requests left in this cycle; none once Vault throttles.
+    pub budget: usize,
+}
+
+impl Planner<'_> {
+    /// What this step may send of `due`; every step's plan is cut here.
+    ///
+    /// Each step may spend all that is left, so the per-cycle LISTs (each
+    /// lease prefix, each PKI mount, the accessors) go before the lookups
+    /// they lead to, and thousands of lease prefixes could leave nothing for
+    /// lookups. Per-kind shares of the cycle's budget would cap
+    /// `self.budget` here by the kind of the reads (each [`Read`] names its
+    /// own), with the cycle's budget as one more field.
+    fn cut(&self, due: impl IntoIterator<Item = Read>) -> Plan {
+        Plan::within(due, self.budget)
+    }
+
+    pub fn mounts(&self) -> Plan {
+        let due = self
+            .known
+            .mounts
+            .as_ref()
+            .is_none_or(|c| c.is_due(self.now));
+        self.cut(due.then_some(Read::Mounts))
+    }
+
+    pub fn roles(&self) -> Plan {
+        let due = self
+            .interest
+            .roles
+            .iter()
+            .filter(|r| self.known.roles.get(*r).is_none_or(|c| c.is_due(self.now)))
+            .map(|r| Read::Role(r.clone()));
+        self.cut(due)
+    }
+
+    /// `wanted`: the policies the roles name.
+    pub fn policies(&self, wanted: &BTreeSet<String>) -> Plan {
+        let due = wanted
+            .iter()
+            .filter(|n| {
+                self.known
+                    .policies
+                    .get(*n)
+                    .is_none_or(|c| c.is_due(self.now))
+            })
+            .map(|n| Read::Policy(n.clone()));
+        self.cut(due)
+    }
+
+    pub fn kv(&self, places: &Places) -> Plan {
+        let due = places
+            .kv
+            .iter()
+            .filter(|(m, p)| {
+                self.known
+                    .kv
+                    .get(&format!("{m}/{p}"))
+                    .is_none_or(|c| c.is_due(self.now))
+            })
+            .map(|(m, p)| Read::KvMetadata {
+                mount: m.clone(),
+                path: p.clone(),
+            });
+        self.cut(due)
+    }
+
+    /// Every cycle: a lease revoked or expired is seen gone only by its
+    /// absence from the list.
+    pub fn lease_lists(&self, places: &Places) -> Plan {
+        let lists = places.lease_prefixes.iter().cloned().map(Read::LeaseList);
+        self.cut(lists)
+    }
+
+    /// `listed`: the lease ids this cycle's LISTs returned.
+    pub fn leases(&self, listed: &BTreeSet<String>) -> Plan {
+        let mut due: Vec<(Option<DateTime<Utc>>, &String)> = listed
+            .iter()
+            .filter_map(|id| match self.known.leases.get(id) {
+                None => Some((None, id)),
+                Some(c) if c.is_due(self.now) => Some((c.value.expire_time, id)),
+                Some(_) => None,
+            })
+            .collect();
+        // New leases first (`None` sorts first), then the ones expiring soonest.
+        due.sort();
+        let lookups = due.into_iter().map(|(_, id)| Read::Lease(id.clone()));
+        self.cut(lookups)
+    }
+
+    /// Every cycle, like the leases; only when a workload asks for a
+    /// certificate by name.
+    pub fn cert_lists(&self, places: &Places) -> Plan {
+        if self.interest.common_names.is_empty() {
+            return Plan::default();
+        }
+        self.cut(places.pki.iter().cloned().map(Read::CertList))
+    }
+
+    /// `listed`: `(mount, serial)` of the certificates this cycle's LISTs
+    /// returned. A certificate never changes, so each is read once.
+    pub fn certs(&self, listed: &BTreeSet<(String, String)>) -> Plan {
+        let new = listed
+            .iter()
+            .filter(|k| !self.known.certs.contains_key(*k))
+            .map(|(mount, serial)| Read::Cert {
+                mount: mount.clone(),
+                serial: serial.clone(),
+            });
+        self.cut(new)
+    }
+
+    /// Only when some workload gets secrets with a service account.
+    pub fn accessors(&self) -> Plan {
+        let wanted = !self.interest.service_accounts.is_empty();
+        self.cut(wanted.then_some(Read::Accessors))
+    }
+
+    /// `listed`: the accessors this cycle's LIST returned.
+    pub fn tokens(&self, listed: &BTreeSet<String>) -> Plan {
+        let mut due: Vec<(Option<DateTime<Utc>>, &String)> = listed
+            .iter()
+            .filter_map(|a| match self.known.tokens.get(a) {
+                None => Some((None, a)),
+                // Tokens of no interest never become interesting: their
+                // metadata does not change.
+                Some(c) => match &c.value {
+                    Some(t) if c.is_due(self.now) => Some((t.expire_time, a)),
+                    _ => None,
+                },
+            })
+            .collect();
+        due.sort();
+        let lookups = due.into_iter().map(|(_, a)| Read::Token {
+            accessor: a.clone(),
+        });
+        self.cut(lookups)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        t("2026-01-01T00:00:00Z")
+    }
+
+    fn mount(path: &str, engine: Engine) -> MountInfo {
+        MountInfo {
+            path: path.into(),
+            kind: String::new(),
+            engine,
+        }
+    }
+
+    fn lab_mounts() -> Vec<MountInfo> {
+        vec![
+            mount("secret", Engine::KvV2),
+            mount("team/kv", Engine::KvV2),
+            mount("kv1", Engine::KvV1),
+            mount("database", Engine::Database),
+            mount("pki", Engine::Pki),
+        ]
+    }
+
+    fn paths(ps: &[&str]) -> BTreeSet<String> {
+        ps.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn interest(ps: &[&str]) -> Interest {
+        Interest {
+            secret_paths: paths(ps),
+            ..Default::default()
+        }
+    }
+
+    fn planner<'a>(interest: &'a Interest, known: &'a Known, budget: usize) -> Planner<'a> {
+        Planner {
+            interest,
+            known,
+            now: now(),
+            budget,
+        }
+    }
+
+    fn lease(id: &str, expire: DateTime<Utc>, due: DateTime<Utc>) -> (String, Cached<Lease>) {
+        let value = Lease {
+            id: id.into(),
+            issue_time: None,
+            expire_time: Some(expire),
+            ttl_seconds: 0,
+            renewable: true,
+            last_renewal: None,
+            max_ttl_seconds: None,
+        };
+        (id.into(), Cached { value, due })
+    }
+
+    fn kv(mount: &str, path: &str) -> Read {
+        Read::KvMetadata {
+            mount: mount.into(),
+            path: path.into(),
+        }
+    }
+
+    fn kv_known(
+        mount: &str,
+        path: &str,
+        read_at: DateTime<Utc>,
+    ) -> Cached<Result<KvMetadata, Denied>> {
+        let value = Ok(KvMetadata {
+            mount: mount.into(),
+            path: path.into(),
+            current_version: 1,
+            updated_time: None,
+            created_time: None,
+        });
+        Cached {
+            value,
+            due: kv_due(read_at),
+        }
+    }
+
+    #[test]
+    fn refresh_comes_sooner_as_expiry_nears() {
+        let now = t("2026-01-01T00:00:00Z");
+        let i = Duration::seconds(10);
+        let far = next_refresh(now, Some(now + Duration::hours(10)), i, "a") - now;
+        let near = next_refresh(now, Some(now + Duration::seconds(200)), i, "a") - now;
+        assert!(far >= Duration::seconds(MAX_REFRESH_SECS));
+        assert!(near >= i && near < Duration::seconds(30), "{near}");
+        assert!(far <= Duration::seconds(MAX_REFRESH_SECS * 6 / 5));
+        assert!(guess("database/creds/x").is_some_and(|m| m.engine == Engine::Database));
+    }
+
+    #[test]
+    fn paths_land_on_their_mounts() {
+        let places = locate(
+            &paths(&[
+                "secret/data/shop/catalog",
+                "secret/metadata/shop/other",
+                "team/kv/data/app",
+                "kv1/app/config",
+                "database/creds/billing/",
+                "pki/issue/web",
+                "pki/roles/web",
+            ]),
+            &lab_mounts(),
+        );
+        let kv: Vec<(&str, &str)> = places
+            .kv
+            .iter()
+            .map(|(m, p)| (m.as_str(), p.as_str()))
+            .collect();
+        // The longest mount wins: `team/kv`, not a guessed `team`.
+        assert_eq!(
+            kv,
+            [
+                ("secret", "shop/catalog"),
+                ("secret", "shop/other"),
+                ("team/kv", "app")
+            ]
+        );
+        assert_eq!(places.lease_prefixes, paths(&["database/creds/billing"]));
+        // Only issuing names a certificate; reading a role does not.
+        assert_eq!(places.pki, paths(&["pki"]));
+    }
+
+    #[test]
+    fn a_guessed_mount_gets_no_kv_metadata_or_pki_read() {
+        let wanted = paths(&[
+            "secret/data/shop/catalog",
+            "pki/issue/web",
+            "database/creds/billing",
+        ]);
+        let places = locate(&wanted, &[]);
+        assert!(places.kv.is_empty(), "{:?}", places.kv);
+        assert!(places.pki.is_empty());
+        // Listing leases is harmless on any mount.
+        assert_eq!(places.lease_prefixes, paths(&["database/creds/billing"]));
+
+        // `secret` is KV v1 after all: `secret/metadata/...` would be the
+        // data of a secret named "metadata", so it is never asked for.
+        let places = locate(&wanted, &[mount("secret", Engine::KvV1)]);
+        assert!(places.kv.is_empty());
+    }
+
+    #[test]
+    fn new_leases_then_the_nearest_expiry_are_looked_up_first() {
+        let i = Interest::default();
+        let mut known = Known::default();
+        let past = now() - Duration::seconds(1);
+        known.leases.extend([
+            lease("db/creds/a/far", now() + Duration::hours(1), past),
+            lease("db/creds/a/near", now() + Duration::minutes(1), past),
+            // Looked up a moment ago: not due yet.
+            lease(
+                "db/creds/a/fresh",
+                now() + Duration::seconds(30),
+                now() + Duration::seconds(5),
+            ),
+        ]);
+        let listed = paths(&[
+            "db/creds/a/far",
+            "db/creds/a/fresh",
+            "db/creds/a/near",
+            "db/creds/a/new",
+        ]);
+        let plan = planner(&i, &known, 100).leases(&listed);
+        let ids: Vec<&str> = plan
+            .reads
+            .iter()
+            .map(|r| match r {
+                Read::Lease(id) => id.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(ids, ["db/creds/a/new", "db/creds/a/near", "db/creds/a/far"]);
+        assert_eq!(plan.reads[0].path(), "sys/leases/lookup");
+        assert_eq!(
+            plan.reads[0].body(),
+            Some(json!({"lease_id": "db/creds/a/new"}))
+        );
+    }
+
+    #[test]
+    fn the_budget_cuts_the_plan_and_the_rest_waits_for_the_next_cycle() {
+        let i = interest(&["secret/data/a", "secret/data/b", "secret/data/c"]);
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let mut known = Known::default();
+        let first = planner(&i, &known, 2).kv(&places);
+        assert_eq!(first.reads, [kv("secret", "a"), kv("secret", "b")]);
+
+        // What was read is remembered; `c` was never sent, so it is still due.
+        known
+            .kv
+            .insert("secret/a".into(), kv_known("secret", "a", now()));
+        known
+            .kv
+            .insert("secret/b".into(), kv_known("secret", "b", now()));
+        let next = Planner {
+            now: now() + Duration::seconds(10),
+            ..planner(&i, &known, 2)
+        };
+        assert_eq!(next.kv(&places).reads, [kv("secret", "c")]);
+
+        // Throttled: the poller plans with no budget, and all of it waits.
+        assert!(planner(&i, &known, 0).kv(&places).reads.is_empty());
+        assert!(planner(&i, &known, 0).mounts().reads.is_empty());
+    }
+
+    #[test]
+    fn kv_metadata_is_not_read_again_within_30_seconds() {
+        let i = interest(&["secret/data/shop/catalog"]);
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let mut known = Known::default();
+        known.kv.insert(
+            "secret/shop/catalog".into(),
+            kv_known("secret", "shop/catalog", now()),
+        );
+        let at = |secs: i64| Planner {
+            now: now() + Duration::seconds(secs),
+            ..planner(&i, &known, 100)
+        };
+        assert!(at(29).kv(&places).reads.is_empty());
+        assert_eq!(at(30).kv(&places).reads, [kv("secret", "shop/catalog")]);
+    }
+
+    #[test]
+    fn a_certificate_is_read_once() {
+        let i = Interest {
+            common_names: paths(&["web.shop.svc"]),
+            ..interest(&["pki/issue/web"])
+        };
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let mut known = Known::default();
+        let p = planner(&i, &known, 100);
+        assert_eq!(p.cert_lists(&places).reads, [Read::CertList("pki".into())]);
+        known.certs.insert(("pki".into(), "01".into()), None);
+        let listed: BTreeSet<(String, String)> =
+            [("pki".into(), "01".into()), ("pki".into(), "02".into())].into();
+        let reads = planner(&i, &known, 100).certs(&listed).reads;
+        assert_eq!(
+            reads,
+            [Read::Cert {
+                mount: "pki".into(),
+                serial: "02".into()
+            }]
+        );
+        // No workload names a certificate: the mount is not even listed.
+        let nameless = interest(&["pki/issue/web"]);
+        assert!(
+            planner(&nameless, &known, 100)
+                .cert_lists(&places)
+                .reads
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn paths_with_dot_segments_are_never_planned() {
+        let mut i = interest(&[
+            "secret/data/../../sys/raw/x",
+            "database/creds/../../../sys/raw",
+            "pki/issue/../../sys/raw",
+        ]);
+        i.roles.insert(RoleRef {
+            auth_path: "auth/kubernetes".into(),
+            role: "x/../../../database/creds/web".into(),
+        });
+        let known = Known::default();
+        let p = planner(&i, &known, 100);
+        let places = locate(&i.secret_paths, &lab_mounts());
+        assert!(p.kv(&places).reads.is_empty());
+        assert!(p.lease_lists(&places).reads.is_empty());
+        assert!(p.roles().reads.is_empty());
+        assert_eq!(
+            p.policies(&paths(&["..", "ok"])).reads,
+            [Read::Policy("ok".into())]
+        );
+        // Serials come from Vault's answer, which may be hostile too.
+        let listed: BTreeSet<(String, String)> = [("pki".into(), "..".into())].into();
+        assert!(p.certs(&listed).reads.is_empty());
+        // Refused reads take no budget: the safe one after them is planned.
+        let i = interest(&["secret/data/../x", "secret/data/ok"]);
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let reads = planner(&i, &known, 1).kv(&places).reads;
+        assert_eq!(reads, [kv("secret", "ok")]);
+    }
+}
