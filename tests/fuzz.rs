@@ -43,7 +43,8 @@ use vaultscope::model::{Observation, World, annotations};
 use vaultscope::report::{self, Ansi};
 use vaultscope::safe::{self, is_unsafe};
 use vaultscope::sources::bundle;
-use vaultscope::sources::vault::poll::{Poller, next_refresh};
+use vaultscope::sources::vault::plan::next_refresh;
+use vaultscope::sources::vault::poll::Poller;
 use vaultscope::sources::vault::{VaultConfig, pki};
 use vaultscope::theme::Theme;
 

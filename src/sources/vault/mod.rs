@@ -12,7 +12,7 @@
 pub mod config;
 pub mod http;
 pub mod pki;
-mod plan;
+pub mod plan;
 pub mod poll;
 pub mod snapshot;
 
