@@ -77,7 +77,7 @@ pub struct VaultArgs {
     pub vault_budget: usize,
     /// Seconds between Vault poll cycles (lease lookups are spread out and
     /// come sooner as expiry nears; 429/5xx answers double the wait).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::vault::DEFAULT_INTERVAL_SECS, global = true, value_parser = at_least_one::<u64>)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::vault::DEFAULT_INTERVAL_SECS, global = true, value_parser = poll_interval)]
     pub vault_interval: u64,
 }
 
@@ -164,6 +164,17 @@ fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(s: &str) -> Result
     match s.parse::<T>() {
         Ok(v) if v >= T::from(1u8) => Ok(v),
         _ => Err(format!("\"{s}\" is not a whole number of at least 1")),
+    }
+}
+
+/// Seconds between poll cycles: 1 to a day (a longer wait shows nothing
+/// live, and absurd values would overflow the schedule).
+fn poll_interval(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(v) if (1..=86_400).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "\"{s}\" is not a whole number of seconds from 1 to 86400 (a day)"
+        )),
     }
 }
 

@@ -512,3 +512,23 @@ fn a_vault_ca_file_that_never_ends_is_refused() {
         );
     }
 }
+
+/// `--vault-interval` is 1 s to a day: 0 would spin, and an absurd value
+/// overflowed the poll schedule (found by tests/fuzz.rs).
+#[test]
+fn vault_interval_out_of_range_is_bad_usage() {
+    for bad in ["0", "86401", "100000000000000"] {
+        let (code, _, err) = vaultscope(&[
+            "check",
+            "--from",
+            "examples/healthy-mixed",
+            "--vault-interval",
+            bad,
+        ]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(
+            err.contains("--vault-interval") && err.contains("86400"),
+            "{err}"
+        );
+    }
+}

@@ -917,7 +917,6 @@ fn log_tail_shows_tokens_unredacted() {
 /// made before redaction: a token that straddles it loses its length and is
 /// shown in part in `vault.unreachable`'s evidence.
 #[test]
-#[ignore = "src/sources/vault/http.rs: answers are cut before redaction (reported)"]
 fn health_answer_cut_shows_part_of_a_token() {
     let body = format!(
         "{{\"message\": \"{} hvs.{MARK}AAAAAAAAAAAAAAAAAAAAAAAA\"}}",
@@ -960,7 +959,6 @@ fn health_answer_cut_shows_part_of_a_token() {
 /// panics on the overflow (and the poll loop's back-off multiplies the
 /// interval as a `std::time::Duration`, which panics past u64 seconds).
 #[test]
-#[ignore = "src/sources/vault/poll.rs: a huge --vault-interval overflows (reported)"]
 fn huge_vault_interval_overflows_the_schedule() {
     let now = time(arb::NOW);
     let interval = chrono::Duration::seconds(100_000_000_000_000);

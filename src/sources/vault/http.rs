@@ -83,6 +83,9 @@ impl std::fmt::Display for ApiError {
 /// [`QUOTE_CHARS`] characters and its size, so an error page or a hostile
 /// answer cannot flood a terminal, a log or vault.json.
 pub fn quote(s: &str) -> String {
+    // Redacted before the cut: a token straddling it would otherwise lose
+    // the length that makes it recognisable, and half of it would show.
+    let s = crate::safe::redact(s);
     match s.char_indices().nth(QUOTE_CHARS) {
         None => s.to_string(),
         Some((cut, _)) => format!("{}… ({} bytes)", &s[..cut], s.len()),

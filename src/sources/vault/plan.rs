@@ -45,13 +45,18 @@ pub fn next_refresh(
     interval: Duration,
     id: &str,
 ) -> DateTime<Utc> {
+    // The CLI allows at most a day; a caller with more (a library user, a
+    // fuzzer) gets a day rather than an overflowing schedule.
+    let interval = interval.clamp(Duration::seconds(1), Duration::days(1));
     let left = expire.map_or(Duration::seconds(MAX_REFRESH_SECS), |e| e - now);
     let base = (left / 10).clamp(interval, Duration::seconds(MAX_REFRESH_SECS).max(interval));
     let spread = id
         .bytes()
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
         % 20;
-    now + base + base * spread as i32 / 100
+    let delay = base + base * spread as i32 / 100;
+    now.checked_add_signed(delay)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// When KV metadata read at `now` is read again.
