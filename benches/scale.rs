@@ -159,7 +159,8 @@ fn bench(c: &mut Criterion) {
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
     g.bench_function("draw the list", |b| {
         b.iter(|| {
-            term.draw(|f| vaultscope::ui::draw(f, &mut app)).unwrap();
+            term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
+                .unwrap();
         })
     });
     // Input latency while logs stream: a key press in an open pane whose
@@ -183,7 +184,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("key press and redraw, pane with a 10k-line log", |b| {
         b.iter(|| {
             app.perform(vaultscope::app::keys::Action::ToggleFollow);
-            term.draw(|f| vaultscope::ui::draw(f, &mut app)).unwrap();
+            term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
+                .unwrap();
         })
     });
     g.finish();

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::{self, App, SourceKind};
+use crate::app::{App, SourceKind};
 use crate::clock::Clock;
+use crate::dashboard;
 use crate::diagnose::{self, Report};
 use crate::model::World;
 use crate::model::interest::interest;
@@ -88,7 +89,7 @@ pub fn dashboard(data: Data, view: View) -> Result<(), String> {
                 let source =
                     tokio::spawn(demo::play(demo::Scenario::new(start), clock.clone(), tx));
                 let result =
-                    app::run::run(app, rx, Inbox::default(), clock, view.mouse, true).await;
+                    dashboard::run::run(app, rx, Inbox::default(), clock, view.mouse, true).await;
                 // The scenario only ends early by failing; say so rather than
                 // show a frozen screen.
                 if source.is_finished()
@@ -131,7 +132,7 @@ pub fn dashboard(data: Data, view: View) -> Result<(), String> {
                     }
                     None => drop(tx),
                 }
-                app::run::run(app, rx, inbox, clock, view.mouse, false).await
+                dashboard::run::run(app, rx, inbox, clock, view.mouse, false).await
             })
             .map_err(|e| format!("terminal: {e}"))
         }
@@ -155,7 +156,7 @@ pub fn dashboard(data: Data, view: View) -> Result<(), String> {
                 }
                 app.listening = inbox.listens();
                 tokio::spawn(kube::run(conn, tx, logs));
-                app::run::run(app, rx, inbox, Clock::Wall, view.mouse, false).await
+                dashboard::run::run(app, rx, inbox, Clock::Wall, view.mouse, false).await
             })
             .map_err(|e| format!("terminal: {e}"))
         }

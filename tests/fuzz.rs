@@ -110,7 +110,7 @@ fn app(obs: &[Observation], now: DateTime<Utc>, source: SourceKind) -> App {
 
 fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| vaultscope::ui::draw(f, app)).unwrap();
+    term.draw(|f| vaultscope::dashboard::draw(f, app)).unwrap();
     term.backend().buffer().clone()
 }
 

@@ -277,7 +277,8 @@ fn dashboard_shows_escapes_not_controls() {
                 crossterm::event::KeyCode::Enter,
             ));
         }
-        term.draw(|f| vaultscope::ui::draw(f, &mut app)).unwrap();
+        term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
+            .unwrap();
         let buf = term.backend().buffer();
         let text: String = (0..buf.area.height)
             .map(|y| {

@@ -41,13 +41,27 @@ const RULES: &[Rule] = &[
     },
     Rule {
         layer: "sources",
-        allowed: Allowed::Not(&["app", "ui", "diagnose", "report", "theme", "cli"]),
+        allowed: Allowed::Not(&[
+            "app",
+            "ui",
+            "diagnose",
+            "report",
+            "theme",
+            "cli",
+            "session",
+            "dashboard",
+        ]),
         why: "sources turn the outside world into model observations; they never reach up into diagnosis, the app or presentation",
     },
     Rule {
+        layer: "app",
+        allowed: Allowed::Not(&["ui", "dashboard", "session", "report", "cli"]),
+        why: "the app is state and key handling: drawing and the event loop sit above it, and it reaches the sources only through Request values",
+    },
+    Rule {
         layer: "ui",
-        allowed: Allowed::Not(&["sources"]),
-        why: "the dashboard draws the app's state; it never talks to a source",
+        allowed: Allowed::Not(&["sources", "session", "dashboard"]),
+        why: "the dashboard draws one frame's view (app::Ctx); it never talks to a source or runs the loop",
     },
     Rule {
         layer: "safe",

@@ -10,7 +10,6 @@ use ratatui::style::Style;
 use vaultscope::app::{App, SourceKind};
 use vaultscope::sources::demo;
 use vaultscope::theme::{BUILTIN, Theme};
-use vaultscope::ui;
 
 fn base() -> DateTime<Utc> {
     "2026-11-28T10:00:00Z".parse().unwrap()
@@ -32,7 +31,7 @@ fn key(app: &mut App, code: KeyCode) {
 
 fn render(app: &mut App, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, app)).unwrap();
+    term.draw(|f| vaultscope::dashboard::draw(f, app)).unwrap();
     term.backend().buffer().clone()
 }
 

@@ -273,6 +273,11 @@ impl App {
             || w.pods.iter().any(|p| p.name.contains(&f))
     }
 
+    /// What one frame shows.
+    pub fn ctx(&self) -> super::view::Ctx<'_> {
+        super::view::Ctx::of(self)
+    }
+
     /// The workloads the list shows, in display order.
     pub fn visible(&self) -> Vec<&WorkloadReport> {
         let mut v: Vec<&WorkloadReport> = self

@@ -15,7 +15,7 @@ use resvg::{tiny_skia, usvg};
 use vaultscope::app::{App, SourceKind};
 use vaultscope::sources::demo;
 use vaultscope::theme::Theme;
-use vaultscope::ui::{self, svg};
+use vaultscope::ui::svg;
 
 const COLS: u16 = 150;
 const ROWS: u16 = 42;
@@ -85,7 +85,7 @@ fn render(shot: &Shot) -> Result<String, String> {
         app.ui.filter.clear();
     }
     let mut term = Terminal::new(TestBackend::new(COLS, ROWS)).map_err(|e| e.to_string())?;
-    term.draw(|f| ui::draw(f, &mut app))
+    term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
         .map_err(|e| e.to_string())?;
     Ok(svg::to_svg(term.backend().buffer(), shot.palette))
 }

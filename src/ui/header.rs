@@ -6,12 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::safe_line;
-use crate::app::{App, SourceKind};
+use crate::app::{Ctx, SourceKind};
 use crate::diagnose::Health;
 use crate::model::vault::VaultStatus;
 use crate::safe;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
     let t = &app.theme;
     let source = match &app.source {
         SourceKind::Demo => Span::styled(" DEMO ", t.selected),

@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::app::App;
+use crate::app::Ctx;
 use crate::app::keys::{KEYMAP, Scope};
 
-pub fn lines(app: &App) -> Vec<Line<'static>> {
+pub fn lines(app: &Ctx) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut out = Vec::new();
     for scope in [Scope::Everywhere, Scope::List, Scope::Pane] {
@@ -32,7 +32,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
     let t = &app.theme;
     let body = lines(app);
     let h = (body.len() as u16 + 2).min(area.height);

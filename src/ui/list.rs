@@ -6,17 +6,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::style;
-use crate::app::App;
+use crate::app::Ctx;
 use crate::diagnose::WorkloadReport;
 use crate::model::vault::countdown;
 use crate::safe;
 
-fn expiry_text(app: &App, w: &WorkloadReport) -> String {
+fn expiry_text(app: &Ctx, w: &WorkloadReport) -> String {
     w.soonest_expiry()
         .map_or_else(|| "-".to_string(), |at| countdown(at - app.now))
 }
 
-fn expiry_cell<'a>(app: &App, w: &WorkloadReport) -> Cell<'a> {
+fn expiry_cell<'a>(app: &Ctx, w: &WorkloadReport) -> Cell<'a> {
     let t = &app.theme;
     let soonest_lease = w
         .leases
@@ -49,13 +49,13 @@ fn expiry_cell<'a>(app: &App, w: &WorkloadReport) -> Cell<'a> {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
+/// Draws the list; returns how many rows it shows (the app pages by it).
+pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) -> usize {
     let visible_rows = area.height.saturating_sub(3) as usize;
-    app.ui.page = visible_rows.max(1);
     let t = &app.theme;
     let visible = app.visible();
     let total = visible.len();
-    let selected = app.selected_index(&visible);
+    let selected = app.selected();
     // Keep the selection in view: scroll so it sits inside the window.
     let offset = selected.saturating_sub(visible_rows.saturating_sub(1));
     let rows: Vec<Row> = visible
@@ -137,7 +137,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Paragraph::new(Span::styled(msg, t.muted)).block(block),
             area,
         );
-        return;
+        return visible_rows;
     }
     let header = Row::new([
         "",
@@ -167,4 +167,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     .column_spacing(1)
     .block(block);
     f.render_widget(table, area);
+    visible_rows
 }

@@ -5,13 +5,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::app::App;
+use crate::app::Ctx;
 use crate::diagnose::WorkloadReport;
 use crate::diagnose::text;
 
 /// Pods without agent containers (CSI, or never injected) have no agent log:
 /// show their events instead, which is where the CSI driver reports.
-fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &str) {
+fn draw_events(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport, pod: &str) {
     let t = &app.theme;
     let mut events: Vec<_> = app
         .world
@@ -77,7 +77,7 @@ fn record_at(lines: &[&str], i: usize) -> String {
     text
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
+pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
     let t = &app.theme;
     let pod = w.pods.get(app.ui.pod_index);
     if let Some(p) = pod

@@ -14,7 +14,7 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::App;
+use crate::app::Ctx;
 use crate::safe;
 
 /// A line whose spans may hold text from others (names, messages, evidence,
@@ -39,7 +39,7 @@ fn scrub_buffer(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn footer(app: &App) -> Line<'static> {
+fn footer(app: &Ctx) -> Line<'static> {
     let t = &app.theme;
     if app.ui.editing_filter {
         return Line::from(vec![
@@ -57,8 +57,18 @@ fn footer(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Draw the whole screen.
-pub fn draw(f: &mut Frame, app: &mut App) {
+/// What drawing learnt that the app needs back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    /// Rows the workload list shows (for paging); kept when it is hidden.
+    pub list_rows: usize,
+}
+
+/// Draw the whole screen from one frame's view.
+pub fn draw(f: &mut Frame, app: &Ctx) -> Drawn {
+    let mut drawn = Drawn {
+        list_rows: app.ui.page,
+    };
     let [head, body, foot] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
@@ -66,19 +76,20 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     ])
     .areas(f.area());
     header::draw(f, head, app);
-    match app.open_workload().cloned() {
+    match app.open_workload() {
         Some(w) => {
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)])
                     .areas(body);
-            pane::draw(f, top, app, &w);
-            logs::draw(f, bottom, app, &w);
+            pane::draw(f, top, app, w);
+            logs::draw(f, bottom, app, w);
         }
-        None => list::draw(f, body, app),
+        None => drawn.list_rows = list::draw(f, body, app).max(1),
     }
     f.render_widget(Paragraph::new(footer(app)), foot);
     if app.ui.help {
         help::draw(f, f.area(), app);
     }
     scrub_buffer(f.buffer_mut());
+    drawn
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{safe_line, style};
-use crate::app::App;
+use crate::app::Ctx;
 use crate::diagnose::WorkloadReport;
 use crate::model::pod::{ContainerInfo, ContainerState, PodInfo};
 use crate::model::vault::countdown;
@@ -87,7 +87,7 @@ fn container_state<'a>(
     spans
 }
 
-fn pods<'a>(app: &App, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
+fn pods<'a>(app: &Ctx, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
     let t = &app.theme;
     out.push(section(t, "Pods"));
     if w.pods.is_empty() {
@@ -190,7 +190,7 @@ fn secrets<'a>(t: &Theme, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
     }
 }
 
-fn expiries<'a>(app: &App, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
+fn expiries<'a>(app: &Ctx, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
     let t = &app.theme;
     if w.leases.is_empty() && w.certificates.is_empty() && w.kv.is_empty() && w.tokens.is_empty() {
         return;
@@ -348,7 +348,7 @@ fn findings<'a>(t: &Theme, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
+pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
     let t = &app.theme;
     let mut lines = Vec::new();
     pods(app, w, &mut lines);

@@ -11,13 +11,12 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::keys::Action;
-use super::state::App;
 use super::terminal::TerminalGuard;
+use crate::app::App;
+use crate::app::keys::Action;
 use crate::clock::Clock;
 use crate::model::Observation;
 use crate::sources::Inbox;
-use crate::ui;
 
 /// A diagnosis slower than this (a very big cluster) is not repeated for
 /// every burst of data: the next one waits eight times as long as it took,
@@ -77,7 +76,7 @@ pub async fn run(
                 }
             }
             redraw_only = false;
-            guard.terminal.draw(|f| ui::draw(f, &mut app))?;
+            guard.terminal.draw(|f| super::draw(f, &mut app))?;
             draw_now = false;
             data_deadline = None;
             match fault.as_deref() {
