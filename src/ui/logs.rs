@@ -7,7 +7,24 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::App;
 use crate::diagnose::WorkloadReport;
+use crate::diagnose::logs::line_timestamp;
 use crate::diagnose::text;
+use crate::model::logs::LogBuffer;
+
+/// How much of a record the finding lookup reads. Agents put the error
+/// first, and a row must not cost the length of the lines it stands for.
+const RECORD_BYTES: usize = 4096;
+
+/// The first `n` characters of `s`.
+fn first_chars(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(end, _)| &s[..end])
+}
+
+/// The head of a line, enough to find a timestamp in (a `kubectl --prefix`
+/// prefix, at most a pod and a container name, comes before it).
+fn head(s: &str) -> &str {
+    &s[..s.floor_char_boundary(512)]
+}
 
 /// Pods without agent containers (CSI, or never injected) have no agent log:
 /// show their events instead, which is where the CSI driver reports.
@@ -63,16 +80,26 @@ fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &s
     );
 }
 
-/// The log record that starts at line `i`: the line plus the continuation
-/// lines of a value the agent spread over several lines.
-fn record_at(lines: &[&str], i: usize) -> String {
-    let mut text = lines[i].to_string();
-    for l in lines.iter().skip(i + 1).take(20) {
-        if crate::diagnose::logs::line_timestamp(l).is_some() {
+/// The head of the log record that starts at line `i`: the line plus the
+/// continuation lines of a value the agent spread over several lines, up to
+/// [`RECORD_BYTES`].
+fn record_at(b: &LogBuffer, i: usize) -> String {
+    let mut text = String::new();
+    for (n, l) in (i..b.len().min(i + 21))
+        .filter_map(|j| b.get(j))
+        .enumerate()
+    {
+        if n > 0 {
+            if line_timestamp(head(l)).is_some() {
+                break;
+            }
+            text.push('\n');
+        }
+        let room = RECORD_BYTES.saturating_sub(text.len());
+        if room == 0 {
             break;
         }
-        text.push('\n');
-        text.push_str(l);
+        text.push_str(&l[..l.floor_char_boundary(room)]);
     }
     text
 }
@@ -94,19 +121,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
             .log(&w.key.namespace, &p.name, container, previous)
     });
     let height = area.height.saturating_sub(2) as usize;
-    let lines: Vec<&str> = buffer.map(|b| b.lines().collect()).unwrap_or_default();
+    // Only the rows on screen are read: the buffer holds up to 10,000 lines
+    // of up to 64 KiB, and a frame must cost the screen, not the buffer.
+    let total = buffer.map_or(0, LogBuffer::len);
     let end = if app.ui.log_paused {
-        lines.len().saturating_sub(app.ui.log_offset)
+        total.saturating_sub(app.ui.log_offset)
     } else {
-        lines.len()
+        total
     };
     let start = end.saturating_sub(height);
+    // Characters that can reach the right edge; twice the columns, as
+    // combining marks take none.
+    let columns = area.width.saturating_sub(2) as usize * 2;
     let codes: Vec<&str> = w.findings.iter().map(|f| f.code.as_str()).collect();
-    let mut body: Vec<Line> = lines[start..end]
-        .iter()
-        .enumerate()
-        .map(|(j, l)| {
-            let upper_head: String = l.chars().take(60).collect::<String>().to_ascii_uppercase();
+    let mut body: Vec<Line> = Vec::new();
+    if let Some(b) = buffer {
+        for i in start..end {
+            let Some(raw) = b.get(i) else {
+                continue;
+            };
+            let upper_head = first_chars(raw, 60).to_ascii_uppercase();
             let style = if upper_head.contains("[ERROR]") {
                 t.log_error
             } else if upper_head.contains("[WARN]") {
@@ -118,15 +152,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
             // Lead with the finding a line feeds, so it is visible even when
             // the line itself runs past the edge.
             if style != t.log_info
-                && let Some(c) = text::classify(&record_at(&lines, start + j))
+                && let Some(c) = text::classify(&record_at(b, i))
                 && codes.contains(&c.code.as_str())
             {
                 spans.push(Span::styled(format!("{} ▸ ", c.code.as_str()), t.key));
             }
-            spans.push(Span::styled(l.to_string(), style));
-            Line::from(spans)
-        })
-        .collect();
+            spans.push(Span::styled(first_chars(raw, columns), style));
+            body.push(Line::from(spans));
+        }
+    }
     if body.is_empty() {
         let why = match pod {
             None => "no pod selected".to_string(),
@@ -140,7 +174,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
     let state = if app.ui.log_paused {
         format!(
             "paused, {} lines below · f resumes",
-            app.ui.log_offset.min(lines.len())
+            app.ui.log_offset.min(total)
         )
     } else {
         "following".to_string()
@@ -156,10 +190,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
             ),
             t.accent,
         ),
-        Span::styled(
-            format!("· {state} · {} lines · c switches ", lines.len()),
-            t.muted,
-        ),
+        Span::styled(format!("· {state} · {total} lines · c switches "), t.muted),
     ]);
     let block = Block::default()
         .borders(Borders::ALL)
