@@ -10,6 +10,7 @@ use crate::diagnose::WorkloadReport;
 use crate::diagnose::logs::line_timestamp;
 use crate::diagnose::text;
 use crate::model::logs::LogBuffer;
+use crate::safe;
 
 /// How much of a record the finding lookup reads. Agents put the error
 /// first, and a row must not cost the length of the lines it stands for.
@@ -43,7 +44,13 @@ fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &s
     events.sort_by_key(|e| e.last_seen);
     let height = area.height.saturating_sub(2) as usize;
     let mut body: Vec<Line> = Vec::new();
+    // The layout wraps a message: its newlines become spaces, and what
+    // cannot fit in the pane is not laid out at all.
+    let cells = area.width as usize * height;
     for e in events.iter().rev().take(height) {
+        let message = safe::terminal_lines(&e.message)
+            .collect::<Vec<_>>()
+            .join(" ");
         let st = if e.is_warning() {
             t.log_warn
         } else {
@@ -55,9 +62,9 @@ fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &s
             .unwrap_or_default();
         body.push(Line::from(vec![
             Span::styled(format!("{:<8} ", age), t.muted),
-            Span::styled(format!("{} ", e.reason), st),
+            Span::styled(format!("{} ", safe::terminal(&e.reason)), st),
             Span::styled(format!("×{} ", e.count), t.muted),
-            Span::styled(e.message.replace('\n', " "), t.text),
+            Span::styled(first_chars(&message, cells).to_string(), t.text),
         ]));
     }
     if body.is_empty() {
@@ -69,7 +76,7 @@ fn draw_events(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport, pod: &s
         .border_style(t.border_style)
         .title(Line::from(vec![
             Span::styled(" Events ", t.title),
-            Span::styled(format!("{pod} "), t.accent),
+            Span::styled(format!("{} ", safe::terminal(pod)), t.accent),
             Span::styled("· no agent containers, so no agent log ", t.muted),
         ]));
     f.render_widget(
@@ -137,7 +144,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
     let mut body: Vec<Line> = Vec::new();
     if let Some(b) = buffer {
         for i in start..end {
-            let Some(raw) = b.get(i) else {
+            let (Some(raw), Some(shown)) = (b.get(i), b.shown(i)) else {
                 continue;
             };
             let upper_head = first_chars(raw, 60).to_ascii_uppercase();
@@ -150,14 +157,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
             };
             let mut spans = Vec::new();
             // Lead with the finding a line feeds, so it is visible even when
-            // the line itself runs past the edge.
+            // the line itself runs past the edge. The code is one of ours,
+            // not text from the log.
             if style != t.log_info
                 && let Some(c) = text::classify(&record_at(b, i))
                 && codes.contains(&c.code.as_str())
             {
                 spans.push(Span::styled(format!("{} ▸ ", c.code.as_str()), t.key));
             }
-            spans.push(Span::styled(first_chars(raw, columns), style));
+            spans.push(Span::styled(first_chars(shown, columns), style));
             body.push(Line::from(spans));
         }
     }
@@ -184,7 +192,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &WorkloadReport) {
         Span::styled(
             format!(
                 "{} / {}{} ",
-                pod.map_or("-", |p| p.name.as_str()),
+                pod.map_or("-".into(), |p| safe::terminal(&p.name)),
                 container,
                 if previous { " (previous)" } else { "" }
             ),
