@@ -243,6 +243,30 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // A frame draws a line the first time at full cost (redacting all of
+    // it): a screenful of 64 KiB lines nobody has drawn yet, as when a pane
+    // opens.
+    app.perform(vaultscope::app::keys::Action::Back);
+    app.ui.selected = Some(wide.0.clone());
+    app.perform(vaultscope::app::keys::Action::Open);
+    g.bench_function("first frame of a pane with 64 KiB lines", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                app.apply(Observation::LogReset {
+                    key: log_key(&wide),
+                });
+                app.apply(Observation::LogLines {
+                    key: log_key(&wide),
+                    lines: (0..50).map(|n| long_line(n, 64 * 1024)).collect(),
+                });
+                let t = std::time::Instant::now();
+                term.draw(|f| vaultscope::ui::draw(f, &mut app)).unwrap();
+                spent += t.elapsed();
+            }
+            spent
+        })
+    });
     g.finish();
 }
 
