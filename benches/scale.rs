@@ -188,6 +188,89 @@ fn bench(c: &mut Criterion) {
                 .unwrap();
         })
     });
+    // Very long lines: the same key press in panes whose agent log holds
+    // 10,000 lines at the length a buffer keeps (64 KiB), and one line of
+    // 200 MB as it was sent. Neither may cost a frame more than the screen.
+    let mut agents = app
+        .report
+        .workloads
+        .iter()
+        .filter(|w| w.method.agent)
+        .filter_map(|w| w.pods.first().map(|p| (w.key.clone(), p.name.clone())))
+        .skip(1);
+    let wide = agents.next().expect("a second injected workload");
+    let huge = agents.next().expect("a third injected workload");
+    drop(agents);
+    let long_line = |n: usize, len: usize| {
+        let mut l = format!(
+            "2026-11-28T09:59:{:02}.000Z [ERROR] agent.auth.handler: error authenticating: error=\"permission denied\" line {n} attempt=",
+            n % 60
+        );
+        while l.len() < len {
+            l.push_str("0123456789abcdef");
+        }
+        l.truncate(len);
+        l
+    };
+    let log_key = |pod: &(vaultscope::model::workload::WorkloadKey, String)| LogKey {
+        namespace: pod.0.namespace.clone(),
+        pod: pod.1.clone(),
+        container: "vault-agent".into(),
+        previous: false,
+    };
+    app.apply(Observation::LogLines {
+        key: log_key(&huge),
+        lines: vec![long_line(0, 200 * 1024 * 1024)],
+    });
+    // The idle dashboard diagnoses once a second.
+    g.bench_function("diagnose, one agent log holds a 200 MB line", |b| {
+        b.iter(|| diagnose(&app.world, now()))
+    });
+    app.apply(Observation::LogLines {
+        key: log_key(&wide),
+        lines: (0..10_000).map(|n| long_line(n, 64 * 1024)).collect(),
+    });
+    app.refresh(now() + Duration::seconds(3));
+    for (pod, name) in [
+        (&wide, "key press and redraw, pane with 10k lines of 64 KiB"),
+        (&huge, "key press and redraw, pane with a 200 MB line"),
+    ] {
+        app.perform(vaultscope::app::keys::Action::Back);
+        app.ui.selected = Some(pod.0.clone());
+        app.perform(vaultscope::app::keys::Action::Open);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                app.perform(vaultscope::app::keys::Action::ToggleFollow);
+                term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
+                    .unwrap();
+            })
+        });
+    }
+    // A frame draws a line the first time at full cost (redacting all of
+    // it): a screenful of 64 KiB lines nobody has drawn yet, as when a pane
+    // opens.
+    app.perform(vaultscope::app::keys::Action::Back);
+    app.ui.selected = Some(wide.0.clone());
+    app.perform(vaultscope::app::keys::Action::Open);
+    g.bench_function("first frame of a pane with 64 KiB lines", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                app.apply(Observation::LogReset {
+                    key: log_key(&wide),
+                });
+                app.apply(Observation::LogLines {
+                    key: log_key(&wide),
+                    lines: (0..50).map(|n| long_line(n, 64 * 1024)).collect(),
+                });
+                let t = std::time::Instant::now();
+                term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
+                    .unwrap();
+                spent += t.elapsed();
+            }
+            spent
+        })
+    });
     g.finish();
 }
 

@@ -875,7 +875,6 @@ fn open_first(obs: &[Observation]) -> String {
 /// containers, event messages) as they are: controls are caught by the
 /// final buffer scrub, secrets are not redacted.
 #[test]
-#[ignore = "src/ui/logs.rs: log lines are drawn without safe::terminal (reported)"]
 fn log_tail_shows_tokens_unredacted() {
     let token = format!("hvs.{MARK}AAAAAAAAAAAAAAAAAAAAAAAA");
     let case = Case {

@@ -245,3 +245,83 @@ fn live_header_shows_unreachable_and_no_access() {
     assert!(!t.contains("unreachable"), "{t}");
     assert!(t.contains("payments"), "{t}");
 }
+
+/// A log line is text the agent (and whoever feeds it input) controls: it
+/// must not retitle the terminal, reorder what is shown, start a CSI, or
+/// put a token on screen.
+#[test]
+fn log_line_controls_and_tokens_are_made_safe() {
+    use vaultscope::model::Observation;
+    use vaultscope::model::logs::LogKey;
+    let mut app = app_at(30, "default");
+    let token = format!("hvs.{}", "A1b2C3d4E5".repeat(3));
+    app.apply(Observation::LogLines {
+        key: LogKey {
+            namespace: "payments".into(),
+            pod: "ledger-6d5c8b7f4-q7r2s".into(),
+            container: "vault-agent-init".into(),
+            previous: false,
+        },
+        lines: vec![format!(
+            "2026-11-28T10:00:31.000Z [INFO]  agent: \x1b]0;x\x07 title \u{202e}gnp.exe \u{9b}31m red {token} end"
+        )],
+    });
+    app.refresh(base() + Duration::seconds(31));
+    app.ui.filter = "ledger".into();
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&mut app, 140, 44));
+    let bad: Vec<char> = screen
+        .chars()
+        .filter(|c| vaultscope::safe::is_unsafe(*c) && *c != '\n')
+        .collect();
+    assert!(bad.is_empty(), "unsafe characters {bad:?} in\n{screen}");
+    assert!(
+        !screen.contains(&token[4..]),
+        "the token is shown:\n{screen}"
+    );
+    assert!(
+        screen
+            .contains(r"agent: \x1b]0;x\x07 title \u{202e}gnp.exe \x9b31m red hvs.<redacted> end"),
+        "controls are shown as escapes:\n{screen}"
+    );
+}
+
+/// The events a CSI pod shows come from controllers and anyone who may
+/// create events.
+#[test]
+fn csi_events_and_titles_are_made_safe() {
+    use vaultscope::model::Observation;
+    use vaultscope::model::objects::{EventInfo, InvolvedObject};
+    let mut app = app_at(30, "default");
+    let pod = "cart-7f6c5d9b8-p2q4r";
+    app.apply(Observation::EventApplied(Box::new(EventInfo {
+        namespace: "shop".into(),
+        name: "evil".into(),
+        involved: InvolvedObject {
+            kind: "Pod".into(),
+            namespace: "shop".into(),
+            name: pod.into(),
+            uid: None,
+        },
+        kind: "Warning".into(),
+        reason: "Evil\x1b[2J".into(),
+        message: "mount failed \u{202e}txt.sh password=hunter2 \u{9b}0m".into(),
+        count: 1,
+        first_seen: None,
+        last_seen: Some(base() + Duration::seconds(29)),
+    })));
+    app.refresh(base() + Duration::seconds(31));
+    app.ui.filter = "cart".into();
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&mut app, 140, 40));
+    let bad: Vec<char> = screen
+        .chars()
+        .filter(|c| vaultscope::safe::is_unsafe(*c) && *c != '\n')
+        .collect();
+    assert!(bad.is_empty(), "unsafe characters {bad:?} in\n{screen}");
+    assert!(!screen.contains("hunter2"), "{screen}");
+    assert!(
+        screen.contains(r"Evil\x1b[2J ×1 mount failed \u{202e}txt.sh password=<redacted> \x9b0m"),
+        "{screen}"
+    );
+}

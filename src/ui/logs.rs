@@ -8,6 +8,24 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::Ctx;
 use crate::diagnose::WorkloadReport;
 use crate::diagnose::text;
+use crate::model::log_line::line_timestamp;
+use crate::model::logs::LogBuffer;
+use crate::safe;
+
+/// How much of a record the finding lookup reads. Agents put the error
+/// first, and a row must not cost the length of the lines it stands for.
+const RECORD_BYTES: usize = 4096;
+
+/// The first `n` characters of `s`.
+fn first_chars(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(end, _)| &s[..end])
+}
+
+/// The head of a line, enough to find a timestamp in (a `kubectl --prefix`
+/// prefix, at most a pod and a container name, comes before it).
+fn head(s: &str) -> &str {
+    &s[..s.floor_char_boundary(512)]
+}
 
 /// Pods without agent containers (CSI, or never injected) have no agent log:
 /// show their events instead, which is where the CSI driver reports.
@@ -26,7 +44,13 @@ fn draw_events(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport, pod: &s
     events.sort_by_key(|e| e.last_seen);
     let height = area.height.saturating_sub(2) as usize;
     let mut body: Vec<Line> = Vec::new();
+    // The layout wraps a message: its newlines become spaces, and what
+    // cannot fit in the pane is not laid out at all.
+    let cells = area.width as usize * height;
     for e in events.iter().rev().take(height) {
+        let message = safe::terminal_lines(&e.message)
+            .collect::<Vec<_>>()
+            .join(" ");
         let st = if e.is_warning() {
             t.log_warn
         } else {
@@ -38,9 +62,9 @@ fn draw_events(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport, pod: &s
             .unwrap_or_default();
         body.push(Line::from(vec![
             Span::styled(format!("{:<8} ", age), t.muted),
-            Span::styled(format!("{} ", e.reason), st),
+            Span::styled(format!("{} ", safe::terminal(&e.reason)), st),
             Span::styled(format!("×{} ", e.count), t.muted),
-            Span::styled(e.message.replace('\n', " "), t.text),
+            Span::styled(first_chars(&message, cells).to_string(), t.text),
         ]));
     }
     if body.is_empty() {
@@ -52,7 +76,7 @@ fn draw_events(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport, pod: &s
         .border_style(t.border_style)
         .title(Line::from(vec![
             Span::styled(" Events ", t.title),
-            Span::styled(format!("{pod} "), t.accent),
+            Span::styled(format!("{} ", safe::terminal(pod)), t.accent),
             Span::styled("· no agent containers, so no agent log ", t.muted),
         ]));
     f.render_widget(
@@ -63,16 +87,26 @@ fn draw_events(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport, pod: &s
     );
 }
 
-/// The log record that starts at line `i`: the line plus the continuation
-/// lines of a value the agent spread over several lines.
-fn record_at(lines: &[&str], i: usize) -> String {
-    let mut text = lines[i].to_string();
-    for l in lines.iter().skip(i + 1).take(20) {
-        if crate::model::log_line::line_timestamp(l).is_some() {
+/// The head of the log record that starts at line `i`: the line plus the
+/// continuation lines of a value the agent spread over several lines, up to
+/// [`RECORD_BYTES`].
+fn record_at(b: &LogBuffer, i: usize) -> String {
+    let mut text = String::new();
+    for (n, l) in (i..b.len().min(i + 21))
+        .filter_map(|j| b.get(j))
+        .enumerate()
+    {
+        if n > 0 {
+            if line_timestamp(head(l)).is_some() {
+                break;
+            }
+            text.push('\n');
+        }
+        let room = RECORD_BYTES.saturating_sub(text.len());
+        if room == 0 {
             break;
         }
-        text.push('\n');
-        text.push_str(l);
+        text.push_str(&l[..l.floor_char_boundary(room)]);
     }
     text
 }
@@ -94,19 +128,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
             .log(&w.key.namespace, &p.name, container, previous)
     });
     let height = area.height.saturating_sub(2) as usize;
-    let lines: Vec<&str> = buffer.map(|b| b.lines().collect()).unwrap_or_default();
+    // Only the rows on screen are read: the buffer holds up to 10,000 lines
+    // of up to 64 KiB, and a frame must cost the screen, not the buffer.
+    let total = buffer.map_or(0, LogBuffer::len);
     let end = if app.ui.log_paused {
-        lines.len().saturating_sub(app.ui.log_offset)
+        total.saturating_sub(app.ui.log_offset)
     } else {
-        lines.len()
+        total
     };
     let start = end.saturating_sub(height);
+    // Characters that can reach the right edge; twice the columns, as
+    // combining marks take none.
+    let columns = area.width.saturating_sub(2) as usize * 2;
     let codes: Vec<&str> = w.findings.iter().map(|f| f.code.as_str()).collect();
-    let mut body: Vec<Line> = lines[start..end]
-        .iter()
-        .enumerate()
-        .map(|(j, l)| {
-            let upper_head: String = l.chars().take(60).collect::<String>().to_ascii_uppercase();
+    let mut body: Vec<Line> = Vec::new();
+    if let Some(b) = buffer {
+        for i in start..end {
+            let (Some(raw), Some(shown)) = (b.get(i), b.shown(i)) else {
+                continue;
+            };
+            let upper_head = first_chars(raw, 60).to_ascii_uppercase();
             let style = if upper_head.contains("[ERROR]") {
                 t.log_error
             } else if upper_head.contains("[WARN]") {
@@ -116,17 +157,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
             };
             let mut spans = Vec::new();
             // Lead with the finding a line feeds, so it is visible even when
-            // the line itself runs past the edge.
+            // the line itself runs past the edge. The code is one of ours,
+            // not text from the log.
             if style != t.log_info
-                && let Some(c) = text::classify(&record_at(&lines, start + j))
+                && let Some(c) = text::classify(&record_at(b, i))
                 && codes.contains(&c.code.as_str())
             {
                 spans.push(Span::styled(format!("{} ▸ ", c.code.as_str()), t.key));
             }
-            spans.push(Span::styled(l.to_string(), style));
-            Line::from(spans)
-        })
-        .collect();
+            spans.push(Span::styled(first_chars(shown, columns), style));
+            body.push(Line::from(spans));
+        }
+    }
     if body.is_empty() {
         let why = match pod {
             None => "no pod selected".to_string(),
@@ -140,7 +182,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
     let state = if app.ui.log_paused {
         format!(
             "paused, {} lines below · f resumes",
-            app.ui.log_offset.min(lines.len())
+            app.ui.log_offset.min(total)
         )
     } else {
         "following".to_string()
@@ -150,16 +192,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
         Span::styled(
             format!(
                 "{} / {}{} ",
-                pod.map_or("-", |p| p.name.as_str()),
+                pod.map_or("-".into(), |p| safe::terminal(&p.name)),
                 container,
                 if previous { " (previous)" } else { "" }
             ),
             t.accent,
         ),
-        Span::styled(
-            format!("· {state} · {} lines · c switches ", lines.len()),
-            t.muted,
-        ),
+        Span::styled(format!("· {state} · {total} lines · c switches "), t.muted),
     ]);
     let block = Block::default()
         .borders(Borders::ALL)
