@@ -65,6 +65,13 @@ fn pick_theme(view: &ViewArgs) -> Result<Theme, String> {
     theme::load(&name).map_err(|e| format!("--theme: {e}"))
 }
 
+/// What a bundle could not use; the diagnosis goes on without it.
+fn warn_all(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("vaultscope: warning: {}", vaultscope::safe::terminal(w));
+    }
+}
+
 fn need_terminal() -> Result<(), String> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(
@@ -111,6 +118,7 @@ fn view_bundle(
 ) -> Result<ExitCode, String> {
     let theme = pick_theme(view)?;
     let b = bundle::load(dir).map_err(|e| e.to_string())?;
+    warn_all(&b.warnings);
     need_terminal()?;
     // With --vault-addr, a live Vault replaces the bundle's vault.json and
     // countdowns run on the wall clock.
@@ -200,9 +208,9 @@ fn capture(args: CaptureArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result
     let mut files = captured.files.len();
     if let Some(cfg) = vault.config(true) {
         // What the bundle names (pods, classes) is what Vault is asked about.
-        let (world, _) = bundle::load(&args.out)
-            .map_err(|e| e.to_string())?
-            .into_world();
+        let b = bundle::load(&args.out).map_err(|e| e.to_string())?;
+        warn_all(&b.warnings);
+        let (world, _) = b.into_world();
         let interest = vaultscope::model::interest::interest(&world);
         let snap = rt.block_on(vaultscope::sources::vault::poll_once(cfg, &interest));
         vaultscope::sources::vault::write_vault_json(&args.out, &snap)
@@ -240,6 +248,7 @@ fn check(args: CheckArgs, kube_args: &KubeArgs, vault: &VaultArgs) -> Result<Exi
     let (mut world, mut captured, source) = match &args.from {
         Some(dir) => {
             let bundle = bundle::load(dir).map_err(|e| e.to_string())?;
+            warn_all(&bundle.warnings);
             let (world, captured) = bundle.into_world();
             (world, captured, format!("bundle {}", dir.display()))
         }
