@@ -4,7 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +17,10 @@ pub enum ReadError {
     Io(#[from] io::Error),
     #[error("{0}")]
     Encoding(String),
+    #[error("is a link to {}, outside the bundle", .0.display())]
+    Outside(PathBuf),
+    #[error("is a link to {}, which does not exist", .0.display())]
+    Dangling(PathBuf),
 }
 
 /// `1.0 MiB`, `64 KiB`, `12 bytes`.
@@ -35,7 +39,8 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-fn kind_of(ft: std::fs::FileType) -> &'static str {
+/// What a file that is not a regular file is: "directory", "FIFO"...
+pub fn kind_of(ft: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -80,6 +85,21 @@ pub fn open_regular(path: &Path) -> Result<File, ReadError> {
         return Err(ReadError::NotAFile(kind_of(meta.file_type())));
     }
     Ok(file)
+}
+
+/// Where `path` really is, when that is inside `root` (canonical already). A
+/// bundle may link between its own files, but a link out of it would let a
+/// bundle someone sent read the rest of the machine into the report.
+pub fn inside(root: &Path, path: &Path) -> Result<PathBuf, ReadError> {
+    match std::fs::canonicalize(path) {
+        Ok(real) if real.starts_with(root) => Ok(real),
+        Ok(real) => Err(ReadError::Outside(real)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::read_link(path) {
+            Ok(target) => Err(ReadError::Dangling(target)),
+            Err(_) => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The whole file, refused when it is larger than `limit` bytes.
@@ -143,6 +163,172 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, ReadError> {
         ));
     }
     Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Where `text` nests deeper than `limit` (the 1-based line), counting `[`
+/// and `{`. Parsers pay for depth: serde's recursion limit fails only after
+/// libyaml has scanned the whole text, and libyaml's scan costs the depth for
+/// every token, so 200 KB of brackets took seconds and 600 KB over a minute.
+/// This pass is linear, and refuses such text before any parser sees it.
+///
+/// For JSON the count is exact. For YAML it follows the tokens closely
+/// enough: a bracket counts where a node may start (or anywhere inside a
+/// flow collection), not inside quoted, plain or block scalars or comments.
+pub fn nesting_over(text: &str, limit: usize) -> Option<usize> {
+    let json = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with(['{', '[']);
+    if json {
+        json_nesting_over(text.as_bytes(), limit)
+    } else {
+        yaml_nesting_over(text.as_bytes(), limit)
+    }
+}
+
+fn json_nesting_over(b: &[u8], limit: usize) -> Option<usize> {
+    let (mut depth, mut line, mut in_str, mut esc) = (0usize, 1, false, false);
+    for &c in b {
+        if c == b'\n' {
+            line += 1;
+        }
+        if in_str {
+            match c {
+                _ if esc => esc = false,
+                b'\\' => esc = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(line);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn yaml_nesting_over(b: &[u8], limit: usize) -> Option<usize> {
+    let blank = |c: Option<&u8>| matches!(c, None | Some(b' ' | b'\t' | b'\r' | b'\n'));
+    let (mut depth, mut line, mut i) = (0usize, 1, 0);
+    // A node may start here (line start, after an indicator, in a flow collection).
+    let mut node = true;
+    // The column a block scalar's content must pass, while in one.
+    let mut block: Option<usize> = None;
+    // The column of the current line's first key or node, past any `- `,
+    // and of its last `-`.
+    let (mut indent, mut dash) = (0, None);
+    let (mut line_start, mut line_begin) = (true, 0);
+    while i < b.len() {
+        let c = b[i];
+        if line_start {
+            line_start = false;
+            line_begin = i;
+            let spaces = b[i..].iter().take_while(|&&c| c == b' ').count();
+            let rest = b.get(i + spaces);
+            if let Some(n) = block {
+                if spaces > n || blank(rest) {
+                    // Block scalar content: skip the line whatever it holds.
+                    match b[i..].iter().position(|&c| c == b'\n') {
+                        Some(p) => {
+                            i += p + 1;
+                            line += 1;
+                            line_start = true;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                block = None;
+            }
+            indent = spaces;
+            dash = None;
+            let mut j = i + spaces;
+            while b.get(j) == Some(&b'-') && blank(b.get(j + 1)) {
+                dash = Some(j - i);
+                j += 1;
+                j += b[j..].iter().take_while(|&&c| c == b' ').count();
+                indent = j - i;
+            }
+            if depth == 0 {
+                node = true;
+            }
+        }
+        match c {
+            b'\n' => {
+                line += 1;
+                line_start = true;
+            }
+            b' ' | b'\t' | b'\r' => {}
+            b'#' if i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n') => {
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(b.len() - i);
+                continue;
+            }
+            b'[' | b'{' if node || depth > 0 => {
+                depth += 1;
+                if depth > limit {
+                    return Some(line);
+                }
+                node = true;
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                node = false;
+            }
+            b',' if depth > 0 => node = true,
+            b':' if depth > 0 || blank(b.get(i + 1)) => node = true,
+            b'-' | b'?' if node && blank(b.get(i + 1)) => {}
+            b'"' | b'\'' if node => {
+                // A quoted scalar, perhaps over several lines.
+                let mut j = i + 1;
+                while j < b.len() {
+                    match b[j] {
+                        b'\\' if c == b'"' => j += 1,
+                        b'\'' if c == b'\'' && b.get(j + 1) == Some(&b'\'') => j += 1,
+                        q if q == c => break,
+                        b'\n' => line += 1,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                i = j + 1;
+                node = false;
+                continue;
+            }
+            b'|' | b'>' if node && depth == 0 => {
+                // Its content is the following lines indented past its
+                // parent: the key on this line, or the `-` it follows.
+                block = Some(match dash {
+                    Some(d) if i - line_begin == indent => d,
+                    _ => indent,
+                });
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(b.len() - i);
+                continue;
+            }
+            b'&' | b'!' if node => {
+                // An anchor or a tag: the node comes after it.
+                i += b[i..].iter().take_while(|&&c| !blank(Some(&c))).count();
+                continue;
+            }
+            _ => node = false,
+        }
+        i += 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -215,5 +401,19 @@ mod tests {
         let err = decode_text(&no_bom).unwrap_err().to_string();
         assert!(err.contains("UTF-16"), "{err}");
         assert_eq!(decode_text(b"plain \xff").unwrap(), "plain \u{fffd}");
+    }
+
+    #[test]
+    fn nesting_is_measured_where_parsers_nest() {
+        assert_eq!(nesting_over(r#"{"a": [[{"b": "[[[[[["}]]}"#, 4), None);
+        assert_eq!(nesting_over(r#"{"a": [[{"b": "\"[[[["}]]}"#, 4), None);
+        assert_eq!(nesting_over(r#"{"a": [[{"b": 1}]]}"#, 3), Some(1));
+        assert_eq!(nesting_over("[\n[[[[", 4), Some(2));
+        // kubectl's YAML: block style, brackets inside scalars.
+        let yaml = "items:\n- kind: Pod\n  metadata: {name: a, labels: {x: y}}\n  message: back-off [[[[ x\n  quoted: \"[[[[\"\n  single: '[[['' [['\n  note: a # [[[[\n  template: |\n    {{{{ [[[[\n      [[[[\n\n    {{{{\n  next: [a, [b]]\n- |\n  [[[[\n";
+        assert_eq!(nesting_over(yaml, 2), None);
+        assert_eq!(nesting_over("a: 1\nb: &x !!seq [[[[", 3), Some(2));
+        assert_eq!(nesting_over("- - [{a: [", 3), None);
+        assert_eq!(nesting_over("- - [{a: [[", 3), Some(1));
     }
 }

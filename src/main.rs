@@ -68,6 +68,10 @@ fn say(kind: &str, msg: &str) {
     }
 }
 
+fn warn(msg: &str) {
+    say("warning", msg);
+}
+
 /// The token would cross the network in clear text: said before anything
 /// is sent (the dashboard's header says it too).
 fn warn_token_over_http(vault: Option<&VaultConfig>) {
@@ -97,7 +101,7 @@ fn view(args: &ViewArgs) -> Result<session::View, String> {
 
 fn demo(args: DemoArgs, view_args: &ViewArgs) -> Result<ExitCode, String> {
     let view = view(view_args)?;
-    session::dashboard(session::Data::Demo { speed: args.speed }, view)?;
+    session::dashboard(session::Data::Demo { speed: args.speed }, view, warn)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -108,7 +112,7 @@ fn view_bundle(dir: &Path, view_args: &ViewArgs, vault: &VaultArgs) -> Result<Ex
         dir: dir.to_path_buf(),
         vault,
     };
-    session::dashboard(data, view)?;
+    session::dashboard(data, view, warn)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -119,7 +123,7 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
         kube: cli.kube.options(cli.namespace.as_deref()),
         vault: cli.vault.config(true)?,
     };
-    session::dashboard(data, view)?;
+    session::dashboard(data, view, warn)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -129,6 +133,9 @@ fn capture(args: CaptureArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<Exit
     warn_token_over_http(vault.as_ref());
     let opts = kube.options(args.namespace.as_deref());
     let done = session::capture(opts, vault, &args.out)?;
+    for w in &done.warnings {
+        warn(w);
+    }
     for note in &done.left_out {
         say("note", note);
     }

@@ -76,7 +76,10 @@ fn connect(rt: &tokio::runtime::Runtime, opts: &KubeOptions) -> Result<Connectio
 /// Run the dashboard until the user quits. Errors that are the user's to fix
 /// (a bad bundle, no cluster, no terminal) come back before the screen
 /// changes.
-pub fn dashboard(data: Data, view: View) -> Result<(), String> {
+///
+/// `warn` hears what the user should know before the screen is taken (what
+/// a bundle could not use).
+pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), String> {
     let rt = runtime()?;
     match data {
         Data::Demo { speed } => {
@@ -102,6 +105,7 @@ pub fn dashboard(data: Data, view: View) -> Result<(), String> {
         }
         Data::Bundle { dir, vault } => {
             let b = bundle::load(&dir).map_err(|e| e.to_string())?;
+            b.warnings.iter().for_each(|w| warn(w));
             need_terminal()?;
             let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1) + 64);
             let mut world = World::default();
@@ -192,6 +196,7 @@ pub fn check(
     let (mut world, mut captured, source) = match from {
         CheckFrom::Bundle(dir) => {
             let b = bundle::load(dir).map_err(|e| e.to_string())?;
+            warnings.extend(b.warnings.iter().cloned());
             let (world, captured) = b.into_world();
             (world, captured, format!("bundle {}", dir.display()))
         }
@@ -238,6 +243,8 @@ pub struct Captured {
     pub scope: String,
     /// What the user may not read, and so is not in the bundle.
     pub left_out: Vec<String>,
+    /// What the written bundle could not use when read back for Vault.
+    pub warnings: Vec<String>,
 }
 
 /// The live cluster as a bundle in `out` (and Vault as vault.json).
@@ -250,9 +257,12 @@ pub fn capture(
     let conn = connect(&rt, &opts)?;
     let captured = rt.block_on(kube::capture::capture(&conn, out))?;
     let mut files = captured.files.len();
+    let mut warnings = Vec::new();
     if let Some(cfg) = vault {
         // What the bundle names (pods, classes) is what Vault is asked about.
-        let (world, _) = bundle::load(out).map_err(|e| e.to_string())?.into_world();
+        let b = bundle::load(out).map_err(|e| e.to_string())?;
+        warnings.extend(b.warnings.iter().cloned());
+        let (world, _) = b.into_world();
         let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
         vault::write_vault_json(out, &snap)
             .map_err(|e| format!("{}: {e}", out.join("vault.json").display()))?;
@@ -267,5 +277,6 @@ pub fn capture(
             .iter()
             .map(|d| format!("{}: left out of the bundle", d.describe()))
             .collect(),
+        warnings,
     })
 }

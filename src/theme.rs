@@ -10,6 +10,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::BorderType;
 use serde::Deserialize;
 
+use crate::bounded;
+
 /// The built-in themes, in the order `vaultscope themes` lists them.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../themes/default.toml")),
@@ -86,7 +88,7 @@ pub enum ThemeError {
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        source: bounded::ReadError,
     },
     #[error("{origin}: {detail}")]
     Invalid { origin: String, detail: String },
@@ -249,11 +251,17 @@ pub fn user_theme_dir() -> Option<PathBuf> {
     Some(base.join("vaultscope").join("themes"))
 }
 
+/// A theme is a few KB; the cap leaves room for comments, and refuses
+/// `--theme /dev/zero` before it fills the memory.
+const THEME_CAP: u64 = 1 << 20;
+
 fn load_file(name: &str, path: &Path) -> Result<Theme, ThemeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ThemeError::Io {
+    let read = |source| ThemeError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let bytes = bounded::read_capped(path, THEME_CAP).map_err(read)?;
+    let text = bounded::decode_text(&bytes).map_err(read)?;
     Theme::parse(name, &path.display().to_string(), &text)
 }
 

@@ -228,6 +228,41 @@ fn bad_input_exits_two_with_a_clear_message() {
 }
 
 #[test]
+fn a_file_given_as_bundle_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("a-file.txt");
+    std::fs::write(&f, "hello\n").unwrap();
+    let (code, _, err) = vaultscope(&["check", "--from", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is a file, not a bundle directory"), "{err}");
+}
+
+#[test]
+fn an_unusable_optional_file_is_a_warning_and_the_check_goes_on() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "examples/healthy-mixed/pods.yaml",
+        d.path().join("pods.yaml"),
+    )
+    .unwrap();
+    let logs = d.path().join("logs/payments/ledger-db-0");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/log", logs.join("vault-agent.log")).unwrap();
+    std::fs::create_dir(d.path().join("events.yaml")).unwrap();
+    let (code, out, err) =
+        vaultscope(&["check", "--from", d.path().to_str().unwrap(), "-o", "json"]);
+    assert_ne!(code, 2, "{err}");
+    assert!(serde_json::from_str::<Value>(&out).is_ok(), "{out}");
+    for file in ["vault-agent.log", "events.yaml"] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("vaultscope: warning: ") && l.contains(file)),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn a_broken_theme_file_names_file_and_key() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("mine.toml");
