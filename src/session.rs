@@ -264,7 +264,7 @@ pub fn capture(
         warnings.extend(b.warnings.iter().cloned());
         let (world, _) = b.into_world();
         let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
-        vault::write_vault_json(out, &snap)
+        bundle::write::vault_json(out, &snap)
             .map_err(|e| format!("{}: {e}", out.join("vault.json").display()))?;
         files += 1;
     }

@@ -23,7 +23,8 @@ use super::watch::{ErrorKind, client_error_kind, short_error};
 use crate::model::pod::PodInfo;
 use crate::model::world::AccessDenied;
 use crate::model::{Observation, World};
-use crate::safe;
+use crate::sources::bundle::format::BundleMeta;
+use crate::sources::bundle::write;
 
 /// What a capture wrote and what it could not read.
 #[derive(Debug, Default)]
@@ -53,83 +54,6 @@ where
             _ => return Ok(out),
         }
     }
-}
-
-/// What replaces a literal environment value in a capture.
-pub const REDACTED: &str = "(redacted by vaultscope)";
-
-/// Literal `env[].value`s of every container of a pod spec: people put
-/// secrets there, and a bundle must never carry one. References
-/// (`valueFrom`) stay: they name, they do not contain.
-fn redact_env(spec: &mut Value) {
-    for list in ["containers", "initContainers", "ephemeralContainers"] {
-        let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
-            continue;
-        };
-        for c in containers {
-            let Some(env) = c.get_mut("env").and_then(Value::as_array_mut) else {
-                continue;
-            };
-            for e in env {
-                if let Some(v) = e.get_mut("value")
-                    && v.is_string()
-                {
-                    *v = Value::String(REDACTED.into());
-                }
-            }
-        }
-    }
-}
-
-/// Every string of an object (annotation values, `args`, `command`, event
-/// messages, container messages) through the one redaction step: tokens,
-/// JWTs and passwords go, names and paths stay.
-fn redact_strings(v: &mut Value) {
-    match v {
-        Value::String(s) => {
-            if let std::borrow::Cow::Owned(r) = safe::redact(s) {
-                *s = r;
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(redact_strings),
-        Value::Object(o) => o.values_mut().for_each(redact_strings),
-        _ => {}
-    }
-}
-
-/// Drop what a bundle must not carry or does not need.
-fn strip(mut v: Value) -> Value {
-    redact_strings(&mut v);
-    if let Some(spec) = v.get_mut("spec") {
-        redact_env(spec);
-        // ReplicaSets and Jobs carry a pod template.
-        if let Some(t) = spec.pointer_mut("/template/spec") {
-            redact_env(t);
-        }
-    }
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
-        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
-            if ann.is_empty() {
-                meta.remove("annotations");
-            }
-        }
-    }
-    v
-}
-
-fn write_list(dir: &Path, stem: &str, items: Vec<Value>) -> std::io::Result<PathBuf> {
-    let list = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "List",
-        "metadata": {"resourceVersion": ""},
-        "items": items.into_iter().map(strip).collect::<Vec<_>>(),
-    });
-    let text = serde_yaml_ng::to_string(&list).map_err(std::io::Error::other)?;
-    let path = dir.join(format!("{stem}.yaml"));
-    fs::write(&path, text)?;
-    Ok(path)
 }
 
 fn to_values<K: Serialize>(items: &[K]) -> Vec<Value> {
@@ -171,7 +95,7 @@ impl Lister<'_> {
     }
 
     fn write(&mut self, stem: &str, items: Vec<Value>) -> Result<(), String> {
-        let p = write_list(self.dir, stem, items)
+        let p = write::list(self.dir, stem, items)
             .map_err(|e| format!("{}: {e}", self.dir.join(stem).display()))?;
         self.out.files.push(p);
         Ok(())
@@ -291,95 +215,19 @@ pub async fn capture(conn: &Connection, dir: &Path) -> Result<Captured, String> 
     for o in super::logs::read_agent_logs(conn, &l.out.world).await {
         match o {
             Observation::LogLines { key, lines } => {
-                let d = dir.join("logs").join(&key.namespace).join(&key.pod);
-                fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
-                let suffix = if key.previous { ".previous" } else { "" };
-                let f = d.join(format!("{}{suffix}.log", key.container));
-                let mut text = lines
-                    .iter()
-                    .map(|l| safe::redact(l))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                if !text.is_empty() {
-                    text.push('\n');
-                }
-                fs::write(&f, text).map_err(|e| format!("{}: {e}", f.display()))?;
+                let f = write::log(dir, &key, &lines).map_err(|e| e.to_string())?;
                 l.out.files.push(f);
             }
             Observation::AccessDenied(d) if !l.out.denied.contains(&d) => l.out.denied.push(d),
             _ => {}
         }
     }
-    let meta = dir.join("bundle.json");
-    let text = serde_json::to_string_pretty(&serde_json::json!({
-        "captured_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "context": conn.context,
-        "scope": conn.scope(),
-    }))
-    .unwrap_or_default();
-    fs::write(&meta, text + "\n").map_err(|e| format!("{}: {e}", meta.display()))?;
-    l.out.files.push(meta);
+    let meta = BundleMeta {
+        captured_at: Some(chrono::Utc::now()),
+        context: Some(conn.context.clone()),
+        scope: Some(conn.scope()),
+    };
+    let f = write::meta(dir, &meta).map_err(|e| e.to_string())?;
+    l.out.files.push(f);
     Ok(l.out)
-}
-
-#[cfg(test)]
-mod redact_tests {
-    use super::*;
-
-    #[test]
-    fn literal_env_values_are_redacted_and_references_kept() {
-        let pod = serde_json::json!({
-            "metadata": {"name": "p", "managedFields": [{}]},
-            "spec": {
-                "containers": [{"name": "app", "env": [
-                    {"name": "DB_PASSWORD", "value": "hunter2"},
-                    {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
-                ]}],
-                "initContainers": [{"name": "vault-agent-init", "env": [{"name": "VAULT_CONFIG", "value": "eyJh"}]}]
-            }
-        });
-        let out = strip(pod).to_string();
-        assert!(!out.contains("hunter2") && !out.contains("eyJh"), "{out}");
-        assert!(out.contains(REDACTED) && out.contains("secretKeyRef"));
-        assert!(!out.contains("managedFields"));
-        let rs = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "env": [{"name": "X", "value": "s3cr3t"}]}]}}}});
-        assert!(!strip(rs).to_string().contains("s3cr3t"));
-    }
-
-    #[test]
-    fn every_string_is_redacted_and_what_the_diagnosis_needs_is_kept() {
-        let pod = serde_json::json!({
-            "metadata": {"name": "web-1", "annotations": {
-                "vault.hashicorp.com/role": "web",
-                "vault.hashicorp.com/agent-inject-secret-db": "database/creds/web",
-                "vault.hashicorp.com/agent-inject-template-db": "{{ with secret \"database/creds/web\" }}postgresql://u:hunter2@db/app{{ end }}",
-                "example.com/note": "X-Vault-Token: hvs.CAESIJlU9J7Pi6kX2lkqpDtVtD7S"
-            }},
-            "spec": {"containers": [{"name": "app",
-                "args": ["--password=hunter2", "--db=postgresql://admin:pw@db:5432/x"],
-                "command": ["sh", "-c", "curl -H 'Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' x"]}]},
-            "status": {"containerStatuses": [{"name": "app", "state": {"waiting": {
-                "reason": "ErrImagePull",
-                "message": "failed to pull image: Get \"https://robot:s3cr3t@registry.example/v2/\": denied"}}}]}
-        });
-        let out = strip(pod).to_string();
-        for secret in [
-            "hunter2",
-            "hvs.CAES",
-            "eyJhbGci",
-            "admin:pw",
-            "robot:s3cr3t",
-        ] {
-            assert!(!out.contains(secret), "{secret} in {out}");
-        }
-        for kept in [
-            "database/creds/web",
-            "vault.hashicorp.com/role",
-            "\"web\"",
-            "ErrImagePull",
-            "registry.example/v2/",
-        ] {
-            assert!(out.contains(kept), "{kept} missing from {out}");
-        }
-    }
 }

@@ -27,7 +27,7 @@ use crate::safe::display_address;
 
 pub use config::{DEFAULT_BUDGET, DEFAULT_CONCURRENCY, DEFAULT_INTERVAL_SECS, VaultConfig};
 pub use poll::Poller;
-pub use snapshot::{VaultSnapshot, write_vault_json};
+pub use snapshot::VaultSnapshot;
 
 /// Longest wait after repeated 429 / 5xx answers.
 /// How long a change of interest waits for more before a new cycle starts.

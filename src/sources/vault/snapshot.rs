@@ -2,8 +2,6 @@
 //! `capture` writes to a bundle's `vault.json`, and what `check --from`
 //! reads back. Never secret data, never tokens or accessors.
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -134,15 +132,6 @@ impl VaultSnapshot {
     }
 }
 
-/// Write `<dir>/vault.json` for a bundle; returns its path.
-pub fn write_vault_json(dir: &Path, snap: &VaultSnapshot) -> std::io::Result<PathBuf> {
-    let path = dir.join("vault.json");
-    let mut text = serde_json::to_string_pretty(snap).map_err(std::io::Error::other)?;
-    text.push('\n');
-    std::fs::write(&path, text)?;
-    Ok(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +170,7 @@ mod tests {
             captured_at: Some("2026-11-28T10:00:00Z".parse().unwrap()),
             ..Default::default()
         };
-        let path = write_vault_json(dir.path(), &snap).unwrap();
+        let path = crate::sources::bundle::write::vault_json(dir.path(), &snap).unwrap();
         let back: VaultSnapshot =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(back, snap);

@@ -1,20 +1,7 @@
-//! Offline bundles: a folder a user can make with kubectl alone.
-//!
-//! ```text
-//! pods.yaml                              kubectl get pods -A -o yaml (required; -o json too)
-//! events.yaml, replicasets.yaml, jobs.yaml,
-//! secretproviderclasses.yaml, secretproviderclasspodstatuses.yaml,
-//! mutatingwebhookconfigurations.yaml      optional, same List form
-//! logs/<namespace>/<pod>/<container>[.previous].log   kubectl logs output
-//! vault.json                             Vault health, leases, certificates, KV metadata,
-//!                                        mounts, roles, policies (sources::vault::VaultSnapshot)
-//! bundle.json                            {"captured_at": RFC 3339}
-//! ```
-//!
-//! Every error names the file, the item and the field that is wrong. Only
-//! regular files that resolve inside the folder are read, each to a cap (a
-//! bundle may come from anyone); an optional file that cannot be read is a
-//! warning, and the rest of the bundle is loaded.
+//! Reading a bundle: only regular files that resolve inside the folder,
+//! each to a cap (a bundle may come from anyone); every error names the
+//! file, the item and the field that is wrong, and an optional file that
+//! cannot be read is a warning while the rest is loaded.
 
 use std::fmt;
 use std::fs;
@@ -35,6 +22,8 @@ use crate::model::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo}
 use crate::model::pod::PodInfo;
 use crate::model::{Observation, World};
 use crate::sources::vault::VaultSnapshot;
+
+use super::format::{self, BundleMeta};
 
 /// Object lists (pods.yaml...). A file's text is held whole while its items
 /// are decoded, each converted to the model's slice as it is read, so a file
@@ -557,12 +546,6 @@ fn typed<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct BundleMeta {
-    #[serde(default)]
-    captured_at: Option<DateTime<Utc>>,
-}
-
 fn load_json<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, BundleError> {
     nesting(path, text)?;
     let mut de = serde_json::Deserializer::from_str(text);
@@ -613,7 +596,7 @@ fn log_files(root: &Path, r: &mut Reader) -> Vec<(String, String, PathBuf)> {
 }
 
 fn load_logs(dir: &Path, r: &mut Reader, out: &mut Vec<Observation>) {
-    let root = dir.join("logs");
+    let root = dir.join(format::LOGS_DIR);
     if !root.is_dir() {
         return;
     }
@@ -625,10 +608,7 @@ fn load_logs(dir: &Path, r: &mut Reader, out: &mut Vec<Observation>) {
         else {
             continue;
         };
-        let (container, previous) = match stem.strip_suffix(".previous") {
-            Some(c) => (c, true),
-            None => (stem, false),
-        };
+        let (container, previous) = format::log_container(stem);
         let read = bounded::inside(&r.root, &f)
             .and_then(|real| bounded::read_tail(&real, LOG_CAP))
             .and_then(|(bytes, skipped)| Ok((bounded::decode_text(&bytes)?, skipped)));
@@ -707,7 +687,8 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
     };
     let mut obs = Vec::new();
 
-    let pods = find(dir, "pods").ok_or_else(|| BundleError::MissingPods(dir.join("pods.yaml")))?;
+    let pods = find(dir, format::PODS)
+        .ok_or_else(|| BundleError::MissingPods(dir.join(format!("{}.yaml", format::PODS))))?;
     let text = r.text(&pods, OBJECTS_CAP)?;
     for p in load_list(&pods, &text, &["Pod"], |v| {
         typed::<core::Pod>(v).map(|p| PodInfo::from_k8s(&p))
@@ -715,21 +696,21 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
         obs.push(Observation::PodApplied(Box::new(p)));
     }
     drop(text);
-    if let Some((f, text)) = r.optional(find(dir, "replicasets"), OBJECTS_CAP)? {
+    if let Some((f, text)) = r.optional(find(dir, format::REPLICASETS), OBJECTS_CAP)? {
         for rs in load_list(&f, &text, &["ReplicaSet"], |v| {
             typed::<apps::ReplicaSet>(v).map(|r| ReplicaSetInfo::from_k8s(&r))
         })? {
             obs.push(Observation::ReplicaSetApplied(rs));
         }
     }
-    if let Some((f, text)) = r.optional(find(dir, "jobs"), OBJECTS_CAP)? {
+    if let Some((f, text)) = r.optional(find(dir, format::JOBS), OBJECTS_CAP)? {
         for j in load_list(&f, &text, &["Job"], |v| {
             typed::<batch::Job>(v).map(|j| JobInfo::from_k8s(&j))
         })? {
             obs.push(Observation::JobApplied(j));
         }
     }
-    if let Some((f, text)) = r.optional(find(dir, "events"), OBJECTS_CAP)? {
+    if let Some((f, text)) = r.optional(find(dir, format::EVENTS), OBJECTS_CAP)? {
         for (i, e) in load_list(&f, &text, &["Event"], |v| {
             typed::<core::Event>(v).map(|e| EventInfo::from_k8s(&e))
         })?
@@ -743,8 +724,8 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
             obs.push(Observation::EventApplied(Box::new(e)));
         }
     }
-    let classes = r.optional(find(dir, "secretproviderclasses"), OBJECTS_CAP)?;
-    let statuses = r.optional(find(dir, "secretproviderclasspodstatuses"), OBJECTS_CAP)?;
+    let classes = r.optional(find(dir, format::CLASSES), OBJECTS_CAP)?;
+    let statuses = r.optional(find(dir, format::POD_STATUSES), OBJECTS_CAP)?;
     if classes.is_some() || statuses.is_some() {
         obs.push(Observation::CsiInstalled(true));
     }
@@ -768,7 +749,7 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
             obs.push(Observation::PodStatusApplied(Box::new(s)));
         }
     }
-    if let Some((f, text)) = r.optional(find(dir, "mutatingwebhookconfigurations"), OBJECTS_CAP)? {
+    if let Some((f, text)) = r.optional(find(dir, format::WEBHOOKS), OBJECTS_CAP)? {
         let hooks: Vec<InjectorWebhook> =
             load_list(&f, &text, &["MutatingWebhookConfiguration"], |v| {
                 typed::<admission::MutatingWebhookConfiguration>(v)
@@ -783,14 +764,14 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
 
     let mut captured_at = None;
     let exists = |p: PathBuf| p.symlink_metadata().is_ok().then_some(p);
-    if let Some((f, text)) = r.optional(exists(dir.join("vault.json")), VAULT_CAP)? {
+    if let Some((f, text)) = r.optional(exists(dir.join(format::VAULT_JSON)), VAULT_CAP)? {
         // vault.json is a Vault snapshot (health, leases, certificates, KV
         // metadata, mounts, roles, policies); unknown fields are ignored.
         let v: VaultSnapshot = load_json(&f, &text)?;
         obs.extend(v.observations());
         captured_at = v.captured_at;
     }
-    if let Some((f, text)) = r.optional(exists(dir.join("bundle.json")), META_CAP)? {
+    if let Some((f, text)) = r.optional(exists(dir.join(format::BUNDLE_JSON)), META_CAP)? {
         let meta: BundleMeta = load_json(&f, &text)?;
         captured_at = meta.captured_at.or(captured_at);
     }
