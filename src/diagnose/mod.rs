@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 pub use finding::{Code, Finding, Health, Severity, Via};
-pub use report::{Method, PodSummary, Report, SecretRef, WorkloadReport};
+pub use report::{CsiMount, Method, PodSummary, Report, SecretRef, WorkloadReport};
 
 use crate::model::annotations::{self, DEFAULT_AUTH_PATH, ParsedAnnotations};
 use crate::model::injection::Injection;
@@ -225,6 +225,7 @@ fn diagnose_workload(
         template.as_ref(),
         secrets,
         vault,
+        index,
     ))
 }
 
@@ -453,6 +454,7 @@ fn workload_report(
     template: Option<&ParsedAnnotations>,
     secrets: Vec<SecretRef>,
     vault: VaultObjects,
+    index: &Index<'_>,
 ) -> WorkloadReport {
     let mut findings = collapse(findings);
     for f in &mut findings {
@@ -474,6 +476,20 @@ fn workload_report(
             ready: p.pod.is_ready(),
             agent_init: p.pod.agent_init().map(|c| c.describe()),
             agent: p.pod.agent_sidecar().map(|c| c.describe()),
+            csi_mounts: p
+                .pod
+                .csi_volumes
+                .iter()
+                .map(|v| CsiMount {
+                    volume: v.volume.clone(),
+                    class: v.secret_provider_class.clone(),
+                    status: v
+                        .secret_provider_class
+                        .as_deref()
+                        .and_then(|c| index.pod_status(&p.pod.namespace, &p.pod.name, c))
+                        .cloned(),
+                })
+                .collect(),
         })
         .collect();
     WorkloadReport {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::finding::{Finding, Health, Severity};
+use crate::model::csi::SecretProviderClassPodStatusInfo;
 use crate::model::injection::Injection;
 use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
 use crate::model::workload::WorkloadKey;
@@ -33,6 +34,16 @@ pub struct PodSummary {
     pub ready: bool,
     pub agent_init: Option<String>,
     pub agent: Option<String>,
+    /// The pod's Secrets Store CSI volumes and what the driver reported.
+    pub csi_mounts: Vec<CsiMount>,
+}
+
+/// A CSI volume of a pod, with its SecretProviderClassPodStatus if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CsiMount {
+    pub volume: String,
+    pub class: Option<String>,
+    pub status: Option<SecretProviderClassPodStatusInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -9,13 +9,10 @@ use super::logs;
 use super::text;
 use crate::model::annotations::{DEFAULT_AUTH_TYPE, PREFIX, ParsedAnnotations};
 use crate::model::objects::{EventInfo, INJECTOR_WEBHOOK};
-use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, PodInfo};
+use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, INIT_STUCK_AFTER, PodInfo};
 use crate::model::vault::countdown;
 use crate::model::world::World;
 
-/// An init container still running after this long is stuck: a healthy
-/// `vault-agent-init` authenticates, renders and exits within seconds.
-pub const INIT_STUCK_AFTER: i64 = 60;
 /// ...and after this long it is an error rather than a warning.
 pub const INIT_STUCK_ERROR_AFTER: i64 = 300;
 

@@ -12,6 +12,21 @@ use serde::Serialize;
 
 use super::annotations::PREFIX;
 
+/// An init container still running after this long (seconds) is stuck: a
+/// healthy `vault-agent-init` authenticates, renders and exits within seconds.
+pub const INIT_STUCK_AFTER: i64 = 60;
+
+/// How a container state should look: drawing maps it to the theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Not started yet, or waiting for something normal.
+    Quiet,
+    Plain,
+    Good,
+    Stuck,
+    Bad,
+}
+
 pub const AGENT_INIT: &str = "vault-agent-init";
 pub const AGENT_SIDECAR: &str = "vault-agent";
 pub const CSI_DRIVER: &str = "secrets-store.csi.k8s.io";
@@ -73,6 +88,52 @@ impl ContainerInfo {
                 "terminated: {} (exit {})",
                 t.reason.as_deref().unwrap_or("Error"),
                 t.exit_code
+            ),
+        }
+    }
+
+    /// The state as the pane shows it, with how long it has lasted ("running,
+    /// stuck for 4m12s", "Completed (exit 0)"), and how it should look.
+    /// [`ContainerInfo::describe`] is the short form `check` prints.
+    pub fn state_at(
+        &self,
+        pod_created: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> (String, Tone) {
+        use crate::model::vault::countdown;
+        match &self.state {
+            ContainerState::Unknown => ("not started".to_string(), Tone::Quiet),
+            ContainerState::Waiting { reason, .. } => {
+                let r = reason.clone().unwrap_or_else(|| "waiting".into());
+                let tone = if r == "PodInitializing" || r == "ContainerCreating" {
+                    Tone::Quiet
+                } else {
+                    Tone::Bad
+                };
+                (format!("waiting: {r}"), tone)
+            }
+            ContainerState::Running { started_at } => {
+                let since = started_at.or(pod_created).map(|s| now - s);
+                let d = since.map(countdown).unwrap_or_default();
+                if self.name != AGENT_INIT {
+                    (format!("running for {d}"), Tone::Good)
+                } else if since.is_some_and(|s| s.num_seconds() >= INIT_STUCK_AFTER) {
+                    (format!("running, stuck for {d}"), Tone::Stuck)
+                } else {
+                    (format!("running for {d}"), Tone::Plain)
+                }
+            }
+            ContainerState::Terminated(x) => (
+                format!(
+                    "{} (exit {})",
+                    x.reason.as_deref().unwrap_or("terminated"),
+                    x.exit_code
+                ),
+                if x.exit_code == 0 {
+                    Tone::Good
+                } else {
+                    Tone::Bad
+                },
             ),
         }
     }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{safe_line, style};
 use crate::app::Ctx;
 use crate::diagnose::WorkloadReport;
-use crate::model::pod::{ContainerInfo, ContainerState, PodInfo};
+use crate::model::pod::{ContainerInfo, PodInfo, Tone};
 use crate::model::vault::countdown;
 use crate::safe;
 use crate::theme::Theme;
@@ -26,46 +26,13 @@ fn container_state<'a>(
     now: DateTime<Utc>,
 ) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
-    let (text, st) = match &c.state {
-        ContainerState::Unknown => ("not started".to_string(), t.muted),
-        ContainerState::Waiting { reason, .. } => {
-            let r = reason.clone().unwrap_or_else(|| "waiting".into());
-            let st = if r == "PodInitializing" || r == "ContainerCreating" {
-                t.muted
-            } else {
-                t.error
-            };
-            (format!("waiting: {r}"), st)
-        }
-        ContainerState::Running { started_at } => {
-            let since = started_at.or(pod.created).map(|s| now - s);
-            if c.name == crate::model::pod::AGENT_INIT {
-                let d = since.map(countdown).unwrap_or_default();
-                let stuck = since
-                    .is_some_and(|s| s.num_seconds() >= crate::diagnose::rules::INIT_STUCK_AFTER);
-                if stuck {
-                    (format!("running, stuck for {d}"), t.warning)
-                } else {
-                    (format!("running for {d}"), t.text)
-                }
-            } else {
-                (
-                    format!("running for {}", since.map(countdown).unwrap_or_default()),
-                    t.ok,
-                )
-            }
-        }
-        ContainerState::Terminated(x) => {
-            let st = if x.exit_code == 0 { t.ok } else { t.error };
-            (
-                format!(
-                    "{} (exit {})",
-                    x.reason.as_deref().unwrap_or("terminated"),
-                    x.exit_code
-                ),
-                st,
-            )
-        }
+    let (text, tone) = c.state_at(pod.created, now);
+    let st = match tone {
+        Tone::Quiet => t.muted,
+        Tone::Plain => t.text,
+        Tone::Good => t.ok,
+        Tone::Stuck => t.warning,
+        Tone::Bad => t.error,
     };
     spans.push(Span::styled(text, st));
     if c.restart_count > 0 {
@@ -119,14 +86,9 @@ fn pods<'a>(app: &Ctx, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
             spans.extend(container_state(t, c, pod, app.now));
             out.push(Line::from(spans));
         }
-        if !pod.has_agent_containers() && !pod.csi_volumes.is_empty() {
-            for v in &pod.csi_volumes {
-                let status = app.world.pod_statuses.values().find(|s| {
-                    s.namespace == pod.namespace
-                        && s.pod_name == pod.name
-                        && Some(&s.class_name) == v.secret_provider_class.as_ref()
-                });
-                let (text, st) = match status {
+        if !pod.has_agent_containers() {
+            for m in &summary.csi_mounts {
+                let (text, st) = match &m.status {
                     Some(s) if s.mounted => (
                         format!(
                             "mounted · {} objects{}",
@@ -145,8 +107,8 @@ fn pods<'a>(app: &Ctx, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
                     Span::styled(
                         format!(
                             "      csi {} → {} ",
-                            v.volume,
-                            v.secret_provider_class.as_deref().unwrap_or("?")
+                            m.volume,
+                            m.class.as_deref().unwrap_or("?")
                         ),
                         t.muted,
                     ),
