@@ -1,5 +1,7 @@
 //! Bad bundles get a message naming the file, the item and the field; never a panic.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
@@ -21,16 +23,7 @@ fn err(d: &Path) -> String {
         .to_string()
 }
 
-const POD: &str = r#"apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: web-1, namespace: shop, uid: u1}
-  spec:
-    containers: [{name: app, image: app:1}]
-  status: {phase: Running}
-"#;
+use common::POD;
 
 #[test]
 fn missing_pods_file_is_named() {

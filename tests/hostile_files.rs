@@ -7,7 +7,10 @@
 //! test) under a memory limit and a deadline, so a regression that blocks on a
 //! FIFO or reads /dev/zero fails the test instead of hanging the suite or
 //! exhausting the machine.
+
 #![cfg(unix)]
+
+mod common;
 
 use std::fs;
 use std::os::unix::fs::symlink;
@@ -61,16 +64,7 @@ fn guarded(test: &str, body: impl FnOnce()) {
     }
 }
 
-const POD: &str = r#"apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: web-1, namespace: shop, uid: u1}
-  spec:
-    containers: [{name: app, image: app:1}]
-  status: {phase: Running}
-"#;
+use common::POD;
 
 fn bundle_dir() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();

@@ -207,3 +207,15 @@ pub fn add_pod(p: PodInfo) -> Observation {
 pub fn add_event(e: EventInfo) -> Observation {
     Observation::EventApplied(Box::new(e))
 }
+
+/// pods.yaml with one plain pod: the smallest valid bundle.
+pub const POD: &str = r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web-1, namespace: shop, uid: u1}
+  spec:
+    containers: [{name: app, image: app:1}]
+  status: {phase: Running}
+"#;

@@ -111,17 +111,17 @@ pub fn log(dir: &Path, key: &LogKey, lines: &[String]) -> std::io::Result<PathBu
 
 /// bundle.json.
 pub fn meta(dir: &Path, meta: &BundleMeta) -> std::io::Result<PathBuf> {
-    let path = dir.join(format::BUNDLE_JSON);
-    let mut text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
-    text.push('\n');
-    fs::write(&path, text)?;
-    Ok(path)
+    json_file(dir, format::BUNDLE_JSON, meta)
 }
 
 /// vault.json.
 pub fn vault_json(dir: &Path, snap: &VaultSnapshot) -> std::io::Result<PathBuf> {
-    let path = dir.join(format::VAULT_JSON);
-    let mut text = serde_json::to_string_pretty(snap).map_err(std::io::Error::other)?;
+    json_file(dir, format::VAULT_JSON, snap)
+}
+
+fn json_file<T: serde::Serialize>(dir: &Path, name: &str, value: &T) -> std::io::Result<PathBuf> {
+    let path = dir.join(name);
+    let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     text.push('\n');
     fs::write(&path, text)?;
     Ok(path)
