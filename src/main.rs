@@ -101,7 +101,8 @@ fn view(args: &ViewArgs) -> Result<session::View, String> {
 
 fn demo(args: DemoArgs, view_args: &ViewArgs) -> Result<ExitCode, String> {
     let view = view(view_args)?;
-    session::dashboard(session::Data::Demo { speed: args.speed }, view, warn)?;
+    session::dashboard(session::Data::Demo { speed: args.speed }, view, warn)
+        .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,7 +113,7 @@ fn view_bundle(dir: &Path, view_args: &ViewArgs, vault: &VaultArgs) -> Result<Ex
         dir: dir.to_path_buf(),
         vault,
     };
-    session::dashboard(data, view, warn)?;
+    session::dashboard(data, view, warn).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -123,7 +124,7 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
         kube: cli.kube.options(cli.namespace.as_deref()),
         vault: cli.vault.config(true)?,
     };
-    session::dashboard(data, view, warn)?;
+    session::dashboard(data, view, warn).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -132,7 +133,7 @@ fn capture(args: CaptureArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<Exit
     let vault = vault.config(true)?;
     warn_token_over_http(vault.as_ref());
     let opts = kube.options(args.namespace.as_deref());
-    let done = session::capture(opts, vault, &args.out)?;
+    let done = session::capture(opts, vault, &args.out).map_err(|e| e.to_string())?;
     for w in &done.warnings {
         warn(w);
     }
@@ -177,7 +178,8 @@ fn check(args: CheckArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode
         Some(dir) => session::CheckFrom::Bundle(dir),
         None => session::CheckFrom::Cluster(kube.options(args.namespace.as_deref())),
     };
-    let checked = session::check(from, vault, args.as_of, args.namespace.as_deref())?;
+    let checked = session::check(from, vault, args.as_of, args.namespace.as_deref())
+        .map_err(|e| e.to_string())?;
     for w in &checked.warnings {
         say("warning", w);
     }

@@ -20,6 +20,32 @@ use crate::sources::vault::{self, VaultConfig};
 use crate::sources::{Inbox, bundle, demo};
 use crate::theme::Theme;
 
+/// Why a dashboard, check or capture could not run. `main` turns it into
+/// the one line the user reads (and exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("the dashboard needs a terminal; for text output use `vaultscope check`")]
+    NoTerminal,
+    #[error(transparent)]
+    Connect(#[from] kube::ConnectError),
+    #[error(transparent)]
+    Bundle(#[from] bundle::BundleError),
+    /// The live cluster could not be read (`check`, `capture`).
+    #[error("{0}")]
+    Cluster(String),
+    #[error("{path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the demo scenario failed: {0}")]
+    Demo(tokio::task::JoinError),
+    #[error("terminal: {0}")]
+    Terminal(std::io::Error),
+}
+
 /// How long `check` waits for the watchers' first lists.
 const LIST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -46,19 +72,17 @@ pub struct View {
     pub mouse: bool,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(Error::Runtime)
 }
 
-fn need_terminal() -> Result<(), String> {
+fn need_terminal() -> Result<(), Error> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(
-            "the dashboard needs a terminal; for text output use `vaultscope check`".into(),
-        );
+        return Err(Error::NoTerminal);
     }
     Ok(())
 }
@@ -69,8 +93,8 @@ fn token_over_http(vault: Option<&VaultConfig>) -> bool {
 }
 
 /// The one place a cluster is connected to.
-fn connect(rt: &tokio::runtime::Runtime, opts: &KubeOptions) -> Result<Connection, String> {
-    rt.block_on(kube::connect(opts)).map_err(|e| e.to_string())
+fn connect(rt: &tokio::runtime::Runtime, opts: &KubeOptions) -> Result<Connection, Error> {
+    Ok(rt.block_on(kube::connect(opts))?)
 }
 
 /// Run the dashboard until the user quits. Errors that are the user's to fix
@@ -79,7 +103,7 @@ fn connect(rt: &tokio::runtime::Runtime, opts: &KubeOptions) -> Result<Connectio
 ///
 /// `warn` hears what the user should know before the screen is taken (what
 /// a bundle could not use).
-pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), String> {
+pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Error> {
     let rt = runtime()?;
     match data {
         Data::Demo { speed } => {
@@ -98,13 +122,13 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Stri
                 if source.is_finished()
                     && let Err(e) = source.await
                 {
-                    return Err(format!("the demo scenario failed: {e}"));
+                    return Err(Error::Demo(e));
                 }
-                result.map_err(|e| format!("terminal: {e}"))
+                result.map_err(Error::Terminal)
             })
         }
         Data::Bundle { dir, vault } => {
-            let b = bundle::load(&dir).map_err(|e| e.to_string())?;
+            let b = bundle::load(&dir)?;
             b.warnings.iter().for_each(|w| warn(w));
             need_terminal()?;
             let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1) + 64);
@@ -138,7 +162,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Stri
                 }
                 dashboard::run::run(app, rx, inbox, clock, view.mouse, false).await
             })
-            .map_err(|e| format!("terminal: {e}"))
+            .map_err(Error::Terminal)
         }
         Data::Live { kube: opts, vault } => {
             let conn = connect(&rt, &opts)?;
@@ -162,7 +186,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Stri
                 tokio::spawn(kube::run(conn, tx, logs));
                 dashboard::run::run(app, rx, inbox, Clock::Wall, view.mouse, false).await
             })
-            .map_err(|e| format!("terminal: {e}"))
+            .map_err(Error::Terminal)
         }
     }
 }
@@ -190,12 +214,12 @@ pub fn check(
     vault: Option<VaultConfig>,
     as_of: Option<DateTime<Utc>>,
     namespace: Option<&str>,
-) -> Result<Checked, String> {
+) -> Result<Checked, Error> {
     let mut warnings = Vec::new();
     let rt = runtime()?;
     let (mut world, mut captured, source) = match from {
         CheckFrom::Bundle(dir) => {
-            let b = bundle::load(dir).map_err(|e| e.to_string())?;
+            let b = bundle::load(dir)?;
             warnings.extend(b.warnings.iter().cloned());
             let (world, captured) = b.into_world();
             (world, captured, format!("bundle {}", dir.display()))
@@ -203,7 +227,9 @@ pub fn check(
         CheckFrom::Cluster(opts) => {
             // The live cluster: every watcher's first list, then the agent logs.
             let conn = connect(&rt, &opts)?;
-            let world = rt.block_on(kube::snapshot(&conn, LIST_TIMEOUT))?;
+            let world = rt
+                .block_on(kube::snapshot(&conn, LIST_TIMEOUT))
+                .map_err(Error::Cluster)?;
             warnings.extend(
                 world
                     .access_denied
@@ -252,20 +278,24 @@ pub fn capture(
     opts: KubeOptions,
     vault: Option<VaultConfig>,
     out: &Path,
-) -> Result<Captured, String> {
+) -> Result<Captured, Error> {
     let rt = runtime()?;
     let conn = connect(&rt, &opts)?;
-    let captured = rt.block_on(kube::capture::capture(&conn, out))?;
+    let captured = rt
+        .block_on(kube::capture::capture(&conn, out))
+        .map_err(Error::Cluster)?;
     let mut files = captured.files.len();
     let mut warnings = Vec::new();
     if let Some(cfg) = vault {
         // What the bundle names (pods, classes) is what Vault is asked about.
-        let b = bundle::load(out).map_err(|e| e.to_string())?;
+        let b = bundle::load(out)?;
         warnings.extend(b.warnings.iter().cloned());
         let (world, _) = b.into_world();
         let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
-        bundle::write::vault_json(out, &snap)
-            .map_err(|e| format!("{}: {e}", out.join("vault.json").display()))?;
+        bundle::write::vault_json(out, &snap).map_err(|source| Error::Write {
+            path: out.join(bundle::format::VAULT_JSON),
+            source,
+        })?;
         files += 1;
     }
     Ok(Captured {
