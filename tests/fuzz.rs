@@ -63,6 +63,9 @@ fn config(cases: u32, share: u32) -> ProptestConfig {
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions",
         ))),
+        // Shrinking regenerates nested objects: bound it, so a failure is
+        // reported in minutes, not hours.
+        max_shrink_time: 120_000,
         ..ProptestConfig::default()
     }
 }

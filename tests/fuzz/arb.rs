@@ -189,8 +189,10 @@ const SEPARATORS: &[&str] = &[
 ];
 
 /// Text someone else wrote: one to four fragments. A secret is followed by
-/// white space, as in a log line or a message: a value that runs on into
-/// the next `password:` is one value to a reader, and to the redaction too.
+/// white space, as in a log line or a message, at the end of the text too
+/// (fields are joined with punctuation: `<namespace>/<name>`): a value that
+/// runs on into the next `api_key:` is one value to a reader, and to the
+/// redaction too.
 pub fn text() -> BoxedStrategy<String> {
     proptest::collection::vec((select(SEPARATORS), fragment()), 1..4)
         .prop_map(|parts| {
@@ -202,6 +204,9 @@ pub fn text() -> BoxedStrategy<String> {
                 }
                 after_secret = f.contains(MARK);
                 s.push_str(&f);
+            }
+            if after_secret {
+                s.push(' ');
             }
             s
         })
