@@ -134,7 +134,9 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         format!(r"(?P<token>{START}hv[sbr]\.)[A-Za-z0-9_\-]{{20,}}"),
         format!(r"(?P<legacy>{START}[sbr]\.)[A-Za-z0-9]{{24}}\b"),
         // "password": "..." in JSON.
-        format!(r#"(?P<json>"(?i:{SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*""#),
+        // A value cut before its closing quote (a quoted answer shortened) is
+        // redacted to the end of the text.
+        format!(r#"(?P<json>"(?i:{SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)"#),
         // The same inside a quoted string, its quotes escaped: hclog's
         // `error="{\"password\": \"...\"}"`, or JSON read and written again.
         format!(r#"(?P<ejson>\\"(?i:{SECRET_KEYS})\\"\s*:\s*)\\"(?:\\\\\\"|[^"\\]|\\[^"])*\\""#),
@@ -151,27 +153,70 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&alternatives.join("|")).expect("redaction pattern compiles")
 });
 
+/// The key of another secret inside a matched value.
+static NESTED_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i:{SECRET_KEYS})\s*[:=]")).expect("nested key pattern compiles")
+});
+
 /// Secrets removed: see the module documentation for what is and is not.
 pub fn redact(s: &str) -> Cow<'_, str> {
-    PATTERN.replace_all(s, |c: &Captures| {
-        let keep = |name: &str| c.name(name).map(|m| m.as_str());
-        if let Some(k) = keep("url") {
-            format!("{k}{REDACTED}@")
-        } else if let Some(k) = keep("jwt") {
-            format!("{k}{REDACTED}")
-        } else if let Some(k) = keep("json") {
-            format!("{k}\"{REDACTED}\"")
-        } else if let Some(k) = keep("ejson") {
-            format!("{k}\\\"{REDACTED}\\\"")
-        } else if let Some(k) = ["header", "bearer", "token", "legacy", "kv", "colon"]
-            .into_iter()
-            .find_map(keep)
-        {
-            format!("{k}{REDACTED}")
+    let mut out = String::new();
+    // Up to here `s` is copied or replaced into `out`.
+    let mut done = 0;
+    let mut at = 0;
+    while let Some(c) = PATTERN.captures_at(s, at) {
+        let whole = c.get(0).expect("a match has group 0");
+        let (replacement, resume) = replace(&c, whole.as_str());
+        out.push_str(&s[done..whole.start()]);
+        out.push_str(&replacement);
+        // A glued second secret resumes inside this match; never stall.
+        let next = whole.start() + resume;
+        done = next;
+        at = if next > whole.start() {
+            next
         } else {
-            REDACTED.to_string()
+            whole.end().max(at + 1)
+        };
+        if at > s.len() {
+            break;
         }
-    })
+    }
+    if done == 0 && out.is_empty() {
+        return Cow::Borrowed(s);
+    }
+    out.push_str(&s[done.min(s.len())..]);
+    Cow::Owned(out)
+}
+
+/// What replaces one match, and where (relative to its start) scanning
+/// goes on: its end, or the key of a second secret glued to its value.
+fn replace(c: &Captures, whole: &str) -> (String, usize) {
+    let keep = |name: &str| c.name(name).map(|m| m.as_str());
+    let done = whole.len();
+    if let Some(k) = keep("url") {
+        (format!("{k}{REDACTED}@"), done)
+    } else if let Some(k) = keep("jwt") {
+        (format!("{k}{REDACTED}"), done)
+    } else if let Some(k) = keep("json") {
+        (format!("{k}\"{REDACTED}\""), done)
+    } else if let Some(k) = keep("ejson") {
+        (format!("{k}\\\"{REDACTED}\\\""), done)
+    } else if let Some(k) = ["header", "bearer", "token", "legacy", "kv", "colon"]
+        .into_iter()
+        .find_map(keep)
+    {
+        // A value runs to the next white space, so a second secret glued to
+        // it (`auth/password=X/role/api_key: Y`, text built from two
+        // annotations) would hide its key inside this one: redact up to
+        // that key, and scan again from it.
+        let value = &whole[k.len()..];
+        match NESTED_KEY.find(value).filter(|m| m.start() > 0) {
+            Some(m) => (format!("{k}{REDACTED}"), k.len() + m.start()),
+            None => (format!("{k}{REDACTED}"), done),
+        }
+    } else {
+        (REDACTED.to_string(), done)
+    }
 }
 
 /// serde_json's pretty printer, with the characters serde leaves raw (C1,
@@ -351,6 +396,14 @@ mod tests {
             (
                 "--docker-password=Pa55w0rd!",
                 "--docker-password=<redacted>",
+            ),
+            (
+                "auth/password=pw1/role/api_key: k2 x",
+                "auth/password=<redacted>api_key: <redacted> x",
+            ),
+            (
+                r#"answer: {"password": "hunter2 cut he"#,
+                r#"answer: {"password": "<redacted>""#,
             ),
             (
                 r#"{"password":"x\"y","role":"web"}"#,

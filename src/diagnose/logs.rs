@@ -92,6 +92,9 @@ fn clip(s: &str) -> String {
     if s.len() <= MAX_EVIDENCE {
         return s.to_string();
     }
+    // Redacted before the cut: a secret cut in half is no longer
+    // recognisable, and half of it would be shown.
+    let s = crate::safe::redact(s);
     let cut = s.floor_char_boundary(MAX_EVIDENCE);
     format!("{}…", &s[..cut])
 }
