@@ -155,8 +155,11 @@ fn capture(args: CaptureArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<Exit
 
 fn themes() -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
+    // User theme files may come from anywhere: names and descriptions
+    // (and their parse errors) are shown made safe like all others' text.
+    let safe = vaultscope::safe::terminal;
     for (name, desc, origin) in theme::list() {
-        let _ = writeln!(out, "{name:<14} {desc}  ({origin})");
+        let _ = writeln!(out, "{:<14} {}  ({origin})", safe(&name), safe(&desc));
     }
     if let Some(dir) = theme::user_theme_dir() {
         let _ = writeln!(
