@@ -19,6 +19,7 @@
 
 #[path = "fuzz/arb.rs"]
 mod arb;
+mod common;
 #[path = "fuzz/fake_vault.rs"]
 mod fake_vault;
 
@@ -433,7 +434,7 @@ proptest! {
     ) {
         let d = tempfile::tempdir().unwrap();
         case.write_bundle(d.path());
-        let mut files: Vec<_> = walk(d.path());
+        let mut files: Vec<_> = common::walk(d.path());
         files.sort();
         let f = &files[file.index(files.len())];
         let mut bytes = std::fs::read(f).unwrap();
@@ -468,19 +469,6 @@ proptest! {
             let _ = diagnose::diagnose(&w, at.unwrap_or_default());
         }
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 // --------------------------------------------------------------- Vault ----

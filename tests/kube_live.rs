@@ -6,6 +6,9 @@
 //! The tests run one at a time (one of them stops the API server) and the
 //! last one to finish stops the lab (scripts/test.sh also does on exit).
 
+mod common;
+use common::walk;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -809,19 +812,6 @@ async fn hostile_text_from_the_api_server_is_escaped_and_redacted() {
     pods.delete("hostile", &DeleteParams::default().grace_period(0))
         .await
         .unwrap();
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Needs no lab: a kubeconfig whose server does not answer.

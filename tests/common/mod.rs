@@ -219,3 +219,17 @@ items:
     containers: [{name: app, image: app:1}]
   status: {phase: Running}
 "#;
+
+/// Every file under `dir`, recursively (a bundle's files).
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
