@@ -18,8 +18,18 @@ step "tests"
 # ports) and stops it when its last test ends; stop it here too if a run is cut short.
 # tests/kube_live.rs does the same with the local control plane (scripts/lab.sh; the first run on
 # a machine builds kube-apiserver, kine and kwok: 7-12 min on 2 cores, cached after that).
-trap 'VAULTSCOPE_BAO_DIR=/tmp/vaultscope-bao-vaulttest VAULTSCOPE_BAO_PORT=18290 VAULTSCOPE_PG_PORT=15490 scripts/bao.sh down >/dev/null 2>&1 || true
-      VAULTSCOPE_LAB_DIR=/tmp/vaultscope-lab-kubetest VAULTSCOPE_LAB_APISERVER_PORT=17443 VAULTSCOPE_LAB_KINE_PORT=17379 VAULTSCOPE_LAB_KWOK_PORT=17250 scripts/lab.sh down >/dev/null 2>&1 || true' EXIT
+# VAULTSCOPE_TEST_SLOT (0-9) moves both labs' dirs and ports, so two checkouts can run at once.
+slot="${VAULTSCOPE_TEST_SLOT:-0}"
+off=$((slot * 5)) suffix=""
+[ "$slot" = 0 ] || suffix="-slot$slot"
+stop_labs() {
+  VAULTSCOPE_BAO_DIR="/tmp/vaultscope-bao-vaulttest$suffix" VAULTSCOPE_BAO_PORT=$((18290 + off)) \
+    VAULTSCOPE_PG_PORT=$((15490 + off)) scripts/bao.sh down >/dev/null 2>&1 || true
+  VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-kubetest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17443 + off)) \
+    VAULTSCOPE_LAB_KINE_PORT=$((17379 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17250 + off)) \
+    scripts/lab.sh down >/dev/null 2>&1 || true
+}
+trap stop_labs EXIT
 cargo test --all-targets --locked
 
 step "tests of the screenshot writer (behind its feature)"

@@ -7,7 +7,7 @@
 //! last one to finish stops the lab (scripts/test.sh also does on exit).
 
 mod common;
-use common::walk;
+use common::{LabPlace, walk};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -28,10 +28,16 @@ use vaultscope::model::logs::{LogKey, LogTarget};
 use vaultscope::model::pod::ContainerState;
 use vaultscope::sources::kube::{self as live, Connection, KubeOptions};
 
+/// Moved by `VAULTSCOPE_TEST_SLOT` (see `common::LabPlace`).
 const LAB_DIR: &str = "/tmp/vaultscope-lab-kubetest";
-const APISERVER_PORT: &str = "17443";
-const KINE_PORT: &str = "17379";
-const KWOK_PORT: &str = "17250";
+const APISERVER_PORT: u16 = 17443;
+const KINE_PORT: u16 = 17379;
+const KWOK_PORT: u16 = 17250;
+
+fn place() -> &'static LabPlace {
+    static PLACE: OnceLock<LabPlace> = OnceLock::new();
+    PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
+}
 /// The number of tests that use the lab: the last one to finish stops it.
 const TESTS: usize = 7;
 
@@ -50,10 +56,13 @@ fn lab_command(args: &[&str]) -> Command {
     let mut c = Command::new("bash");
     c.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/lab.sh"))
         .args(args)
-        .env("VAULTSCOPE_LAB_DIR", LAB_DIR)
-        .env("VAULTSCOPE_LAB_APISERVER_PORT", APISERVER_PORT)
-        .env("VAULTSCOPE_LAB_KINE_PORT", KINE_PORT)
-        .env("VAULTSCOPE_LAB_KWOK_PORT", KWOK_PORT);
+        .env("VAULTSCOPE_LAB_DIR", &place().dir)
+        .env(
+            "VAULTSCOPE_LAB_APISERVER_PORT",
+            place().port(APISERVER_PORT),
+        )
+        .env("VAULTSCOPE_LAB_KINE_PORT", place().port(KINE_PORT))
+        .env("VAULTSCOPE_LAB_KWOK_PORT", place().port(KWOK_PORT));
     c
 }
 
@@ -410,7 +419,7 @@ async fn changes_after_start_show_up_within_two_seconds() {
 }
 
 fn served_log(pod: &str, container: &str) -> Vec<String> {
-    let path = Path::new(LAB_DIR)
+    let path = Path::new(&place().dir)
         .join("containers/payments")
         .join(pod)
         .join(format!("{container}.log"));

@@ -19,15 +19,21 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use common::{add_pod, ann, injected, world};
+use common::{LabPlace, add_pod, ann, injected, world};
 use vaultscope::diagnose::{self, Code};
 use vaultscope::model::interest::{self, Interest};
 use vaultscope::model::{Observation, World};
 use vaultscope::sources::vault::{self, VaultConfig, VaultSnapshot};
 
+/// Moved by `VAULTSCOPE_TEST_SLOT` (see `common::LabPlace`).
 const LAB_DIR: &str = "/tmp/vaultscope-bao-vaulttest";
-const BAO_PORT: &str = "18290";
-const PG_PORT: &str = "15490";
+const BAO_PORT: u16 = 18290;
+const PG_PORT: u16 = 15490;
+
+fn place() -> &'static LabPlace {
+    static PLACE: OnceLock<LabPlace> = OnceLock::new();
+    PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
+}
 /// The number of #[test]s below: the last one to finish stops the lab.
 const TESTS: usize = 8;
 
@@ -47,9 +53,9 @@ fn lab_command(arg: &str) -> Command {
     let mut c = Command::new("bash");
     c.arg(script())
         .arg(arg)
-        .env("VAULTSCOPE_BAO_DIR", LAB_DIR)
-        .env("VAULTSCOPE_BAO_PORT", BAO_PORT)
-        .env("VAULTSCOPE_PG_PORT", PG_PORT);
+        .env("VAULTSCOPE_BAO_DIR", &place().dir)
+        .env("VAULTSCOPE_BAO_PORT", place().port(BAO_PORT))
+        .env("VAULTSCOPE_PG_PORT", place().port(PG_PORT));
     c
 }
 

@@ -233,3 +233,39 @@ pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Where a real-component lab of this test binary lives. `VAULTSCOPE_TEST_SLOT`
+/// (0-9, default 0) moves the runtime dir and every port, so two checkouts can
+/// run the live tests at once without sharing a server.
+pub struct LabPlace {
+    pub dir: String,
+    offset: u16,
+}
+
+impl LabPlace {
+    pub fn new(base_dir: &str) -> Self {
+        let slot: u16 = match std::env::var("VAULTSCOPE_TEST_SLOT") {
+            Ok(s) => s
+                .parse()
+                .ok()
+                .filter(|n| *n <= 9)
+                .unwrap_or_else(|| panic!("VAULTSCOPE_TEST_SLOT must be 0-9, not {s:?}")),
+            Err(_) => 0,
+        };
+        let dir = if slot == 0 {
+            base_dir.to_string()
+        } else {
+            format!("{base_dir}-slot{slot}")
+        };
+        LabPlace {
+            dir,
+            offset: slot * 5,
+        }
+    }
+
+    /// A base port moved by the slot (five apart, so neighbouring ports such as
+    /// OpenBao's cluster port, base + 1, never meet another slot's).
+    pub fn port(&self, base: u16) -> String {
+        (base + self.offset).to_string()
+    }
+}
