@@ -89,6 +89,8 @@ fn big_world() -> World {
             created: Some(now() - Duration::hours(2)),
             deleting: false,
             phase: "Running".into(),
+            reason: None,
+            message: None,
             conditions: vec![PodCondition {
                 kind: "Ready".into(),
                 status: "True".into(),

@@ -19,7 +19,12 @@ pub enum Code {
     AuthNamespaceNotAuthorized,
     AuthAudienceMismatch,
     AuthPermissionDenied,
+    /// The login went to an auth mount that does not exist (wrong
+    /// `auth-path`, or the wrong Vault namespace).
+    AuthMountNotFound,
     VaultSealed,
+    /// Vault answered but cannot serve: 5xx, no active node, standby errors.
+    VaultUnavailable,
     VaultUnreachable,
     VaultTlsError,
     SecretPermissionDenied,
@@ -33,6 +38,13 @@ pub enum Code {
     ContainerImagePull,
     /// An agent container exited non-zero and has not been restarted (yet).
     ContainerFailed,
+    /// The agent could not write a file (template destination or token
+    /// sink): a volume or securityContext problem, not a Vault one.
+    AgentFileWriteFailed,
+    /// The pod has not been scheduled, so no agent has started.
+    PodUnscheduled,
+    /// The kubelet evicted the pod (memory or ephemeral-storage pressure).
+    PodEvicted,
     CsiMountFailed,
     CsiClassNotFound,
     CsiDriverMissing,
@@ -60,7 +72,9 @@ impl Code {
         Code::AuthNamespaceNotAuthorized,
         Code::AuthAudienceMismatch,
         Code::AuthPermissionDenied,
+        Code::AuthMountNotFound,
         Code::VaultSealed,
+        Code::VaultUnavailable,
         Code::VaultUnreachable,
         Code::VaultTlsError,
         Code::SecretPermissionDenied,
@@ -73,6 +87,9 @@ impl Code {
         Code::ContainerOomKilled,
         Code::ContainerImagePull,
         Code::ContainerFailed,
+        Code::AgentFileWriteFailed,
+        Code::PodUnscheduled,
+        Code::PodEvicted,
         Code::CsiMountFailed,
         Code::CsiClassNotFound,
         Code::CsiDriverMissing,
@@ -101,6 +118,11 @@ impl Code {
             AuthNamespaceNotAuthorized => "auth.namespace_not_authorized",
             AuthAudienceMismatch => "auth.audience_mismatch",
             AuthPermissionDenied => "auth.permission_denied",
+            AuthMountNotFound => "auth.mount_not_found",
+            VaultUnavailable => "vault.unavailable",
+            AgentFileWriteFailed => "agent.file_write_failed",
+            PodUnscheduled => "pod.unscheduled",
+            PodEvicted => "pod.evicted",
             VaultSealed => "vault.sealed",
             VaultUnreachable => "vault.unreachable",
             VaultTlsError => "vault.tls_error",
@@ -209,6 +231,8 @@ pub enum Via {
     Webhook,
     Vault,
     Config,
+    /// What Kubernetes did to the pod: scheduling, eviction.
+    Kubernetes,
 }
 
 impl Via {
@@ -220,6 +244,7 @@ impl Via {
             Via::Webhook => "webhook",
             Via::Vault => "vault",
             Via::Config => "config",
+            Via::Kubernetes => "kubernetes",
         }
     }
 

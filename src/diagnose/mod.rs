@@ -292,6 +292,7 @@ fn pod_findings(
     let mut findings = Vec::new();
     let pod = p.pod;
     let auth = auth_context(pod, &p.parsed, world);
+    findings.extend(rules::pod_state_findings(pod));
     findings.extend(rules::not_injected(pod, &p.parsed, world));
     findings.extend(rules::container_findings(pod, &auth, world, now));
     let csi_ctx = csi_context(pod, world, &auth);

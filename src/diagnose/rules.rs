@@ -143,11 +143,92 @@ fn log_lines<'a>(world: &'a World, pod: &PodInfo, container: &str) -> Vec<&'a st
         .collect()
 }
 
+/// When a running container started. No timer starts before the container
+/// runs: a pod waiting for a node, an image or an earlier init container is
+/// not an agent that is stuck.
 fn started(c: &ContainerInfo, pod: &PodInfo) -> Option<DateTime<Utc>> {
     match &c.state {
         ContainerState::Running { started_at } => started_at.or(pod.created),
-        _ => pod.created,
+        _ => None,
     }
+}
+
+/// An agent that was OOM-killed and runs again is a warning; it is an error
+/// when it cannot stay up: not running now (crash loop, terminated), or
+/// killed [`OOM_KILLS_FOR_ERROR`] times or more with the last kill within the
+/// past hour.
+pub const OOM_KILLS_FOR_ERROR: i32 = 3;
+
+fn oom_severity(c: &ContainerInfo, now: DateTime<Utc>) -> Severity {
+    let running = matches!(c.state, ContainerState::Running { .. });
+    let recent = c
+        .last_termination
+        .as_ref()
+        .and_then(|t| t.finished_at)
+        .is_some_and(|t| (now - t).num_seconds() < 3600);
+    if !running || (c.restart_count >= OOM_KILLS_FOR_ERROR && recent) {
+        Severity::Error
+    } else {
+        Severity::Warning
+    }
+}
+
+/// What Kubernetes did to the pod itself: it was never scheduled, or the
+/// kubelet evicted it. Neither is a secret-injection failure, but both
+/// explain why an agent did not run.
+pub fn pod_state_findings(pod: &PodInfo) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some((reason, message)) = pod.unscheduled() {
+        let detail = message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        out.push(
+            Finding::new(
+                Code::PodUnscheduled,
+                Severity::Info,
+                Via::Kubernetes,
+                format!("Not scheduled yet ({reason}){detail}; no agent has started, so nothing about secrets is known"),
+                "This is a scheduling problem, not a secret-injection one: `kubectl describe pod` shows the scheduler's reasons (resources, taints, affinity, quotas).",
+            )
+            .pod(&pod.name)
+            .evidence(format!("PodScheduled=False reason={reason}{detail}")),
+        );
+    }
+    if let Some(message) = pod.eviction() {
+        let agent_named = [AGENT_INIT, crate::model::pod::AGENT_SIDECAR]
+            .iter()
+            .any(|c| message.contains(&format!("Container {c} ")));
+        let hint = if agent_named {
+            format!(
+                "The agent used more than the node could give: set {PREFIX}agent-requests-mem / agent-limits-mem (memory) or {PREFIX}agent-requests-ephemeral / agent-limits-ephemeral (ephemeral-storage) to what it needs."
+            )
+        } else {
+            "The controller replaces an evicted pod; if evictions repeat, give the pod's containers requests that match their use, or move it to nodes with room.".to_string()
+        };
+        out.push(
+            Finding::new(
+                Code::PodEvicted,
+                Severity::Warning,
+                Via::Kubernetes,
+                "The kubelet evicted the pod under node pressure",
+                hint,
+            )
+            .pod(&pod.name)
+            .evidence(format!("status.reason=Evicted: {message}")),
+        );
+    }
+    out
+}
+
+/// Whether the container's state proves that its secrets rendered: an init
+/// agent exits 0 only after every template rendered, and a pod that ran to
+/// completion had what it needed. Errors in the log before that point were
+/// transient retries, not current problems.
+fn secrets_rendered(pod: &PodInfo, c: &ContainerInfo) -> bool {
+    let init_done = c.name == AGENT_INIT
+        && matches!(&c.state, ContainerState::Terminated(t) if t.exit_code == 0);
+    init_done || pod.phase == "Succeeded"
 }
 
 /// Findings for the agent containers of one pod: their state and their logs.
@@ -158,10 +239,18 @@ pub fn container_findings(
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    if pod.unscheduled().is_some() {
+        return out;
+    }
     for c in pod.agent_containers() {
         let via = Via::for_container(&c.name);
         let lines = log_lines(world, pod, &c.name);
-        let mut specific: Vec<Finding> = logs::analyse(lines.iter().copied())
+        let signals = if secrets_rendered(pod, c) {
+            Vec::new()
+        } else {
+            logs::analyse(lines.iter().copied())
+        };
+        let mut specific: Vec<Finding> = signals
             .into_iter()
             .map(|s| {
                 let mut ctx = auth.clone();
@@ -239,11 +328,10 @@ pub fn container_findings(
             .as_ref()
             .is_some_and(|t| t.reason.as_deref() == Some("OOMKilled"));
         if oom_now || oom_before {
-            let running = matches!(c.state, ContainerState::Running { .. });
             specific.push(
                 Finding::new(
                     Code::ContainerOomKilled,
-                    if running { Severity::Warning } else { Severity::Error },
+                    oom_severity(c, now),
                     via,
                     format!("{} was killed for using too much memory", c.name),
                     format!("Raise {PREFIX}agent-limits-mem (and agent-requests-mem); the default limit is 128Mi, which many templates with large secrets exceed."),
@@ -305,9 +393,14 @@ pub fn container_findings(
                 );
             }
         }
-        // A specific cause replaces a generic symptom at the same or lower severity.
+        // A specific cause replaces a generic symptom at the same or lower
+        // severity; an eviction (told by pod_state_findings) explains any
+        // exit code the eviction caused.
         let worst_specific = specific.iter().map(|f| f.severity).max();
         generic.retain(|g| worst_specific.is_none_or(|w| g.severity > w));
+        if pod.eviction().is_some() {
+            generic.clear();
+        }
         out.extend(specific);
         out.extend(generic);
     }

@@ -182,6 +182,10 @@ pub struct PodInfo {
     pub created: Option<DateTime<Utc>>,
     pub deleting: bool,
     pub phase: String,
+    /// `status.reason` / `status.message`: set when the kubelet evicts the
+    /// pod ("Evicted", "The node was low on resource: memory...").
+    pub reason: Option<String>,
+    pub message: Option<String>,
     pub conditions: Vec<PodCondition>,
     pub init_containers: Vec<ContainerInfo>,
     pub containers: Vec<ContainerInfo>,
@@ -203,6 +207,31 @@ impl PodInfo {
 
     pub fn agent_containers(&self) -> impl Iterator<Item = &ContainerInfo> {
         self.agent_init().into_iter().chain(self.agent_sidecar())
+    }
+
+    /// Why the pod is not on a node yet: the `PodScheduled` condition's
+    /// reason and message ("Unschedulable", "0/3 nodes are available: ...").
+    /// `None` once the pod has a node. A pod without a node and without
+    /// the condition is waiting for the scheduler to look at it.
+    pub fn unscheduled(&self) -> Option<(String, Option<String>)> {
+        if self.node_name.is_some() || self.phase != "Pending" {
+            return None;
+        }
+        let cond = self.conditions.iter().find(|c| c.kind == "PodScheduled");
+        match cond {
+            Some(c) if c.status == "True" => None,
+            Some(c) => Some((
+                c.reason.clone().unwrap_or_else(|| "NotScheduled".into()),
+                c.message.clone(),
+            )),
+            None => Some(("Pending".into(), None)),
+        }
+    }
+
+    /// The kubelet's eviction message, if it evicted the pod.
+    pub fn eviction(&self) -> Option<&str> {
+        (self.reason.as_deref() == Some("Evicted"))
+            .then(|| self.message.as_deref().unwrap_or("evicted"))
     }
 
     pub fn is_ready(&self) -> bool {
@@ -311,6 +340,8 @@ impl PodInfo {
             phase: status
                 .and_then(|s| s.phase.clone())
                 .unwrap_or_else(|| "Pending".into()),
+            reason: status.and_then(|s| s.reason.clone()),
+            message: status.and_then(|s| s.message.clone()),
             conditions: status
                 .and_then(|s| s.conditions.as_ref())
                 .map(|cs| {

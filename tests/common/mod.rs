@@ -98,6 +98,8 @@ pub fn pod(ns: &str, app: &str, suffix: &str) -> PodInfo {
         created: Some(ago(900)),
         deleting: false,
         phase: "Running".into(),
+        reason: None,
+        message: None,
         conditions: vec![],
         init_containers: vec![],
         containers: vec![container("app", running(800))],

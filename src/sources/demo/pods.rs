@@ -117,6 +117,8 @@ impl Scenario {
             created: Some(self.t(-s.age)),
             deleting: false,
             phase: if s.ready { "Running" } else { "Pending" }.into(),
+            reason: None,
+            message: None,
             conditions: self.conditions(s),
             init_containers: init_containers(s),
             containers: self.containers(s),

@@ -604,6 +604,8 @@ impl Scenario {
             created: Some(self.t(-36_000)),
             deleting: false,
             phase: "Succeeded".into(),
+            reason: None,
+            message: None,
             conditions: vec![],
             init_containers: vec![ContainerInfo {
                 name: AGENT_INIT.into(),
