@@ -118,10 +118,11 @@ fn evicted(message: &str) -> PodInfo {
 
 #[test]
 fn an_eviction_shows_the_kubelets_message_not_only_an_exit_code() {
-    // kubernetes pkg/kubelet/eviction/helpers.go: nodeLowMessageFmt
-    // "The node was low on resource: %v. " + containerMessageFmt
-    // "Container %s was using %s, which exceeds its request of %s. "
-    let msg = "The node was low on resource: ephemeral-storage. Threshold quantity: 1Gi, available: 524Mi. Container vault-agent was using 2Gi, which exceeds its request of 0. ";
+    // kubernetes pkg/kubelet/eviction/helpers.go, after kubernetes#111597:
+    // "The node was low on resource: %v. " + "Threshold quantity: %v,
+    // available: %v. " + "Container %s was using %s, request is %s, has
+    // larger consumption of %v. " (the shape in cloud-ark/kubeplus#1382).
+    let msg = "The node was low on resource: ephemeral-storage. Threshold quantity: 2146223340, available: 1883424Ki. Container vault-agent was using 2Gi, request is 0, has larger consumption of ephemeral-storage. ";
     let r = report_for(vec![evicted(msg)], &[]);
     let (f, _) = only_workload(&r);
     assert_eq!(codes(f), vec![Code::PodEvicted], "{f:#?}");
@@ -138,12 +139,12 @@ fn an_eviction_shows_the_kubelets_message_not_only_an_exit_code() {
         f[0].hint
     );
 
-    // Older kubelets worded the container part differently (same file before
-    // v1.26: "Container %s was using %s, request is %s, has larger
-    // consumption of %v. "); and a container's own limit
-    // (containerEphemeralStorageMessageFmt).
+    // Kubelets from 1.11 (kubernetes#63415) until #111597 worded the
+    // container part "Container %s was using %s, which exceeds its request
+    // of %s. " (hashicorp/vault#10552 shows it); and a container over its
+    // own limit (containerEphemeralStorageMessageFmt).
     for msg in [
-        "The node was low on resource: memory. Container vault-agent was using 300Mi, request is 64Mi, has larger consumption of memory. ",
+        "The node was low on resource: memory. Container vault-agent was using 300Mi, which exceeds its request of 64Mi. ",
         "Container vault-agent exceeded its local ephemeral storage limit \"128Mi\". ",
     ] {
         let r = report_for(vec![evicted(msg)], &[]);
@@ -152,8 +153,9 @@ fn an_eviction_shows_the_kubelets_message_not_only_an_exit_code() {
         assert!(f[0].hint.contains("agent-limits"), "{msg}");
     }
 
-    // The app container was the one over its share: the agent is fine.
-    let msg = "Pod ephemeral local storage usage exceeds the total limit of containers 1Gi. ";
+    // The pod as a whole over its limit (podEphemeralStorageMessageFmt; an
+    // injected pod in hashicorp/vault-k8s#387): no container is named.
+    let msg = "Pod ephemeral local storage usage exceeds the total limit of containers 128Mi. ";
     let r = report_for(vec![evicted(msg)], &[]);
     let (f, _) = only_workload(&r);
     assert_eq!(codes(f), vec![Code::PodEvicted]);
@@ -258,4 +260,230 @@ fn a_pod_that_ran_to_completion_carries_no_error_from_earlier_retries() {
     let (f, health) = only_workload(&r);
     assert!(f.is_empty(), "{f:#?}");
     assert_eq!(health, Health::Ok);
+}
+
+// ---- Recovery is one rule: an error about X is history once the same agent
+// later shows success for X.
+
+mod recovery {
+    use vaultscope::diagnose::Code;
+    use vaultscope::diagnose::logs::analyse_with;
+    use vaultscope::diagnose::text::Renders;
+
+    fn renders() -> Renders {
+        Renders::new([
+            (
+                "secret/data/shop/cfg".to_string(),
+                "/vault/secrets/cfg".to_string(),
+            ),
+            (
+                "database/creds/shop".to_string(),
+                "/vault/secrets/db".to_string(),
+            ),
+        ])
+    }
+
+    fn codes(log: &str) -> Vec<Code> {
+        analyse_with(log.lines(), &renders())
+            .into_iter()
+            .map(|s| s.cause.code)
+            .collect()
+    }
+
+    /// consul-template runner.go: `(runner) rendered %s` with Display() = `%q => %q`.
+    fn rendered(dest: &str) -> String {
+        format!(
+            "2026-11-28T09:41:00.000Z [INFO]  agent: (runner) rendered \"(dynamic)\" => \"{dest}\""
+        )
+    }
+
+    #[test]
+    fn a_template_retry_followed_by_its_render_is_history() {
+        let log = format!("{}\n{}", super::RETRY_LOG, rendered("/vault/secrets/cfg"));
+        assert!(codes(&log).is_empty(), "{:?}", codes(&log));
+        // Another template rendering proves nothing about this secret.
+        let log = format!("{}\n{}", super::RETRY_LOG, rendered("/vault/secrets/db"));
+        assert_eq!(codes(&log), vec![Code::SecretNotFound]);
+        // A render written with KV v2's other spelling still matches
+        // (secret/shop/cfg in the annotation, secret/data/... in the error).
+        let r = Renders::new([(
+            "secret/shop/cfg".to_string(),
+            "/vault/secrets/cfg".to_string(),
+        )]);
+        let log = format!("{}\n{}", super::RETRY_LOG, rendered("/vault/secrets/cfg"));
+        assert!(analyse_with(log.lines(), &r).is_empty());
+    }
+
+    #[test]
+    fn a_failed_lease_renewal_followed_by_a_new_secret_is_history() {
+        // consul-template vault_common.go: renewer stops, the secret is
+        // read again and rendered.
+        let fail = "2026-11-28T09:40:00.000Z [WARN]  agent: vault.read(database/creds/shop): failed to renew: Error making API request.\\n\\nURL: PUT https://vault:8200/v1/sys/leases/renew\\nCode: 400. Errors:\\n\\n* lease not found";
+        assert_eq!(codes(fail), vec![Code::RenewalLeaseFailed]);
+        let log = format!("{fail}\n{}", rendered("/vault/secrets/db"));
+        assert!(codes(&log).is_empty());
+        // At trace level, consul-template says so itself (view.go, vault_common.go).
+        let log = format!(
+            "{fail}\n2026-11-28T09:40:30.000Z [TRACE] agent: vault.read(database/creds/shop): successfully renewed"
+        );
+        assert!(codes(&log).is_empty());
+    }
+
+    #[test]
+    fn a_connection_error_ends_with_the_next_successful_request() {
+        let refused = "2026-11-28T09:40:00.000Z [ERROR] agent: (view) vault.read(secret/data/shop/cfg): Get \\\"https://vault:8200/v1/secret/data/shop/cfg\\\": dial tcp 10.96.0.15:8200: connect: connection refused (retry attempt 1 after \\\"250ms\\\")";
+        assert_eq!(codes(refused), vec![Code::VaultUnreachable]);
+        for ok in [
+            "2026-11-28T09:41:00.000Z [INFO]  agent.auth.handler: renewed auth token".to_string(),
+            rendered("/vault/secrets/db"),
+        ] {
+            let log = format!("{refused}\n{ok}");
+            assert!(codes(&log).is_empty(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn a_file_error_ends_when_the_file_is_written() {
+        let fail = r#"2026-11-28T09:40:00.000Z [ERROR] agent.template.server: template server error: error="error rendering \"(dynamic)\" => \"/vault/secrets/db\": failed writing file: open /vault/secrets/1234: permission denied""#;
+        assert_eq!(codes(fail), vec![Code::AgentFileWriteFailed]);
+        let log = format!("{fail}\n{}", rendered("/vault/secrets/db"));
+        assert!(codes(&log).is_empty());
+        // Logging in again proves nothing about the file.
+        let log = format!(
+            "{fail}\n2026-11-28T09:41:00.000Z [INFO]  agent.auth.handler: authentication successful, sending token to sinks"
+        );
+        assert_eq!(codes(&log), vec![Code::AgentFileWriteFailed]);
+    }
+
+    #[test]
+    fn logging_in_does_not_clear_a_template_error() {
+        let log = format!(
+            "{}\n2026-11-28T09:41:00.000Z [INFO]  agent.auth.handler: authentication successful, sending token to sinks",
+            super::RETRY_LOG
+        );
+        assert_eq!(codes(&log), vec![Code::SecretNotFound]);
+    }
+}
+
+// ---- Renewal over time.
+
+fn renewal_pod() -> PodInfo {
+    injected(
+        "shop",
+        "billing",
+        "billing",
+        &[("db", "database/creds/billing")],
+    )
+}
+
+fn lease(issued_ago: i64, expires_in: i64) -> vaultscope::model::Observation {
+    vaultscope::model::Observation::Leases(vec![vaultscope::model::vault::Lease {
+        id: "database/creds/billing/AbC123".into(),
+        issue_time: Some(ago(issued_ago)),
+        expire_time: Some(now() + chrono::Duration::seconds(expires_in)),
+        ttl_seconds: expires_in,
+        renewable: true,
+        last_renewal: None,
+        max_ttl_seconds: None,
+    }])
+}
+
+/// A 403 on sys/leases/renew, first at `first_ago`, and a later harmless line.
+fn denied_since(first_ago: i64) -> String {
+    let at = |s: i64| {
+        (now() - chrono::Duration::seconds(s))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    let deny = "[WARN]  agent: vault.read(database/creds/billing): failed to renew: Error making API request.\\n\\nURL: PUT https://vault:8200/v1/sys/leases/renew\\nCode: 403. Errors:\\n\\n* permission denied";
+    format!(
+        "{} {deny}\n{} {deny}\n{} [WARN]  agent: vault.read(database/creds/billing): renewer done (maybe the lease expired)",
+        at(first_ago),
+        at(60),
+        at(30)
+    )
+}
+
+#[test]
+fn renewal_failing_for_hours_near_the_leases_end_is_an_error() {
+    let p = renewal_pod();
+    let run = |first_ago: i64, lease_obs| {
+        let log = denied_since(first_ago);
+        let w = world([
+            lease_obs,
+            logs(&p, "vault-agent", false, &log),
+            add_pod(p.clone()),
+        ]);
+        let r = diagnose(&w, now());
+        let f: Vec<Finding> = r.workloads[0]
+            .findings
+            .iter()
+            .filter(|f| f.code == Code::RenewalLeaseFailed)
+            .cloned()
+            .collect();
+        assert_eq!(f.len(), 1, "{:#?}", r.workloads[0].findings);
+        // Two refusals; the renewer stopping after them is not a third.
+        assert!(
+            f[0].message.ends_with("(2 times in the log)"),
+            "{}",
+            f[0].message
+        );
+        f[0].clone()
+    };
+    // Failing for three hours, the lease in the last third of its life.
+    let f = run(3 * 3600, lease(5 * 3600, 1800));
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.contains("403"), "{}", f.message);
+    // The evidence is the failing line, not the later harmless one.
+    assert!(
+        f.evidence.as_deref().unwrap().contains("Code: 403"),
+        "{:?}",
+        f.evidence
+    );
+    assert!(f.hint.contains("default"), "{}", f.hint);
+    // Failing for three hours, the lease still young: a warning.
+    assert_eq!(run(3 * 3600, lease(600, 3000)).severity, Severity::Warning);
+    // Near the end, but failing for only two minutes: a warning.
+    assert_eq!(run(120, lease(5 * 3600, 1800)).severity, Severity::Warning);
+}
+
+#[test]
+fn max_ttl_is_an_expected_reissue() {
+    let p = renewal_pod();
+    let at = |s: i64| {
+        (now() - chrono::Duration::seconds(s))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let done = |s: i64| {
+        format!(
+            "{} [WARN]  agent: vault.read(database/creds/billing): renewer done (maybe the lease expired)",
+            at(s)
+        )
+    };
+    // Just now: info, the new secret is on its way.
+    let w = world([
+        logs(&p, "vault-agent", false, &done(20)),
+        add_pod(p.clone()),
+    ]);
+    let r = diagnose(&w, now());
+    let (f, health) = only_workload(&r);
+    assert_eq!(codes(f), vec![Code::RenewalLeaseFailed]);
+    assert_eq!(f[0].severity, Severity::Info);
+    assert_eq!(health, Health::Ok);
+    // Rendered since: nothing to say.
+    let log = format!(
+        "{}\n{} [INFO]  agent: (runner) rendered \"(dynamic)\" => \"/vault/secrets/db\"",
+        done(20),
+        at(15)
+    );
+    let w = world([logs(&p, "vault-agent", false, &log), add_pod(p.clone())]);
+    let r = diagnose(&w, now());
+    let (f, _) = only_workload(&r);
+    assert!(f.is_empty(), "{f:#?}");
+    // Ten minutes and no new secret: a warning.
+    let w = world([logs(&p, "vault-agent", false, &done(600)), add_pod(p)]);
+    let r = diagnose(&w, now());
+    let (f, _) = only_workload(&r);
+    assert_eq!(f[0].severity, Severity::Warning);
 }

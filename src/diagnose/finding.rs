@@ -22,6 +22,13 @@ pub enum Code {
     /// The login went to an auth mount that does not exist (wrong
     /// `auth-path`, or the wrong Vault namespace).
     AuthMountNotFound,
+    /// The token's `iss` claim is not the issuer the auth backend expects.
+    AuthIssuerMismatch,
+    /// The service account token itself was rejected: expired, not yet
+    /// valid, or signed with an unexpected algorithm.
+    AuthJwtInvalid,
+    /// The kubernetes auth mount exists but `auth/<mount>/config` was never written.
+    AuthNotConfigured,
     VaultSealed,
     /// Vault answered but cannot serve: 5xx, no active node, standby errors.
     VaultUnavailable,
@@ -73,6 +80,9 @@ impl Code {
         Code::AuthAudienceMismatch,
         Code::AuthPermissionDenied,
         Code::AuthMountNotFound,
+        Code::AuthIssuerMismatch,
+        Code::AuthJwtInvalid,
+        Code::AuthNotConfigured,
         Code::VaultSealed,
         Code::VaultUnavailable,
         Code::VaultUnreachable,
@@ -119,6 +129,9 @@ impl Code {
             AuthAudienceMismatch => "auth.audience_mismatch",
             AuthPermissionDenied => "auth.permission_denied",
             AuthMountNotFound => "auth.mount_not_found",
+            AuthIssuerMismatch => "auth.issuer_mismatch",
+            AuthJwtInvalid => "auth.jwt_invalid",
+            AuthNotConfigured => "auth.not_configured",
             VaultUnavailable => "vault.unavailable",
             AgentFileWriteFailed => "agent.file_write_failed",
             PodUnscheduled => "pod.unscheduled",

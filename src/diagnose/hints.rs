@@ -2,7 +2,7 @@
 //! hint names the annotation, role field or policy the user has to change.
 
 use super::finding::{Code, Finding, Severity, Via};
-use super::text::Cause;
+use super::text::{Cause, Why};
 
 /// Where the failing login or read was configured, so hints can name it.
 #[derive(Debug, Clone)]
@@ -53,11 +53,19 @@ impl AuthContext {
 }
 
 pub fn severity(cause: &Cause, evidence: &str) -> Severity {
-    match cause.code {
-        Code::RenewalTokenFailed if evidence.contains("exceeded max retries") => Severity::Error,
-        Code::RenewalTokenFailed | Code::RenewalLeaseFailed => Severity::Warning,
+    match (cause.code, cause.why) {
+        (Code::RenewalTokenFailed, _) if evidence.contains("exceeded max retries") => {
+            Severity::Error
+        }
+        // Reaching max TTL is how dynamic secrets end: the agent reads a new one.
+        (Code::RenewalTokenFailed | Code::RenewalLeaseFailed, Some(Why::MaxTtl)) => Severity::Info,
+        (Code::RenewalTokenFailed | Code::RenewalLeaseFailed, _) => Severity::Warning,
         _ => Severity::Error,
     }
+}
+
+fn lease_of(detail: Option<&str>) -> String {
+    detail.map_or_else(|| "a dynamic secret".to_string(), str::to_string)
 }
 
 /// Build the finding for a cause, with message and hint for its context.
@@ -111,7 +119,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
         Code::AuthPermissionDenied => (
             "Vault refused the Kubernetes login: it could not validate the service account token (TokenReview)".to_string(),
             format!(
-                "Check {}/config (kubernetes_host, kubernetes_ca_cert, token_reviewer_jwt) and that Vault's reviewer service account has the system:auth-delegator ClusterRole; a deleted and recreated service account causes this too.",
+                "Check {}/config (kubernetes_host, kubernetes_ca_cert, token_reviewer_jwt) and that Vault's reviewer service account has the system:auth-delegator ClusterRole; a deleted and recreated service account causes this too. Vault 1.10+ and OpenBao also answer 403 to a login at a mount that does not exist: check the auth-path. The Vault server log says which (`login unauthorized`).",
                 ctx.auth_path.trim_end_matches('/')
             ),
         ),
@@ -172,15 +180,86 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                 _ => "Add the key to the secret or correct the template (vault.hashicorp.com/agent-inject-template-<name>); without error-on-missing-key the file silently gets <no value>.".to_string(),
             },
         ),
-        Code::RenewalTokenFailed => (
-            "The agent could not renew its Vault token".to_string(),
+        Code::RenewalTokenFailed => match cause.why {
+            Some(Why::Denied) => (
+                "Vault refused to renew the agent's token (403 on auth/token/renew-self): its policies do not allow it".to_string(),
+                format!(
+                    "The `default` policy grants auth/token/renew-self; the role's tokens lack it (token_no_default_policy=true, or default was edited). Add it to token_policies of {role_path}, or grant update on auth/token/renew-self."
+                ),
+            ),
+            Some(Why::MaxTtl) => (
+                "The agent's token reached its max TTL; the agent logs in again".to_string(),
+                format!("Expected. If it happens often, raise token_max_ttl of {role_path}."),
+            ),
+            _ => (
+                "The agent could not renew its Vault token".to_string(),
+                format!(
+                    "Check token_ttl / token_max_ttl / token_period of {role_path}; the agent re-authenticates, but a short max TTL causes constant re-logins."
+                ),
+            ),
+        },
+        Code::RenewalLeaseFailed => {
+            let lease = lease_of(detail);
+            match cause.why {
+                Some(Why::Denied) => (
+                    format!("Vault refused to renew the lease of {lease} (403): the token's policies do not allow sys/leases/renew"),
+                    format!("The `default` policy grants update on sys/leases/renew; add it to token_policies of {role_path} (or grant that path). Until then the agent re-reads the secret when the lease ends, and the app gets new credentials each time."),
+                ),
+                Some(Why::LeaseGone) => (
+                    format!("The lease of {lease} is gone (not found, expired or not renewable), so it cannot be renewed"),
+                    "The agent reads a new secret. If this repeats, look for something revoking the leases (`vault lease revoke -prefix`) and check the secrets engine role's ttl and max_ttl.".to_string(),
+                ),
+                Some(Why::MaxTtl) => (
+                    format!("The lease of {lease} reached its max TTL; the agent reads a new secret"),
+                    "Expected for dynamic secrets. Make the app reload on re-render (vault.hashicorp.com/agent-inject-command-<name>); raise max_ttl of the secrets engine role if rotations come too often.".to_string(),
+                ),
+                None => (
+                    format!("The lease of {lease} could not be renewed"),
+                    "Read the failing line for Vault's answer; raise max_ttl of the secrets engine role if leases end too soon, and make the app reload on re-render (vault.hashicorp.com/agent-inject-command-<name>).".to_string(),
+                ),
+            }
+        }
+        Code::AuthMountNotFound => (
             format!(
-                "Check token_ttl / token_max_ttl / token_period of {role_path}; the agent re-authenticates, but a short max TTL causes constant re-logins."
+                "The login went to {}, where Vault has no auth method",
+                detail.map_or_else(|| "an auth path".to_string(), |m| format!("{m}/login"))
+            ),
+            format!(
+                "Set vault.hashicorp.com/auth-path to the kubernetes auth mount (`vault auth list`), with its auth/ prefix (auth/kubernetes), and vault.hashicorp.com/namespace if the mount lives in a Vault namespace. Vault 1.9 and older answer \"missing client token\"; newer Vault and OpenBao answer 403 permission denied. Configured: {}.",
+                ctx.auth_path
             ),
         ),
-        Code::RenewalLeaseFailed => (
-            "A dynamic secret's lease could not be renewed (it may have reached its max TTL)".to_string(),
-            "Raise max_ttl of the secrets engine role, and make the app reload on re-render (vault.hashicorp.com/agent-inject-command-<name>).".to_string(),
+        Code::AuthIssuerMismatch => (
+            "The service account token's issuer (iss) is not the one the auth backend expects".to_string(),
+            format!(
+                "Set issuer in {}/config to the cluster's service account issuer (`kubectl get --raw /.well-known/openid-configuration`), or leave it empty; older plugins also need disable_iss_validation=true.",
+                ctx.auth_path.trim_end_matches('/')
+            ),
+        ),
+        Code::AuthJwtInvalid => (
+            "Vault rejected the service account token itself (expired, not yet valid, or an unexpected signing algorithm)".to_string(),
+            format!(
+                "A token file that is never refreshed expires: use the projected service account token (the injector's default) and check the node clocks; for signature problems check pem_keys in {}/config.",
+                ctx.auth_path.trim_end_matches('/')
+            ),
+        ),
+        Code::AuthNotConfigured => (
+            format!("The auth method at {} was never configured", ctx.auth_path),
+            format!(
+                "Write its configuration: `vault write {}/config kubernetes_host=https://kubernetes.default.svc` (with kubernetes_ca_cert and a token_reviewer_jwt when Vault runs outside the cluster).",
+                ctx.auth_path.trim_end_matches('/')
+            ),
+        ),
+        Code::VaultUnavailable => (
+            "Vault answered but could not serve the request (no active node, standby, overloaded or rate limited)".to_string(),
+            "Check the Vault cluster: `vault status` on each node, the raft peers (`vault operator raft list-peers`) and the active node's logs; a 429 means a rate limit quota (`vault read sys/quotas/rate-limit/<name>`). Agents retry and recover once Vault serves again.".to_string(),
+        ),
+        Code::AgentFileWriteFailed => (
+            match detail {
+                Some(f) => format!("The agent could not write {f}"),
+                None => "The agent could not write a file".to_string(),
+            },
+            "This is a volume or securityContext problem, not a Vault policy: the agent writes to the shared memory volume at /vault/secrets (vault.hashicorp.com/secret-volume-path); check readOnlyRootFilesystem, runAsUser/fsGroup (vault.hashicorp.com/agent-run-as-user, agent-run-as-group) and that the destination directory exists and is writable.".to_string(),
         ),
         other => (other.as_str().to_string(), String::new()),
     };

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::finding::Code;
-use super::text::{self, Cause, Recovery};
+use super::text::{self, Cause, Renders};
 use crate::model::log_line::{line_timestamp, strip_kubectl_prefix};
 
 /// Whether a line begins a new log record, as opposed to continuing a value
@@ -77,9 +77,15 @@ pub fn records<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Record> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSignal {
     pub cause: Cause,
-    /// The latest record that shows it.
+    /// The record that shows it best: the latest that carries Vault's
+    /// answer, not a later line that only repeats or guesses.
     pub evidence: String,
+    /// When the evidence was logged.
     pub at: Option<DateTime<Utc>>,
+    /// When the cause was first logged, since the last success.
+    pub first_at: Option<DateTime<Utc>>,
+    /// Attempts that failed this way; lines that only repeat an earlier
+    /// error do not count.
     pub occurrences: usize,
     /// The Vault auth mount the failing login went to, if the record names it.
     pub login_mount: Option<String>,
@@ -116,12 +122,34 @@ fn is_problem_level(text: &str) -> bool {
     true
 }
 
+/// How much a record says about its cause: Vault's answer (a status code or
+/// the reason a renewal failed) says most; a line that only repeats the
+/// error, or a renewer that "maybe" expired, says least.
+fn weight(rec: &str, cause: &Cause) -> u8 {
+    if text::only_quotes(rec) {
+        0
+    } else if rec.contains("Code: ") || cause.why.is_some_and(|w| w != text::Why::MaxTtl) {
+        2
+    } else {
+        1
+    }
+}
+
 /// Analyse a container's log, oldest line first (previous instance first).
 pub fn analyse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<LogSignal> {
+    analyse_with(lines, &Renders::default())
+}
+
+/// [`analyse`], knowing which files the pod's templates render each Vault
+/// path to, so a render proves only its own secrets.
+pub fn analyse_with<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    renders: &Renders,
+) -> Vec<LogSignal> {
     let mut active: Vec<LogSignal> = Vec::new();
     for rec in records(lines) {
-        if let Some(r) = text::recovery(&rec.text) {
-            clear(&mut active, r);
+        if let Some(ok) = text::success(&rec.text) {
+            active.retain(|s| !text::clears(&ok, &s.cause, renders));
             continue;
         }
         if !is_problem_level(&rec.text) {
@@ -131,28 +159,38 @@ pub fn analyse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<LogSignal> {
             continue;
         };
         let login_mount = text::login_mount(&rec.text);
-        match active.iter_mut().find(|s| s.cause.code == cause.code) {
+        // A line that repeats an error, or a renewer that stopped after its
+        // renewals failed, is not another failed attempt.
+        let repeat = |s: &LogSignal| {
+            text::only_quotes(&rec.text)
+                || (cause.why == Some(text::Why::MaxTtl) && s.cause.why != Some(text::Why::MaxTtl))
+        };
+        let same = active
+            .iter_mut()
+            .find(|s| s.cause.code == cause.code && s.cause.detail == cause.detail);
+        match same {
             Some(s) => {
-                s.occurrences += 1;
-                s.evidence = clip(&rec.text);
-                s.at = rec.at.or(s.at);
-                s.cause = cause;
+                if !repeat(s) {
+                    s.occurrences += 1;
+                }
+                if weight(&rec.text, &cause) >= weight(&s.evidence, &s.cause) {
+                    s.evidence = clip(&rec.text);
+                    s.at = rec.at.or(s.at);
+                    s.cause = cause;
+                }
                 s.login_mount = login_mount.or(s.login_mount.take());
             }
             None => active.push(LogSignal {
                 cause,
                 evidence: clip(&rec.text),
                 at: rec.at,
+                first_at: rec.at,
                 occurrences: 1,
                 login_mount,
             }),
         }
     }
     active
-}
-
-fn clear(active: &mut Vec<LogSignal>, r: Recovery) {
-    active.retain(|s| !text::clears(r, s.cause.code));
 }
 
 /// The last record at warning or error level, for evidence when no known

@@ -1,6 +1,7 @@
 //! The diagnosis engine: turns the observed [`World`] into findings with a
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
+pub mod api_error;
 pub mod crosscheck;
 pub mod expiry;
 pub mod finding;
@@ -11,6 +12,7 @@ pub mod policy;
 mod report;
 pub mod rules;
 pub mod text;
+pub mod vocabulary;
 
 use std::collections::BTreeSet;
 
@@ -294,7 +296,19 @@ fn pod_findings(
     let auth = auth_context(pod, &p.parsed, world);
     findings.extend(rules::pod_state_findings(pod));
     findings.extend(rules::not_injected(pod, &p.parsed, world));
-    findings.extend(rules::container_findings(pod, &auth, world, now));
+    let renders = text::Renders::new(p.parsed.spec.secrets.iter().flat_map(|s| {
+        let templated = s
+            .template
+            .as_deref()
+            .map(text::template_secret_paths)
+            .unwrap_or_default();
+        std::iter::once(s.path.clone())
+            .chain(templated)
+            .map(|path| (path, s.file.clone()))
+    }));
+    findings.extend(rules::container_findings(
+        pod, &auth, world, index, &renders, now,
+    ));
     let csi_ctx = csi_context(pod, world, &auth);
     let mut pod_findings: Vec<Finding> = Vec::new();
     if !pod.is_ready() {

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use super::finding::{Code, Finding, Severity, Via};
 use super::hints::{self, AuthContext};
 use super::index::Index;
-use super::logs;
-use super::text;
+use super::logs::{self, LogSignal};
+use super::text::{self, Renders, Why};
 use crate::model::annotations::{DEFAULT_AUTH_TYPE, PREFIX, ParsedAnnotations};
 use crate::model::objects::{EventInfo, INJECTOR_WEBHOOK};
 use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, INIT_STUCK_AFTER, PodInfo};
@@ -153,6 +153,45 @@ fn started(c: &ContainerInfo, pod: &PodInfo) -> Option<DateTime<Utc>> {
     }
 }
 
+/// How long a lease renewal may keep failing before, with the lease close
+/// to its end, it is an error.
+pub const RENEWAL_FAILING_FOR_ERROR: i64 = 3600;
+
+/// A renewal failure over time. A lease at its max TTL is re-read as
+/// expected: info while the new secret is due, a warning once it is late.
+/// Any other failure is a warning, and an error once it has failed for an
+/// hour while the lease is in the last third of its life (or past it): the
+/// app will lose its credentials before anything renews them.
+fn lease_renewal_severity(
+    s: &LogSignal,
+    by_reason: Severity,
+    index: &Index<'_>,
+    now: DateTime<Utc>,
+) -> Severity {
+    let since = |t: Option<DateTime<Utc>>| t.map(|t| (now - t).num_seconds());
+    if s.cause.why == Some(Why::MaxTtl) {
+        return if since(s.at).is_some_and(|d| d > 300) {
+            Severity::Warning
+        } else {
+            by_reason
+        };
+    }
+    let failing_long = since(s.first_at).is_some_and(|d| d >= RENEWAL_FAILING_FOR_ERROR);
+    let near_end = s.cause.detail.as_deref().is_some_and(|path| {
+        let (leases, _) = index.leases(&crate::model::paths::normalize_path(path));
+        leases.iter().any(|l| match (l.issue_time, l.expire_time) {
+            (Some(issued), Some(expires)) => (expires - now) * 3 <= (expires - issued),
+            (None, Some(expires)) => expires <= now,
+            _ => false,
+        })
+    });
+    if failing_long && near_end {
+        Severity::Error
+    } else {
+        by_reason
+    }
+}
+
 /// An agent that was OOM-killed and runs again is a warning; it is an error
 /// when it cannot stay up: not running now (crash loop, terminated), or
 /// killed [`OOM_KILLS_FOR_ERROR`] times or more with the last kill within the
@@ -236,6 +275,8 @@ pub fn container_findings(
     pod: &PodInfo,
     auth: &AuthContext,
     world: &World,
+    index: &Index<'_>,
+    renders: &Renders,
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -248,16 +289,19 @@ pub fn container_findings(
         let signals = if secrets_rendered(pod, c) {
             Vec::new()
         } else {
-            logs::analyse(lines.iter().copied())
+            logs::analyse_with(lines.iter().copied(), renders)
         };
         let mut specific: Vec<Finding> = signals
             .into_iter()
             .map(|s| {
                 let mut ctx = auth.clone();
-                if let Some(m) = s.login_mount {
+                if let Some(m) = s.login_mount.clone() {
                     ctx.auth_path = m;
                 }
                 let mut f = hints::finding(&s.cause, via, &ctx, &s.evidence);
+                if s.cause.code == Code::RenewalLeaseFailed {
+                    f.severity = lease_renewal_severity(&s, f.severity, index, now);
+                }
                 if s.occurrences > 1 {
                     f.message
                         .push_str(&format!(" ({} times in the log)", s.occurrences));
