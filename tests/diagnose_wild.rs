@@ -487,3 +487,48 @@ fn max_ttl_is_an_expected_reissue() {
     let (f, _) = only_workload(&r);
     assert_eq!(f[0].severity, Severity::Warning);
 }
+
+// ---- The CSI driver and provider in their versions' words.
+
+fn csi_mount_failure(provider_error: &str) -> Vec<Finding> {
+    let mut p = csi_pod("playground", "testapp", "testapp-vault");
+    p.phase = "Pending".into();
+    p.containers[0].state = waiting("ContainerCreating");
+    // secrets-store-csi-driver nodeserver.go wraps the provider's error.
+    let msg = format!(
+        "MountVolume.SetUp failed for volume \"secrets-store-inline\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod playground/{}, err: rpc error: code = Unknown desc = {provider_error}",
+        p.name
+    );
+    let w = world([
+        add_event(event("Pod", "playground", &p.name, "FailedMount", &msg)),
+        add_pod(p),
+    ]);
+    let r = diagnose(&w, now());
+    r.workloads[0].findings.clone()
+}
+
+#[test]
+fn csi_events_in_every_providers_words() {
+    // vault-csi-provider#111 (2021): login inside the mount request, jose's issuer error.
+    let f = csi_mount_failure(
+        "error making mount request: failed to login: Error making API request.\n\nURL: POST https://vault.example.com/v1/auth/kubernetes/login\nCode: 500. Errors:\n\n* claim \"iss\" is invalid",
+    );
+    assert_eq!(codes(&f), vec![Code::AuthIssuerMismatch], "{f:#?}");
+    assert_eq!(f[0].via, Via::Csi);
+    // Current provider (client.go): the login happens inside the read.
+    let f = csi_mount_failure(
+        "error making mount request: couldn't read secret \"db-password\": failed to login: Error making API request.\n\nURL: POST http://vault:8200/v1/auth/kubernetes/login\nCode: 403. Errors:\n\n* permission denied",
+    );
+    assert_eq!(codes(&f), vec![Code::AuthPermissionDenied], "{f:#?}");
+    // hashicorp/vault#17246: the read itself denied.
+    let f = csi_mount_failure(
+        "error making mount request: couldn't read secret \"db-password\": Error making API request.\n\nURL: GET http://vault:8200/v1/secret/data/db-pass\nCode: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n\n",
+    );
+    assert_eq!(codes(&f), vec![Code::SecretPermissionDenied], "{f:#?}");
+    // vault-csi-provider#187: the driver runs, the provider does not.
+    let f = csi_mount_failure(
+        "error connecting to provider \"vault\": provider not found: provider \"vault\"",
+    );
+    assert_eq!(codes(&f), vec![Code::CsiDriverMissing], "{f:#?}");
+    assert!(f[0].hint.contains("vault-csi-provider"));
+}

@@ -492,6 +492,18 @@ pub fn pod_event_finding(e: &EventInfo, pod: &PodInfo, auth: &AuthContext) -> Op
                     "The Secrets Store CSI driver is not installed (or not running) on the pod's node",
                     "Install the secrets-store-csi-driver and the vault-csi-provider DaemonSets, and check they run on this node.",
                 )
+            } else if lower.contains("provider not found") {
+                // secrets-store-csi-driver nodeserver.go: `error connecting
+                // to provider "vault": provider not found: provider "vault"`
+                // (vault-csi-provider#187): the driver runs, the provider
+                // does not, or listens on another socket path.
+                Finding::new(
+                    Code::CsiDriverMissing,
+                    Severity::Error,
+                    Via::Csi,
+                    "The Secrets Store CSI driver cannot reach the Vault provider on the pod's node",
+                    "Install the vault-csi-provider DaemonSet (vault-helm csi.enabled=true) and check that it runs on this node and that its socket directory matches the driver's providersDir (/etc/kubernetes/secrets-store-csi-providers).",
+                )
             } else if let Some(cause) = text::classify(m) {
                 hints::finding(&cause, Via::Csi, auth, m)
             } else {
