@@ -246,6 +246,14 @@ impl PodInfo {
         if self.deleting {
             return "Terminating".into();
         }
+        // As kubectl: the pod's own reason ("Evicted") wins, and a pod that
+        // never reached a node is Pending, not "Init:0/1".
+        if let Some(r) = &self.reason {
+            return r.clone();
+        }
+        if self.unscheduled().is_some() {
+            return "Pending".into();
+        }
         let total = self.init_containers.len();
         for (i, c) in self.init_containers.iter().enumerate() {
             match &c.state {
