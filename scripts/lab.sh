@@ -203,7 +203,10 @@ start_apiserver() {
       --disable-admission-plugins=ServiceAccount,TaintNodesByCondition \
       --allow-privileged=true \
       --kubelet-preferred-address-types=InternalIP \
-      --endpoint-reconciler-type=none
+      --endpoint-reconciler-type=none \
+      --audit-policy-file="$LAB_SRC/audit-policy.yaml" \
+      --audit-log-path="$LAB_DIR/logs/audit.log" \
+      --audit-log-maxbackup=1 --audit-log-maxsize=100
   fi
   local deadline=$((SECONDS + READY_TIMEOUT)) out=""
   while ((SECONDS < deadline)); do

@@ -233,4 +233,10 @@ pub struct CheckArgs {
     /// Evaluate countdowns at this time (RFC 3339) instead of the bundle's capture time.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
+    /// Live: which agent logs to read (containers that never started are never asked about).
+    #[arg(long, value_enum, default_value_t = crate::sources::kube::log_plan::LogMode::All)]
+    pub logs: crate::sources::kube::log_plan::LogMode,
+    /// Live: healthy-looking agents whose logs `--logs all` reads, nearest token or lease expiry first.
+    #[arg(long, value_name = "N", default_value_t = crate::sources::kube::log_plan::DEFAULT_LOG_BUDGET)]
+    pub log_budget: usize,
 }

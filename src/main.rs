@@ -179,18 +179,23 @@ fn check(args: CheckArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode
     warn_token_over_http(vault.as_ref());
     let from = match &args.from {
         Some(dir) => session::CheckFrom::Bundle(dir),
-        None => session::CheckFrom::Cluster(kube.options(args.namespace.as_deref())),
+        None => session::CheckFrom::Cluster {
+            opts: kube.options(args.namespace.as_deref()),
+            logs: args.logs,
+            budget: args.log_budget,
+        },
     };
     let checked = session::check(from, vault, args.as_of, args.namespace.as_deref())
         .map_err(|e| e.to_string())?;
     for w in &checked.warnings {
         say("warning", w);
     }
+    let logs = checked.log_reads.as_ref();
     let text = match args.output {
-        Output::Json => report::to_json(&checked.report),
+        Output::Json => report::to_json_with(&checked.report, logs),
         Output::Table => {
             let color = std::io::stdout().is_terminal() && !no_color();
-            report::to_table(&checked.report, &checked.source, Ansi { color })
+            report::to_table_with(&checked.report, &checked.source, logs, Ansi { color })
         }
     };
     let mut out = std::io::stdout().lock();

@@ -9,12 +9,14 @@
 //! [`safe::redact`] and a writer that escapes control characters.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::diagnose::{Finding, Health, Report, Severity, WorkloadReport};
+use crate::model::logs::LogReads;
 use crate::model::vault::{VaultStatus, countdown};
 use crate::safe;
 
@@ -28,6 +30,37 @@ struct JsonReport<'a> {
     vault: JsonVault,
     global_findings: Vec<JsonFinding<'a>>,
     workloads: Vec<JsonWorkload<'a>>,
+    /// A live check only: which agent logs were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_reads: Option<JsonLogReads<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLogReads<'a> {
+    mode: Txt<'a>,
+    budget: Option<usize>,
+    read_trouble: usize,
+    read_healthy: usize,
+    requests: usize,
+    unread_healthy: usize,
+    unread_trouble: usize,
+    not_started: usize,
+    /// Failed reads by reason; the reason is the API server's.
+    failed: BTreeMap<Txt<'a>, usize>,
+}
+
+fn json_log_reads(l: &LogReads) -> JsonLogReads<'_> {
+    JsonLogReads {
+        mode: r(&l.mode),
+        budget: l.budget,
+        read_trouble: l.read_trouble,
+        read_healthy: l.read_healthy,
+        requests: l.requests,
+        unread_healthy: l.unread_healthy,
+        unread_trouble: l.unread_trouble,
+        not_started: l.not_started,
+        failed: l.failed.iter().map(|(k, v)| (r(k), *v)).collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -242,6 +275,11 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
 }
 
 pub fn to_json(report: &Report) -> String {
+    to_json_with(report, None)
+}
+
+/// JSON with what a live check read of the agent logs.
+pub fn to_json_with(report: &Report, logs: Option<&LogReads>) -> String {
     let now = report.as_of;
     let r = JsonReport {
         as_of: rfc3339(now),
@@ -258,6 +296,7 @@ pub fn to_json(report: &Report) -> String {
             .iter()
             .map(|w| json_workload(w, now))
             .collect(),
+        log_reads: logs.map(json_log_reads),
     };
     let mut s = safe::to_json_pretty(&r);
     s.push('\n');
@@ -401,6 +440,54 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
 }
 
 pub fn to_table(report: &Report, source: &str, st: Ansi) -> String {
+    to_table_with(report, source, None, st)
+}
+
+fn agents(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "agent" } else { "agents" })
+}
+
+/// What the agent log reads left out, when they did: lines for the footer.
+fn log_read_notes(l: &LogReads) -> Vec<String> {
+    let mut notes = Vec::new();
+    if l.unread_healthy > 0 {
+        notes.push(match (l.mode.as_str(), l.budget) {
+            ("all", Some(b)) => format!(
+                "{} that look healthy left unread by --log-budget {b} (those nearest token or lease expiry were read first)",
+                agents(l.unread_healthy)
+            ),
+            (mode, _) => format!(
+                "{} that look healthy not read (--logs {})",
+                agents(l.unread_healthy),
+                t(mode)
+            ),
+        });
+    }
+    if l.unread_trouble > 0 {
+        notes.push(format!(
+            "{} in trouble not read (--logs {})",
+            agents(l.unread_trouble),
+            t(&l.mode)
+        ));
+    }
+    if !l.failed.is_empty() {
+        let total: usize = l.failed.values().sum();
+        let reasons: Vec<String> = l
+            .failed
+            .iter()
+            .map(|(reason, n)| format!("{}: {n}", t(reason)))
+            .collect();
+        notes.push(format!(
+            "{total} {} failed ({})",
+            if total == 1 { "read" } else { "reads" },
+            reasons.join(", ")
+        ));
+    }
+    notes
+}
+
+/// The table, with what a live check read of the agent logs.
+pub fn to_table_with(report: &Report, source: &str, logs: Option<&LogReads>, st: Ansi) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} · as of {}", t(source), rfc3339(report.as_of));
     let _ = writeln!(out, "Vault: {}", t(&report.vault.label()));
@@ -429,5 +516,8 @@ pub fn to_table(report: &Report, source: &str, st: Ansi) -> String {
         report.count(Health::Warning),
         report.count(Health::Error)
     );
+    for note in logs.map(log_read_notes).unwrap_or_default() {
+        let _ = writeln!(out, "{}", st.dim(&format!("agent logs: {note}")));
+    }
     out
 }

@@ -15,6 +15,8 @@ use crate::dashboard;
 use crate::diagnose::{self, Report};
 use crate::model::World;
 use crate::model::interest::interest;
+use crate::model::logs::LogReads;
+use crate::sources::kube::log_plan::LogMode;
 use crate::sources::kube::{self, Connection, KubeOptions};
 use crate::sources::vault::{self, VaultConfig};
 use crate::sources::{Inbox, bundle, demo};
@@ -197,12 +199,20 @@ pub struct Checked {
     /// "bundle DIR" or "cluster CONTEXT (SCOPE)", for the table's title.
     pub source: String,
     pub warnings: Vec<String>,
+    /// Which agent logs a live check read, left unread or failed to read.
+    pub log_reads: Option<LogReads>,
 }
 
 /// Where `check` reads from.
 pub enum CheckFrom<'a> {
     Bundle(&'a Path),
-    Cluster(KubeOptions),
+    /// The live cluster, and which agent logs to read (`--logs`,
+    /// `--log-budget`).
+    Cluster {
+        opts: KubeOptions,
+        logs: LogMode,
+        budget: usize,
+    },
 }
 
 /// Diagnose a bundle or the live cluster once. A live Vault replaces a
@@ -217,19 +227,36 @@ pub fn check(
 ) -> Result<Checked, Error> {
     let mut warnings = Vec::new();
     let rt = runtime()?;
-    let (mut world, mut captured, source) = match from {
+    let poll_vault = |world: &mut World, cfg: VaultConfig| {
+        let snap = rt.block_on(vault::poll_once(cfg, &interest(world)));
+        for o in snap.observations() {
+            world.apply(o);
+        }
+    };
+    let mut log_reads = None;
+    let (world, captured, source) = match from {
         CheckFrom::Bundle(dir) => {
             let b = bundle::load(dir)?;
             warnings.extend(b.warnings.iter().cloned());
-            let (world, captured) = b.into_world();
+            let (mut world, mut captured) = b.into_world();
+            if let Some(cfg) = vault {
+                poll_vault(&mut world, cfg);
+                captured = None;
+            }
             (world, captured, format!("bundle {}", dir.display()))
         }
-        CheckFrom::Cluster(opts) => {
-            // The live cluster: every watcher's first list, then the agent logs.
+        CheckFrom::Cluster { opts, logs, budget } => {
+            // The live cluster: every watcher's first list, then Vault (its
+            // expiries choose which healthy agents' logs to read first),
+            // then the agent logs.
             let conn = connect(&rt, &opts)?;
-            let world = rt
-                .block_on(kube::snapshot(&conn, LIST_TIMEOUT))
+            let mut world = rt
+                .block_on(kube::list(&conn, LIST_TIMEOUT))
                 .map_err(Error::Cluster)?;
+            if let Some(cfg) = vault {
+                poll_vault(&mut world, cfg);
+            }
+            log_reads = Some(rt.block_on(kube::read_logs(&conn, &mut world, logs, Some(budget))));
             warnings.extend(
                 world
                     .access_denied
@@ -240,13 +267,6 @@ pub fn check(
             (world, None, source)
         }
     };
-    if let Some(cfg) = vault {
-        let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
-        for o in snap.observations() {
-            world.apply(o);
-        }
-        captured = None;
-    }
     let now = as_of
         .or(captured)
         .unwrap_or_else(|| Clock::Wall.now_seconds());
@@ -258,6 +278,7 @@ pub fn check(
         report,
         source,
         warnings,
+        log_reads,
     })
 }
 

@@ -39,7 +39,7 @@ fn place() -> &'static LabPlace {
     PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
 }
 /// The number of tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 7;
+const TESTS: usize = 8;
 
 const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
 
@@ -821,6 +821,221 @@ async fn hostile_text_from_the_api_server_is_escaped_and_redacted() {
     pods.delete("hostile", &DeleteParams::default().grace_period(0))
         .await
         .unwrap();
+}
+
+/// An injected pod in payments: on the kwok node (which runs it, unless
+/// `static_status`, whose status the test writes) or on no node at all.
+fn injected_pod(name: &str, node: bool, static_status: bool) -> Pod {
+    let mut annotations = json!({
+        "vault.hashicorp.com/agent-inject": "true",
+        "vault.hashicorp.com/agent-inject-status": "injected",
+        "vault.hashicorp.com/role": "ledger"});
+    if static_status {
+        annotations["lab.vaultscope.dev/static-status"] = json!("true");
+    }
+    let mut spec = json!({
+        "initContainers": [{"name": "vault-agent-init", "image": "hashicorp/vault:1.15.2"}],
+        "containers": [{"name": "app", "image": "registry.local/app:1.0"},
+                       {"name": "vault-agent", "image": "hashicorp/vault:1.15.2"}]});
+    if node {
+        spec["nodeName"] = json!("lab-node-1");
+    }
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "payments", "annotations": annotations},
+        "spec": spec
+    }))
+    .unwrap()
+}
+
+/// One `pods/log` request as the API server's audit log recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct LogRequest {
+    pod: String,
+    container: String,
+    previous: bool,
+    tail: Option<String>,
+    code: u64,
+}
+
+/// The `pods/log` requests in the lab's audit log after byte `from`, once
+/// `want` of them are there (the log is written as requests complete).
+fn log_requests(from: u64, want: usize) -> Vec<LogRequest> {
+    let path = Path::new(&place().dir).join("logs/audit.log");
+    let t0 = Instant::now();
+    loop {
+        let text = std::fs::read(&path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text[(from as usize).min(text.len())..]).into_owned();
+        let got: Vec<LogRequest> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .filter(|e| e["stage"] == "ResponseComplete" && e["objectRef"]["subresource"] == "log")
+            .map(|e| {
+                let uri = e["requestURI"].as_str().unwrap_or_default();
+                let query: BTreeMap<&str, &str> = uri
+                    .split_once('?')
+                    .map(|(_, q)| q)
+                    .unwrap_or_default()
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .collect();
+                LogRequest {
+                    pod: e["objectRef"]["name"].as_str().unwrap_or_default().into(),
+                    container: query.get("container").copied().unwrap_or_default().into(),
+                    previous: query.get("previous") == Some(&"true"),
+                    tail: query.get("tailLines").map(|t| t.to_string()),
+                    code: e["responseStatus"]["code"].as_u64().unwrap_or_default(),
+                }
+            })
+            .collect();
+        if got.len() >= want || t0.elapsed() > Duration::from_secs(5) {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn audit_len() -> u64 {
+    std::fs::metadata(Path::new(&place().dir).join("logs/audit.log")).map_or(0, |m| m.len())
+}
+
+/// `check` asks the API server for no log of a container that never
+/// started (the pod has no node, or the container is still being created),
+/// reads an agent in trouble in full, healthy ones within --log-budget, and
+/// says what it left unread and which reads failed. The API server's own
+/// audit log is the witness.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_never_asks_for_the_log_of_a_container_that_never_started() {
+    let lab = lab();
+    let kc = lab.lab.admin.to_str().unwrap();
+    let conn = connect(&lab.lab.admin, Some("payments")).await;
+    let pods: Api<Pod> = Api::namespaced(conn.client.clone(), "payments");
+    let scratch = [
+        ("scratch-unscheduled", false, true),
+        ("scratch-creating", true, true),
+        ("scratch-nolog", true, false),
+    ];
+    for (name, node, fixed) in scratch {
+        pods.create(&PostParams::default(), &injected_pod(name, node, fixed))
+            .await
+            .unwrap();
+    }
+    // Still being created, as a kubelet reports it.
+    let status = json!({"status": {"phase": "Pending",
+        "initContainerStatuses": [{"name": "vault-agent-init", "image": "hashicorp/vault:1.15.2",
+            "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ContainerCreating"}}}],
+        "containerStatuses": [{"name": "vault-agent", "image": "hashicorp/vault:1.15.2",
+            "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "PodInitializing"}}}]}});
+    pods.patch_status(
+        "scratch-creating",
+        &PatchParams::default(),
+        &Patch::Merge(&status),
+    )
+    .await
+    .unwrap();
+    // kwok runs scratch-nolog (it has no log file, so its reads fail).
+    let t0 = Instant::now();
+    while pods
+        .get("scratch-nolog")
+        .await
+        .unwrap()
+        .status
+        .and_then(|s| s.phase)
+        .is_none_or(|p| p != "Running")
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "kwok did not run scratch-nolog"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let never_started = [
+        ("scratch-unscheduled", "vault-agent-init"),
+        ("scratch-unscheduled", "vault-agent"),
+        ("scratch-creating", "vault-agent-init"),
+        ("scratch-creating", "vault-agent"),
+        (LEDGER_POD, "vault-agent"),
+    ];
+    let from = audit_len();
+    let (_, json_out, err) = vaultscope(&["check", "--kubeconfig", kc, "-A", "-o", "json"]);
+    let reads = serde_json::from_str::<Value>(&json_out)
+        .unwrap_or_else(|e| panic!("{e}: {json_out}\n{err}"))["log_reads"]
+        .clone();
+    let requests = log_requests(from, reads["requests"].as_u64().unwrap() as usize);
+    assert_eq!(
+        requests.len() as u64,
+        reads["requests"],
+        "{requests:#?}\n{reads}"
+    );
+    for r in &requests {
+        assert!(
+            !never_started.contains(&(r.pod.as_str(), r.container.as_str())),
+            "asked for the log of a container that never started: {r:?}"
+        );
+    }
+    assert_eq!(reads["not_started"], never_started.len(), "{reads}");
+    // The agent in trouble in full; the healthy ones (budget 100) in part.
+    let ledger = requests
+        .iter()
+        .find(|r| r.pod == LEDGER_POD && r.container == "vault-agent-init")
+        .expect("ledger's stuck init agent is read");
+    assert_eq!(ledger.tail.as_deref(), Some("10000"));
+    assert_eq!(reads["read_trouble"], 1, "{reads}");
+    assert_eq!(
+        reads["read_healthy"], 4,
+        "billing-api's and scratch-nolog's agents: {reads}"
+    );
+    // kwok has no log for scratch-nolog: both reads fail, and are counted.
+    assert_eq!(reads["failed"], json!({"400 BadRequest": 2}), "{reads}");
+    assert_eq!(
+        requests.iter().filter(|r| r.code == 400).count(),
+        2,
+        "{requests:#?}"
+    );
+
+    // A budget of one healthy agent: a sidecar before a finished init agent.
+    let from = audit_len();
+    let (_, table, err) = vaultscope(&["check", "--kubeconfig", kc, "-A", "--log-budget", "1"]);
+    let mut got: Vec<(String, String)> = log_requests(from, 2)
+        .into_iter()
+        .map(|r| (r.pod, r.container))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "billing-api-7c9d8b6f4d-x8k2p".to_string(),
+                "vault-agent".to_string()
+            ),
+            (LEDGER_POD.to_string(), "vault-agent-init".to_string())
+        ],
+        "{table}\n{err}"
+    );
+    assert!(
+        table.contains(
+            "agent logs: 3 agents that look healthy left unread by --log-budget 1 (those nearest token or lease expiry were read first)"
+        ),
+        "{table}"
+    );
+
+    // --logs none: no request at all, and the table says what was not read.
+    let from = audit_len();
+    let (_, table, _) = vaultscope(&["check", "--kubeconfig", kc, "-A", "--logs", "none"]);
+    assert!(
+        table.contains("agent logs: 1 agent in trouble not read (--logs none)"),
+        "{table}"
+    );
+    assert_eq!(log_requests(from, 1), [], "--logs none");
+
+    for (name, _, _) in scratch {
+        pods.delete(name, &DeleteParams::default().grace_period(0))
+            .await
+            .unwrap();
+    }
 }
 
 /// Needs no lab: a kubeconfig whose server does not answer.

@@ -57,6 +57,39 @@ pub fn agent_logs(pod: &super::pod::PodInfo) -> Vec<(LogKey, &super::pod::Contai
     out
 }
 
+/// What a one-shot read of agent logs (`check`) read, left unread and
+/// could not read: a diagnosis without a log says less, so the output says
+/// so.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LogReads {
+    /// `all`, `trouble` or `none` (`--logs`).
+    pub mode: String,
+    /// Healthy-looking agents that may be read (`--log-budget`); `None`: all.
+    pub budget: Option<usize>,
+    /// Agents in trouble whose logs were asked for.
+    pub read_trouble: usize,
+    /// Healthy-looking agents whose logs were asked for.
+    pub read_healthy: usize,
+    /// Log requests made (an agent that restarted has two logs).
+    pub requests: usize,
+    /// Healthy-looking agents left unread by the budget or the mode.
+    pub unread_healthy: usize,
+    /// Agents in trouble left unread (`--logs none`).
+    pub unread_trouble: usize,
+    /// Agent containers never asked about: not started, or the pod has no node.
+    pub not_started: usize,
+    /// Reads that failed, by reason (`400 BadRequest`, `timed out`...).
+    pub failed: std::collections::BTreeMap<String, usize>,
+}
+
+impl LogReads {
+    /// Whether the output should mention the reads: something was left
+    /// unread or could not be read.
+    pub fn worth_saying(&self) -> bool {
+        self.unread_healthy > 0 || self.unread_trouble > 0 || !self.failed.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Line {
     text: String,

@@ -144,6 +144,24 @@ impl ContainerInfo {
         matches!(&self.state, ContainerState::Terminated(t) if t.reason.as_deref() == Some("Completed"))
     }
 
+    /// Whether the kubelet has a log of the current instance: the container
+    /// runs or ran (a container waiting after a crash answers with its last
+    /// run). Asking for one that never started only earns an error
+    /// (kubernetes/kubernetes pkg/kubelet/kubelet_pods.go,
+    /// validateContainerLogStatus).
+    pub fn has_current_log(&self) -> bool {
+        matches!(
+            self.state,
+            ContainerState::Running { .. } | ContainerState::Terminated(_)
+        ) || self.last_termination.is_some()
+    }
+
+    /// Whether the kubelet has a log of the previous instance: only once an
+    /// earlier run terminated (the same function's `previous` case).
+    pub fn has_previous_log(&self) -> bool {
+        self.last_termination.is_some()
+    }
+
     pub fn waiting_reason(&self) -> Option<&str> {
         match &self.state {
             ContainerState::Waiting { reason, .. } => reason.as_deref(),

@@ -211,8 +211,11 @@ pub async fn capture(conn: &Connection, dir: &Path) -> Result<Captured, String> 
             true,
         )?,
     }
-    // Agent logs, as `kubectl logs [--previous]` prints them.
-    for o in super::logs::read_agent_logs(conn, &l.out.world).await {
+    // Agent logs, as `kubectl logs [--previous]` prints them: all that
+    // exist (a bundle is read later, without the cluster to ask again).
+    let plan = super::log_plan::plan(&l.out.world, super::log_plan::LogMode::All, None);
+    let (logs, _) = super::logs::read_agent_logs(conn, plan).await;
+    for o in logs {
         match o {
             Observation::LogLines { key, lines } => {
                 let f = write::log(dir, &key, &lines).map_err(|e| e.to_string())?;

@@ -21,11 +21,14 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::connect::Connection;
+use super::log_plan::{
+    LogPlan, LogRead, agent_looks_fine, count_failure, failure_reason, readable_logs,
+};
 use super::watch::{Ctx, ErrorKind, client_error_kind};
-use crate::model::logs::{LogKey, LogTarget, MAX_LOG_LINES};
-use crate::model::pod::{AGENT_INIT, ContainerState, PodInfo};
+use crate::model::Observation;
+use crate::model::logs::{LogKey, LogReads, LogTarget, MAX_LOG_LINES};
+use crate::model::pod::PodInfo;
 use crate::model::world::AccessDenied;
-use crate::model::{Observation, World};
 
 /// Where a followed log is: the newest timestamp and how many lines had it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -243,19 +246,7 @@ async fn follow_one(
 /// those of agent containers in trouble (init not completed, sidecar not
 /// running, restarts), so the list shows the cause before a pane is opened.
 /// `seen` remembers each container's state so each state is read once.
-/// An agent container whose state says nothing is wrong: an init container
-/// that exited 0, a running sidecar, or one not started yet; never restarted.
-fn agent_looks_fine(c: &crate::model::pod::ContainerInfo) -> bool {
-    let init = c.name == AGENT_INIT;
-    c.restart_count == 0
-        && match &c.state {
-            ContainerState::Terminated(t) => init && t.exit_code == 0,
-            ContainerState::Running { .. } => !init,
-            ContainerState::Unknown => true,
-            ContainerState::Waiting { reason, .. } => reason.as_deref() == Some("PodInitializing"),
-        }
-}
-
+/// Containers that never started have no log to read yet.
 pub fn probe_keys(pod: &PodInfo, seen: &mut HashMap<LogKey, String>) -> Vec<LogKey> {
     let mut out = Vec::new();
     for c in pod.agent_containers() {
@@ -270,14 +261,12 @@ pub fn probe_keys(pod: &PodInfo, seen: &mut HashMap<LogKey, String>) -> Vec<LogK
         if fine || seen.get(&key) == Some(&state) {
             continue;
         }
-        seen.insert(key.clone(), state);
-        if c.restart_count > 0 {
-            out.push(LogKey {
-                previous: true,
-                ..key.clone()
-            });
+        let readable = readable_logs(pod, c);
+        if readable.is_empty() {
+            continue;
         }
-        out.push(key);
+        seen.insert(key, state);
+        out.extend(readable);
     }
     out
 }
@@ -407,55 +396,56 @@ pub async fn follow(
     }
 }
 
-/// The agent logs of every injected pod in `world`, read once (current, and
-/// previous after restarts), at most `MAX_LOG_LINES` each. Forbidden reads
-/// come back as `AccessDenied`; logs that do not exist yet are skipped.
-pub async fn read_agent_logs(conn: &Connection, world: &World) -> Vec<Observation> {
-    // A healthy agent's recent lines are enough to see a renewal problem;
-    // agents in trouble get the full tail. Thousands of injected pods must
-    // not mean millions of lines in memory.
-    const HEALTHY_TAIL: i64 = 200;
-    let mut keys = Vec::new();
-    for p in world.pods.values() {
-        for (key, c) in crate::model::logs::agent_logs(p) {
-            let tail = if agent_looks_fine(c) && !key.previous {
-                HEALTHY_TAIL
-            } else {
-                MAX_LOG_LINES as i64
-            };
-            keys.push((key, tail));
+/// How long one read may take: a kubelet that does not answer must not
+/// hold up the whole check.
+const READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The agent logs `plan` names, read once (at most 8 at a time). Forbidden
+/// reads come back as `AccessDenied`; every failure is counted in the
+/// plan's summary by reason, which is returned with the lines.
+pub async fn read_agent_logs(conn: &Connection, plan: LogPlan) -> (Vec<Observation>, LogReads) {
+    let LogPlan { reads, mut summary } = plan;
+    let results: Vec<Result<Observation, (String, Option<Observation>)>> =
+        futures::stream::iter(reads)
+            .map(|LogRead { key, tail }| async move {
+                let api: Api<Pod> = Api::namespaced(conn.client.clone(), &key.namespace);
+                let lp = LogParams {
+                    container: Some(key.container.clone()),
+                    previous: key.previous,
+                    tail_lines: Some(tail),
+                    ..LogParams::default()
+                };
+                match tokio::time::timeout(READ_TIMEOUT, api.logs(&key.pod, &lp)).await {
+                    Ok(Ok(text)) => Ok(Observation::LogLines {
+                        lines: text.lines().map(str::to_string).collect(),
+                        key,
+                    }),
+                    Ok(Err(e)) => {
+                        let denied = matches!(client_error_kind(&e), ErrorKind::Denied { .. })
+                            .then(|| log_denied(&key));
+                        Err((failure_reason(&e), denied))
+                    }
+                    Err(_) => Err(("timed out".to_string(), None)),
+                }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+    let mut out = Vec::new();
+    for r in results {
+        match r {
+            Ok(o) => out.push(o),
+            Err((reason, denied)) => {
+                count_failure(&mut summary.failed, reason);
+                out.extend(denied);
+            }
         }
     }
-    let results: Vec<Observation> = futures::stream::iter(keys)
-        .map(|(key, tail)| async move {
-            let api: Api<Pod> = Api::namespaced(conn.client.clone(), &key.namespace);
-            let lp = LogParams {
-                container: Some(key.container.clone()),
-                previous: key.previous,
-                tail_lines: Some(tail),
-                ..LogParams::default()
-            };
-            match api.logs(&key.pod, &lp).await {
-                Ok(text) => Some(Observation::LogLines {
-                    lines: text.lines().map(str::to_string).collect(),
-                    key,
-                }),
-                Err(e) => match client_error_kind(&e) {
-                    ErrorKind::Denied { .. } => Some(log_denied(&key)),
-                    _ => None,
-                },
-            }
-        })
-        .buffer_unordered(8)
-        .filter_map(|o| async move { o })
-        .collect()
-        .await;
-    let mut results = results;
-    results.sort_by_key(|o| match o {
+    out.sort_by_key(|o| match o {
         Observation::LogLines { key, .. } => Some(key.clone()),
         _ => None,
     });
-    results
+    (out, summary)
 }
 
 #[cfg(test)]

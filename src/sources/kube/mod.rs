@@ -10,6 +10,7 @@
 
 pub mod capture;
 pub mod connect;
+pub mod log_plan;
 pub mod logs;
 pub mod resources;
 pub mod watch;
@@ -22,8 +23,9 @@ use tokio::task::JoinSet;
 
 pub use connect::{ConnectError, Connection, KubeOptions, connect};
 
-use crate::model::logs::LogTarget;
+use crate::model::logs::{LogReads, LogTarget};
 use crate::model::{Observation, World};
+use log_plan::{DEFAULT_LOG_BUDGET, LogMode};
 use watch::Ctx;
 
 /// Watch everything and follow the logs `targets` names, until the receiver
@@ -49,13 +51,37 @@ pub async fn run(
 }
 
 /// The cluster as the watchers see it once each has listed (or learned it
-/// may not), with the agent logs read once: what `check` diagnoses.
+/// may not), with the agent logs read once as `check` reads them by default.
 pub async fn snapshot(conn: &Connection, timeout: Duration) -> Result<World, String> {
+    let mut world = list(conn, timeout).await?;
+    read_logs(conn, &mut world, LogMode::All, Some(DEFAULT_LOG_BUDGET)).await;
+    Ok(world)
+}
+
+/// Read the agent logs `mode` and `budget` choose (see [`log_plan`]) into
+/// `world`; what was read, left unread and failed.
+pub async fn read_logs(
+    conn: &Connection,
+    world: &mut World,
+    mode: LogMode,
+    budget: Option<usize>,
+) -> LogReads {
+    let plan = log_plan::plan(world, mode, budget);
+    let (obs, reads) = logs::read_agent_logs(conn, plan).await;
+    for o in obs {
+        world.apply(o);
+    }
+    reads
+}
+
+/// The cluster as the watchers see it once each has listed (or learned it
+/// may not), without logs.
+pub async fn list(conn: &Connection, timeout: Duration) -> Result<World, String> {
     let (tx, mut rx) = mpsc::channel(4096);
     let (stx, mut srx) = mpsc::unbounded_channel();
     let ctx = Ctx::new(tx, Some(stx));
     let mut set = JoinSet::new();
-    // The agent logs are read below, all at once.
+    // The agent logs are read afterwards, chosen from what the lists show.
     resources::spawn_all(&ctx, conn, &mut set, None);
     drop(ctx);
     let mut world = World::default();
@@ -79,9 +105,6 @@ pub async fn snapshot(conn: &Connection, timeout: Duration) -> Result<World, Str
     set.abort_all();
     while set.join_next().await.is_some() {}
     while let Ok(o) = rx.try_recv() {
-        world.apply(o);
-    }
-    for o in logs::read_agent_logs(conn, &world).await {
         world.apply(o);
     }
     Ok(world)
