@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::deadline::Next;
 use super::finding::{Code, Finding, Severity, Via};
 use crate::model::vault::{Certificate, Lease, countdown};
 
@@ -166,6 +167,69 @@ pub fn cert_finding(cert: &Certificate, now: DateTime<Utc>) -> Option<Finding> {
         )
         .evidence(evidence)
     })
+}
+
+/// When [`lease_finding`] for `lease` can next change: the lease expires,
+/// enters a warning window, or the countdown its finding shows moves.
+pub fn lease_changes(lease: &Lease, now: DateTime<Utc>, next: &mut Next) {
+    let Some(expire) = lease.expire_time else {
+        return;
+    };
+    next.flip(Some(expire));
+    let left = expire - now;
+    if left <= Duration::zero() {
+        next.countdown(expire);
+        return;
+    }
+    if lease.renewable
+        && let (Some(end), Some(max)) = (lease.hard_end(), lease.max_ttl_seconds)
+    {
+        let w = window(
+            Duration::try_seconds(max).unwrap_or(Duration::MAX),
+            HARD_END_WARN_FRACTION,
+            MIN_WARN,
+        );
+        next.flip(end.checked_sub_signed(w));
+        if end - now <= w {
+            // It stays in this window until it expires.
+            next.countdown(end);
+            return;
+        }
+    }
+    let Some(start) = lease.last_renewal.or(lease.issue_time) else {
+        return;
+    };
+    let span = expire - start;
+    let w = window(
+        span,
+        LEASE_WARN_FRACTION,
+        MIN_WARN.min(span.num_seconds() / 2),
+    );
+    next.flip(expire.checked_sub_signed(w));
+    if left <= w {
+        next.countdown(expire);
+    }
+}
+
+/// When [`cert_finding`] for `cert` can next change.
+pub fn cert_changes(cert: &Certificate, now: DateTime<Utc>, next: &mut Next) {
+    if cert.revoked {
+        return;
+    }
+    next.flip(Some(cert.not_after));
+    let left = cert.remaining(now);
+    if left <= Duration::zero() {
+        next.countdown(cert.not_after);
+        return;
+    }
+    let warn = match cert.lifetime() {
+        Some(life) => window(life, CERT_WARN_FRACTION, MIN_WARN),
+        None => Duration::seconds(CERT_WARN_DEFAULT),
+    };
+    next.flip(cert.not_after.checked_sub_signed(warn));
+    if left <= warn {
+        next.countdown(cert.not_after);
+    }
 }
 
 #[cfg(test)]

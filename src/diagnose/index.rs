@@ -23,8 +23,36 @@ pub struct Index<'a> {
     leases: HashMap<&'a str, (Vec<&'a Lease>, Vec<Finding>)>,
 }
 
+/// The leases of each path, soonest expiry first, with their findings.
+pub type PathLeases<'a> = HashMap<&'a str, (Vec<&'a Lease>, Vec<Finding>)>;
+
+/// `world`'s leases by the path they were issued for, soonest expiry first.
+pub fn leases_by_path(world: &World) -> HashMap<&str, Vec<&Lease>> {
+    let mut by_path: HashMap<&str, Vec<&Lease>> = HashMap::new();
+    for l in &world.vault.leases {
+        by_path.entry(l.source_path()).or_default().push(l);
+    }
+    for ls in by_path.values_mut() {
+        ls.sort_by_key(|l| (l.expire_time, &l.id));
+    }
+    by_path
+}
+
 impl<'a> Index<'a> {
     pub fn new(world: &'a World, now: DateTime<Utc>) -> Index<'a> {
+        let leases = leases_by_path(world)
+            .into_iter()
+            .map(|(path, ls)| {
+                let findings = expiry::path_findings(path, &ls, now);
+                (path, (ls, findings))
+            })
+            .collect();
+        Index::with_leases(world, leases)
+    }
+
+    /// The index with leases (and their findings) worked out by the caller,
+    /// who may have kept them from an earlier diagnosis.
+    pub fn with_leases(world: &'a World, leases: PathLeases<'a>) -> Index<'a> {
         let mut events: HashMap<&str, HashMap<&str, HashMap<&str, Vec<&EventInfo>>>> =
             HashMap::new();
         for e in world.events.values() {
@@ -48,18 +76,6 @@ impl<'a> Index<'a> {
                 .or_default()
                 .push(s);
         }
-        let mut by_path: HashMap<&str, Vec<&Lease>> = HashMap::new();
-        for l in &world.vault.leases {
-            by_path.entry(l.source_path()).or_default().push(l);
-        }
-        let leases = by_path
-            .into_iter()
-            .map(|(path, mut ls)| {
-                ls.sort_by_key(|l| (l.expire_time, &l.id));
-                let findings = expiry::path_findings(path, &ls, now);
-                (path, (ls, findings))
-            })
-            .collect();
         Index {
             events,
             statuses,

@@ -3,9 +3,11 @@
 
 pub mod api_error;
 pub mod crosscheck;
+pub mod deadline;
 pub mod expiry;
 pub mod finding;
 pub mod hints;
+pub mod incremental;
 pub mod index;
 pub mod logs;
 pub mod policy;
@@ -176,7 +178,7 @@ fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
-fn diagnose_workload(
+pub(crate) fn diagnose_workload(
     world: &World,
     index: &Index<'_>,
     key: &WorkloadKey,
@@ -527,7 +529,7 @@ fn workload_report(
     }
 }
 
-fn global_findings(world: &World) -> Vec<Finding> {
+pub(crate) fn global_findings(world: &World) -> Vec<Finding> {
     let mut out = Vec::new();
     match &world.vault.status {
         VaultStatus::Unreachable { address, error } => out.push(

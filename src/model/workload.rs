@@ -187,28 +187,62 @@ fn job_workload(world: &World, namespace: &str, job_name: &str) -> (WorkloadKind
     }
 }
 
+/// The workload a pod belongs to, and the intermediate controller (a
+/// ReplicaSet, a Job) between them.
+pub fn pod_home(world: &World, p: &super::pod::PodInfo) -> (WorkloadKey, Option<ControllerRef>) {
+    let (kind, name, controller) = match &p.owner {
+        None => (WorkloadKind::Pod, p.name.clone(), None),
+        Some(o) => match ControllerRef::of(&o.kind, &o.name) {
+            Some(c) => {
+                let (k, n) = c.workload(world, &p.namespace);
+                (k, n, Some(c))
+            }
+            None => (WorkloadKind::from_owner_kind(&o.kind), o.name.clone(), None),
+        },
+    };
+    let key = WorkloadKey {
+        namespace: p.namespace.clone(),
+        kind,
+        name,
+    };
+    (key, controller)
+}
+
+/// The workload a warning event about a controller makes show up even when
+/// it has no pods (a ReplicaSet or Job that could not create them, a
+/// StatefulSet, a DaemonSet), with that controller; `None` for any other
+/// event.
+pub fn event_home(
+    world: &World,
+    e: &super::objects::EventInfo,
+) -> Option<(WorkloadKey, Option<ControllerRef>)> {
+    if !e.is_warning() {
+        return None;
+    }
+    let io = &e.involved;
+    let controller = ControllerRef::of(&io.kind, &io.name);
+    let (kind, name) = match &controller {
+        Some(c) => c.workload(world, &io.namespace),
+        None => match WorkloadKind::from_owner_kind(&io.kind) {
+            k @ (WorkloadKind::StatefulSet | WorkloadKind::DaemonSet) => (k, io.name.clone()),
+            _ => return None,
+        },
+    };
+    let key = WorkloadKey {
+        namespace: io.namespace.clone(),
+        kind,
+        name,
+    };
+    Some((key, controller))
+}
+
 /// Group every pod, and every ReplicaSet or Job that could not create its
 /// pods (it carries warning events), into workloads.
 pub fn group(world: &World) -> BTreeMap<WorkloadKey, Members> {
     let mut out: BTreeMap<WorkloadKey, Members> = BTreeMap::new();
     for p in world.pods.values() {
-        let (kind, name, controller) = match &p.owner {
-            None => (WorkloadKind::Pod, p.name.clone(), None),
-            Some(o) => match ControllerRef::of(&o.kind, &o.name) {
-                Some(c) => {
-                    let (k, n) = c.workload(world, &p.namespace);
-                    (k, n, Some(c))
-                }
-                None => (WorkloadKind::from_owner_kind(&o.kind), o.name.clone(), None),
-            },
-        };
-        let m = out
-            .entry(WorkloadKey {
-                namespace: p.namespace.clone(),
-                kind,
-                name,
-            })
-            .or_default();
+        let (key, controller) = pod_home(world, p);
+        let m = out.entry(key).or_default();
         m.pods.push(p.name.clone());
         if let Some(c) = controller
             && !m.controllers.contains(&c)
@@ -219,25 +253,10 @@ pub fn group(world: &World) -> BTreeMap<WorkloadKey, Members> {
     // Controllers whose pods could not be created at all still show up, with
     // the FailedCreate events that explain why.
     for e in world.events.values() {
-        if !e.is_warning() {
+        let Some((key, controller)) = event_home(world, e) else {
             continue;
-        }
-        let io = &e.involved;
-        let controller = ControllerRef::of(&io.kind, &io.name);
-        let (kind, name) = match &controller {
-            Some(c) => c.workload(world, &io.namespace),
-            None => match WorkloadKind::from_owner_kind(&io.kind) {
-                k @ (WorkloadKind::StatefulSet | WorkloadKind::DaemonSet) => (k, io.name.clone()),
-                _ => continue,
-            },
         };
-        let m = out
-            .entry(WorkloadKey {
-                namespace: io.namespace.clone(),
-                kind,
-                name,
-            })
-            .or_default();
+        let m = out.entry(key).or_default();
         if let Some(c) = controller
             && !m.controllers.contains(&c)
         {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::changes::Changes;
 use super::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
 use super::logs::{LogBuffer, LogKey};
 use super::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
@@ -146,10 +147,25 @@ pub struct World {
     pub access_denied: Vec<AccessDenied>,
     /// `None` outside live mode (bundles, demo).
     pub api_server: Option<ApiServerState>,
+    /// What changed since [`World::take_changes`] was last called; not
+    /// recorded until it is first called.
+    changes: Option<Changes>,
 }
 
 impl World {
+    /// What observations changed since the last call, and from now on
+    /// record it (the first call returns `None`: everything is new). Only
+    /// [`World::apply`] is seen: code that sets fields directly must not
+    /// expect an incremental diagnosis to notice.
+    pub fn take_changes(&mut self) -> Option<Changes> {
+        self.changes.replace(Changes::default())
+    }
+
     pub fn apply(&mut self, obs: Observation) {
+        if let Some(mut c) = self.changes.take() {
+            c.note(self, &obs);
+            self.changes = Some(c);
+        }
         use Observation::*;
         match obs {
             PodApplied(p) => {
