@@ -1,7 +1,7 @@
 //! How vaultscope holds up at the scale the design names: 20,000 pods in
 //! 1,000 namespaces, 3,000 of them injected, thousands of events and leases.
-//! Measures one full diagnosis (done on every change and once a second) and
-//! one frame of the workload list.
+//! Measures one full diagnosis, the dashboard's incremental one (a tick,
+//! one pod changed, a burst), and one frame of the workload list.
 //!
 //! Run: cargo bench --bench scale
 
@@ -13,6 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vaultscope::app::{App, SourceKind};
 use vaultscope::diagnose::diagnose;
+use vaultscope::diagnose::incremental::Diagnoser;
 use vaultscope::model::logs::LogKey;
 use vaultscope::model::objects::{EventInfo, InvolvedObject};
 use vaultscope::model::pod::{ContainerInfo, ContainerState, OwnerRef, PodCondition, PodInfo};
@@ -150,11 +151,68 @@ fn big_world() -> World {
     w
 }
 
+/// The dashboard's incremental diagnosis: a tick with nothing due, one pod
+/// changed, a burst of 2,000 pods changed (as a rollout or an annotate
+/// does), each followed by the refresh that draws it.
+fn incremental(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    let mut world = big_world();
+    let mut report = diagnose(&world, now());
+    let mut d = Diagnoser::new();
+    let mut t = now();
+    g.bench_function("incremental: first refresh (everything)", |b| {
+        b.iter(|| {
+            d = Diagnoser::new();
+            d.refresh(&mut world, t, &mut report)
+        })
+    });
+    g.bench_function("incremental: a tick with nothing due", |b| {
+        b.iter(|| {
+            t += Duration::milliseconds(1);
+            d.refresh(&mut world, t, &mut report)
+        })
+    });
+    let pods: Vec<PodInfo> = world.pods.values().take(2_000).cloned().collect();
+    // Each pod in two versions: as listed, and restarted once more.
+    let versions = |flip: bool| -> Vec<Observation> {
+        pods.iter()
+            .map(|p| {
+                let mut p = p.clone();
+                if flip {
+                    p.containers[0].restart_count += 1;
+                }
+                Observation::PodApplied(Box::new(p))
+            })
+            .collect()
+    };
+    let (a, b2) = (versions(false), versions(true));
+    let mut flip = false;
+    g.bench_function("incremental: one pod changed", |b| {
+        b.iter(|| {
+            flip = !flip;
+            world.apply(if flip { b2[0].clone() } else { a[0].clone() });
+            t += Duration::milliseconds(1);
+            d.refresh(&mut world, t, &mut report)
+        })
+    });
+    g.bench_function("incremental: 2,000 pods changed", |b| {
+        b.iter(|| {
+            flip = !flip;
+            for o in if flip { &b2 } else { &a } {
+                world.apply(o.clone());
+            }
+            t += Duration::milliseconds(1);
+            d.refresh(&mut world, t, &mut report)
+        })
+    });
+    assert!(report == diagnose(&world, t), "the incremental report drifted");
+}
+
 fn bench(c: &mut Criterion) {
     let world = big_world();
     let mut g = c.benchmark_group("20k pods");
     g.sample_size(10);
     g.bench_function("diagnose", |b| b.iter(|| diagnose(&world, now())));
+    incremental(&mut g);
     let mut app = App::new(SourceKind::Demo, Theme::builtin("default").unwrap(), now());
     app.world = world;
     app.refresh(now() + Duration::seconds(1));

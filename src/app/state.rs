@@ -121,6 +121,9 @@ pub struct App {
     /// classes changed.
     interest_dirty: bool,
     interest_at: Option<DateTime<Utc>>,
+    /// Redoes only the workloads whose inputs changed or whose findings
+    /// came due (the report is what `diagnose::diagnose` would give).
+    diagnoser: diagnose::incremental::Diagnoser,
 }
 
 impl App {
@@ -142,6 +145,7 @@ impl App {
             outbox: Vec::new(),
             interest_dirty: false,
             interest_at: None,
+            diagnoser: diagnose::incremental::Diagnoser::new(),
         }
     }
 
@@ -168,7 +172,8 @@ impl App {
     pub fn refresh(&mut self, now: DateTime<Utc>) {
         if self.stale || now != self.now {
             self.now = now;
-            self.report = diagnose::diagnose(&self.world, now);
+            self.diagnoser
+                .refresh(&mut self.world, now, &mut self.report);
             self.stale = false;
             // The open workload went away (a finished Job cleaned up, a
             // rollout done): back to the list rather than a dead pane.
