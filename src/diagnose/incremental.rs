@@ -401,7 +401,9 @@ impl Diagnoser {
         dirty: &BTreeSet<WorkloadKey>,
         report: &mut Report,
     ) {
-        let index = Index::with_leases(world, self.paths.index(world, now));
+        // Workloads only read events and CSI statuses of their namespace.
+        let namespaces: BTreeSet<&str> = dirty.iter().map(|k| k.namespace.as_str()).collect();
+        let index = Index::for_namespaces(world, self.paths.index(world, now), &namespaces);
         let mut fresh = Vec::new();
         for key in dirty {
             self.forget(key);

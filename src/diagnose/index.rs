@@ -1,7 +1,7 @@
 //! Lookups built once per diagnosis, so rules never scan every event or
 //! every CSI pod status for each workload (quadratic on a big cluster).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -53,9 +53,32 @@ impl<'a> Index<'a> {
     /// The index with leases (and their findings) worked out by the caller,
     /// who may have kept them from an earlier diagnosis.
     pub fn with_leases(world: &'a World, leases: PathLeases<'a>) -> Index<'a> {
+        Index::scoped(world, leases, None)
+    }
+
+    /// [`Index::with_leases`] for diagnosing workloads of `namespaces` only:
+    /// events and CSI pod statuses elsewhere are left out.
+    pub fn for_namespaces(
+        world: &'a World,
+        leases: PathLeases<'a>,
+        namespaces: &BTreeSet<&str>,
+    ) -> Index<'a> {
+        Index::scoped(world, leases, Some(namespaces))
+    }
+
+    fn scoped(
+        world: &'a World,
+        leases: PathLeases<'a>,
+        only: Option<&BTreeSet<&str>>,
+    ) -> Index<'a> {
+        let wanted = |ns: &str| only.is_none_or(|o| o.contains(ns));
         let mut events: HashMap<&str, HashMap<&str, HashMap<&str, Vec<&EventInfo>>>> =
             HashMap::new();
-        for e in world.events.values() {
+        for e in world
+            .events
+            .values()
+            .filter(|e| wanted(&e.involved.namespace))
+        {
             let io = &e.involved;
             events
                 .entry(io.namespace.as_str())
@@ -68,7 +91,7 @@ impl<'a> Index<'a> {
         }
         let mut statuses: HashMap<&str, HashMap<&str, Vec<&SecretProviderClassPodStatusInfo>>> =
             HashMap::new();
-        for s in world.pod_statuses.values() {
+        for s in world.pod_statuses.values().filter(|s| wanted(&s.namespace)) {
             statuses
                 .entry(s.namespace.as_str())
                 .or_default()
