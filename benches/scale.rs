@@ -83,7 +83,6 @@ fn big_world() -> World {
                 name: format!("{app}-7c9d8f6b54"),
                 uid: format!("rs-{app}"),
             }),
-            labels: BTreeMap::new(),
             annotations,
             service_account: app.clone(),
             node_name: Some("n".into()),

@@ -9,9 +9,10 @@
 #   --rounds R     interleaved runs of each command; medians are printed (default 3)
 #   --idle S       seconds the dashboard is watched idle (default 60; 0 skips it)
 #   --keep         leave the lab running (scripts/lab.sh down with the same environment stops it)
+#   --reuse        use a lab a --keep run left loaded with the same N (skips starting and loading)
 #
-# For each of `kubectl get pods -A -o json`, `kubectl get pods,events,replicasets,jobs -A -o json`
-# and `vaultscope check -A -o json`: wall time and peak RSS (GNU time), the CPU the API server
+# For each of `kubectl get pods -A -o json`, `kubectl get pods,events,replicasets,jobs -A -o json`,
+# `vaultscope check -A -o json` and the same with `--logs none`: wall time and peak RSS (GNU time), the CPU the API server
 # process spent meanwhile (utime+stime from /proc/PID/stat), and the pods/log requests the API
 # server's audit log recorded (scripts/lab/audit-policy.yaml), by status code. Then the dashboard
 # (`vaultscope -A` on a 200x50 pty made by script(1)) once synced: its CPU and the API server's
@@ -23,13 +24,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pods=400 rounds=3 idle=60 keep=0
+pods=400 rounds=3 idle=60 keep=0 reuse=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --pods) pods=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --reuse) reuse=1 keep=1; shift ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
@@ -65,27 +67,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "starting the lab in $LAB_DIR"
-scripts/lab.sh down >/dev/null 2>&1 || true
-KC=$(scripts/lab.sh up 2>"$work/up.log" | tail -n 1) || { cat "$work/up.log" >&2; exit 1; }
+loaded_mark=$LAB_DIR/scale-loaded
+if [[ $reuse == 1 && "$(cat "$loaded_mark" 2>/dev/null)" == "$pods" ]] && scripts/lab.sh status >/dev/null 2>&1; then
+  say "reusing the lab in $LAB_DIR, loaded with $pods pods"
+  KC=$LAB_DIR/admin.kubeconfig
+  reused=1
+else
+  say "starting the lab in $LAB_DIR"
+  scripts/lab.sh down >/dev/null 2>&1 || true
+  KC=$(scripts/lab.sh up 2>"$work/up.log" | tail -n 1) || { cat "$work/up.log" >&2; exit 1; }
+  reused=0
+fi
 KUBECTL=$(sed -n 's/^export VAULTSCOPE_LAB_KUBECTL="\(.*\)"$/\1/p' "$LAB_DIR/env")
 apiserver=$(<"$LAB_DIR/run/kube-apiserver.pid")
 audit=$LAB_DIR/logs/audit.log
 k() { "$KUBECTL" --kubeconfig "$KC" "$@"; }
 
-say "loading $pods pods"
-t0=$SECONDS
-python3 scripts/lab/scale_objects.py "$pods" "$work/objects" >"$work/files"
-while read -r f; do
-  k create -f "$f" >/dev/null
-done <"$work/files"
 running=$((pods / 40 + (pods % 40 > 0)))
-for ((i = 0; i < 600; i++)); do
-  n=$(k get pods -A --field-selector "spec.nodeName=lab-node-1,status.phase=Running" --no-headers 2>/dev/null | grep -c '^scale-' || true)
-  [[ $n -ge $running ]] && break
-  sleep 1
-done
-say "loaded in $((SECONDS - t0)) s ($n pods running on the kwok node)"
+if [[ $reused == 0 ]]; then
+  say "loading $pods pods"
+  t0=$SECONDS
+  python3 scripts/lab/scale_objects.py "$pods" "$work/objects" >"$work/files"
+  while read -r f; do
+    k create -f "$f" >/dev/null
+  done <"$work/files"
+  for ((i = 0; i < 600; i++)); do
+    n=$(k get pods -A --field-selector "spec.nodeName=lab-node-1,status.phase=Running" --no-headers 2>/dev/null | grep -c '^scale-' || true)
+    [[ $n -ge $running ]] && break
+    sleep 1
+  done
+  say "loaded in $((SECONDS - t0)) s ($n pods running on the kwok node)"
+  echo "$pods" >"$loaded_mark"
+fi
+n=$(k get pods -A --field-selector "spec.nodeName=lab-node-1,status.phase=Running" --no-headers 2>/dev/null | grep -c '^scale-' || true)
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -117,12 +131,13 @@ measure() {
     "$(log_requests "$before_audit")" >>"$work/$name"
 }
 
-names=(kubectl-pods kubectl-all vaultscope-check)
+names=(kubectl-pods kubectl-all vaultscope-check vaultscope-nologs)
 for ((r = 1; r <= rounds; r++)); do
   say "round $r of $rounds"
   measure kubectl-pods "$KUBECTL" --kubeconfig "$KC" get pods -A -o json
   measure kubectl-all "$KUBECTL" --kubeconfig "$KC" get pods,events,replicasets,jobs -A -o json
   measure vaultscope-check "$bin" check --kubeconfig "$KC" -A -o json
+  measure vaultscope-nologs "$bin" check --kubeconfig "$KC" -A -o json --logs none
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -138,6 +153,7 @@ for name in "${names[@]}"; do
     kubectl-pods) label='kubectl get pods -A -o json' ;;
     kubectl-all) label='kubectl get pods,events,replicasets,jobs -A -o json' ;;
     vaultscope-check) label='vaultscope check -A -o json' ;;
+    vaultscope-nologs) label='vaultscope check -A -o json --logs none' ;;
   esac
   printf '| %-52s | %6s s | %6s MB | %13s s | %s |\n' "$label" "$(col "$name" 1)" "$(col "$name" 2)" \
     "$(col "$name" 3)" "$(tail -n 1 "$work/$name" | cut -f4)"

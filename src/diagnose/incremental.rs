@@ -22,6 +22,7 @@
 //! makes it judge everything again.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -35,13 +36,17 @@ use crate::model::pod::{AGENT_INIT, ContainerState, INIT_STUCK_AFTER};
 use crate::model::workload::{self, ControllerRef, Members, WorkloadKey, WorkloadKind};
 use crate::model::world::{ObjKey, World};
 
-/// Which workload an object belongs to, and through which controller.
-type Home = (WorkloadKey, Option<ControllerRef>);
+/// Which workload an object belongs to, and through which controller;
+/// shared by the pods of a ReplicaSet (see [`Group::homes`]).
+type Home = Arc<(WorkloadKey, Option<ControllerRef>)>;
 
 /// One workload's members, kept as pods and events come and go.
 #[derive(Debug, Default)]
 struct Group {
     pods: BTreeSet<String>,
+    /// The homes its members have, one copy each: 20,000 pods hold a few
+    /// thousand homes, not one each.
+    homes: Vec<Home>,
     /// Controllers, with how many pods and events name each.
     controllers: BTreeMap<ControllerRef, usize>,
     /// Warning events that make the workload show up without pods.
@@ -57,8 +62,23 @@ struct Membership {
 }
 
 impl Membership {
-    fn add(&mut self, home: &Home, pod: Option<&str>, dirty: &mut BTreeSet<WorkloadKey>) {
+    /// Add a member living at `home`; the shared copy of the home.
+    fn add(
+        &mut self,
+        home: (WorkloadKey, Option<ControllerRef>),
+        pod: Option<&str>,
+        dirty: &mut BTreeSet<WorkloadKey>,
+    ) -> Home {
         let g = self.groups.entry(home.0.clone()).or_default();
+        let shared = match g.homes.iter().find(|h| ***h == home) {
+            Some(h) => h.clone(),
+            None => {
+                let h = Arc::new(home);
+                g.homes.push(h.clone());
+                h
+            }
+        };
+        let home = &shared;
         match pod {
             Some(name) => {
                 g.pods.insert(name.to_string());
@@ -69,6 +89,7 @@ impl Membership {
             *g.controllers.entry(c.clone()).or_default() += 1;
         }
         dirty.insert(home.0.clone());
+        shared
     }
 
     fn remove(&mut self, home: &Home, pod: Option<&str>, dirty: &mut BTreeSet<WorkloadKey>) {
@@ -92,6 +113,9 @@ impl Membership {
         }
         if g.pods.is_empty() && g.events == 0 {
             self.groups.remove(&home.0);
+        } else if Arc::strong_count(home) == 2 {
+            // The caller's and the group's: no member lives there any more.
+            g.homes.retain(|h| !Arc::ptr_eq(h, home));
         }
     }
 
@@ -101,8 +125,7 @@ impl Membership {
             self.remove(&old, Some(&k.1), dirty);
         }
         if let Some(p) = world.pods.get(k) {
-            let home = workload::pod_home(world, p);
-            self.add(&home, Some(&k.1), dirty);
+            let home = self.add(workload::pod_home(world, p), Some(&k.1), dirty);
             self.pods.insert(k.clone(), home);
         }
     }
@@ -116,7 +139,7 @@ impl Membership {
             .get(k)
             .and_then(|e| workload::event_home(world, e))
         {
-            self.add(&home, None, dirty);
+            let home = self.add(home, None, dirty);
             self.events.insert(k.clone(), home);
         }
     }

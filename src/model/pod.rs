@@ -2,7 +2,9 @@
 //! injected `vault-agent-init` / `vault-agent` containers.
 //!
 //! Converting from the full `k8s_openapi` Pod drops everything else
-//! (managedFields, env, probes...) so a large cluster stays small in memory.
+//! (managedFields, env, probes, labels...) so a large cluster stays small in
+//! memory: nothing reads labels, and at 20,000 pods they were a seventh of
+//! the model.
 
 use std::collections::BTreeMap;
 
@@ -192,7 +194,6 @@ pub struct PodInfo {
     pub name: String,
     pub uid: String,
     pub owner: Option<OwnerRef>,
-    pub labels: BTreeMap<String, String>,
     /// Only the `vault.hashicorp.com/*` annotations.
     pub annotations: BTreeMap<String, String>,
     pub service_account: String,
@@ -355,7 +356,6 @@ impl PodInfo {
             name: meta.name.clone().unwrap_or_default(),
             uid: meta.uid.clone().unwrap_or_default(),
             owner,
-            labels: meta.labels.clone().unwrap_or_default(),
             annotations,
             service_account: spec
                 .and_then(|s| s.service_account_name.clone())

@@ -91,7 +91,6 @@ pub fn pod(ns: &str, app: &str, suffix: &str) -> PodInfo {
             name: format!("{app}-5d8f7c9b6"),
             uid: format!("rs-{app}"),
         }),
-        labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         service_account: app.into(),
         node_name: Some("node-1".into()),

@@ -110,7 +110,6 @@ impl Scenario {
             namespace: s.ns.into(),
             uid: format!("uid-{name}"),
             owner: Some(owner),
-            labels: [("app".to_string(), s.app.to_string())].into(),
             annotations: s.annotations.clone(),
             service_account: s.app.into(),
             node_name: Some(format!("worker-{}", name.len() % 3 + 1)),

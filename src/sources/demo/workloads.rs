@@ -593,7 +593,6 @@ impl Scenario {
                 name: "nightly-report-29410560".into(),
                 uid: "uid-job-nightly".into(),
             }),
-            labels: BTreeMap::new(),
             annotations: injected(
                 "reports",
                 &[("warehouse", "database/creds/warehouse-ro")],

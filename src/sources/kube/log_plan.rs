@@ -288,7 +288,6 @@ mod tests {
             name: name.into(),
             uid: format!("uid-{name}"),
             owner: None,
-            labels: Default::default(),
             annotations: [
                 ("vault.hashicorp.com/agent-inject", "true"),
                 ("vault.hashicorp.com/role", "web"),
