@@ -28,7 +28,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::deadline::{Next, from_nanos, to_nanos};
 use super::index::{Index, PathLeases};
-use super::{Code, Finding, Report, WorkloadReport, diagnose_workload, expiry, global_findings};
+use super::{
+    Code, Finding, Health, Report, WorkloadReport, diagnose_workload, expiry, global_findings,
+};
 use crate::model::changes::Changes;
 use crate::model::log_line::line_timestamp;
 use crate::model::paths::normalize_path;
@@ -272,6 +274,8 @@ impl Paths {
 /// What the diagnoser remembers of a workload it reported.
 #[derive(Debug)]
 struct Kept {
+    /// Where it sits in the report's order (with its key).
+    health: Health,
     /// The lease paths its secrets come from.
     paths: Vec<String>,
     /// When its findings can next change by the clock alone.
@@ -427,21 +431,46 @@ impl Diagnoser {
         // Workloads only read events and CSI statuses of their namespace.
         let namespaces: BTreeSet<&str> = dirty.iter().map(|k| k.namespace.as_str()).collect();
         let index = Index::for_namespaces(world, self.paths.index(world, now), &namespaces);
-        let mut fresh = Vec::new();
-        for key in dirty {
-            self.forget(key);
-            let Some(members) = self.members.members(key) else {
-                continue;
-            };
-            if let Some(r) = diagnose_workload(world, &index, key, &members, now) {
-                self.keep(world, &members, &r, now);
-                fresh.push(r);
-            }
-        }
-        report.workloads.retain(|w| !dirty.contains(&w.key));
         let order = |a: &WorkloadReport, b: &WorkloadReport| {
             b.health.cmp(&a.health).then_with(|| a.key.cmp(&b.key))
         };
+        // Reports that keep their health keep their place: replaced there.
+        // The others leave (`gone`) and come back in order (`fresh`).
+        let mut fresh = Vec::new();
+        let mut gone = BTreeSet::new();
+        for key in dirty {
+            let was = self.forget(key);
+            let now_is = self
+                .members
+                .members(key)
+                .and_then(|m| Some((diagnose_workload(world, &index, key, &m, now)?, m)));
+            let r = match now_is {
+                Some((r, members)) => {
+                    self.keep(world, &members, &r, now);
+                    r
+                }
+                None => {
+                    gone.extend(was.map(|_| key.clone()));
+                    continue;
+                }
+            };
+            if was == Some(r.health)
+                && let Ok(i) = report.workloads.binary_search_by(|w| order(w, &r))
+            {
+                report.workloads[i] = r;
+                continue;
+            }
+            if was.is_some() {
+                gone.insert(key.clone());
+            }
+            fresh.push(r);
+        }
+        if !gone.is_empty() {
+            report.workloads.retain(|w| !gone.contains(&w.key));
+        }
+        if fresh.is_empty() {
+            return;
+        }
         fresh.sort_by(order);
         // Both are in order: merge.
         let old = std::mem::take(&mut report.workloads);
@@ -459,10 +488,9 @@ impl Diagnoser {
         report.workloads = merged;
     }
 
-    fn forget(&mut self, key: &WorkloadKey) {
-        let Some(kept) = self.kept.remove(key) else {
-            return;
-        };
+    /// Forget what was kept of `key`; the health it was reported with.
+    fn forget(&mut self, key: &WorkloadKey) -> Option<Health> {
+        let kept = self.kept.remove(key)?;
         for p in &kept.paths {
             if let Some(users) = self.by_path.get_mut(p) {
                 users.remove(key);
@@ -475,6 +503,7 @@ impl Diagnoser {
             self.due.remove(&(at, key.clone()));
         }
         self.renewal.remove(key);
+        Some(kept.health)
     }
 
     fn keep(&mut self, world: &World, members: &Members, r: &WorkloadReport, now: DateTime<Utc>) {
@@ -499,6 +528,7 @@ impl Diagnoser {
         self.kept.insert(
             r.key.clone(),
             Kept {
+                health: r.health,
                 paths: paths.into_iter().collect(),
                 next,
             },
