@@ -2,10 +2,10 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use vaultscope::cli::{
-    CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
+    self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
 };
 use vaultscope::report::{self, Ansi};
 use vaultscope::session;
@@ -16,25 +16,17 @@ use vaultscope::theme::{self, Theme};
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // The dashboard's own --from and -n belong before no subcommand; after
-    // one they would be silently ignored (`vaultscope --from DIR check`
-    // would check the live cluster).
-    if let Some(cmd) = &cli.command {
-        let name = cmd.name();
-        let misplaced = [
-            ("--from", cli.from.is_some()),
-            ("-n/--namespace", cli.namespace.is_some()),
-        ];
-        if let Some((flag, _)) = misplaced.iter().find(|(_, set)| *set) {
-            say(
-                "error",
-                &format!(
-                    "{flag} before the subcommand applies to the dashboard only; write it after `{name}` (e.g. `vaultscope {name} {flag} ...`)"
-                ),
-            );
-            return ExitCode::from(EXIT_USAGE);
-        }
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let vault_env = ["VAULT_ADDR", "BAO_ADDR"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|a| !a.trim().is_empty()));
+    if let Err(msg) = cli.refuse_unused(|id| cli::given(&matches, id), vault_env) {
+        say("error", &msg);
+        return ExitCode::from(EXIT_USAGE);
     }
     let result = match cli.command {
         Some(Command::Check(args)) => check(args, &cli.kube, &cli.vault),
@@ -42,7 +34,7 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => demo(args, &cli.view),
         Some(Command::Themes) => themes(),
         None => match &cli.from {
-            Some(dir) => view_bundle(dir, &cli.view, &cli.vault),
+            Some(dir) => view_bundle(dir, &cli),
             None => live(&cli),
         },
     };
@@ -85,11 +77,26 @@ fn no_color() -> bool {
 }
 
 fn pick_theme(view: &ViewArgs) -> Result<Theme, String> {
-    let name = view
-        .theme
-        .clone()
-        .unwrap_or_else(|| theme::default_name(no_color()).to_string());
-    theme::load(&name).map_err(|e| format!("--theme: {e}"))
+    let theme = match &view.theme {
+        Some(name) => theme::load(name).map_err(|e| format!("--theme: {e}"))?,
+        // No --theme: only a user's override of the default can be broken,
+        // and the error names its file (and the way out).
+        None => {
+            let name = theme::default_name(no_color());
+            theme::load(name).map_err(|e| {
+                format!(
+                    "{e} (this file overrides the built-in theme \"{name}\": fix it, or remove it)"
+                )
+            })?
+        }
+    };
+    Ok(
+        if theme::truecolor_announced(std::env::var("COLORTERM").ok().as_deref()) {
+            theme
+        } else {
+            theme.to_256_colours()
+        },
+    )
 }
 
 fn view(args: &ViewArgs) -> Result<session::View, String> {
@@ -106,12 +113,14 @@ fn demo(args: DemoArgs, view_args: &ViewArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn view_bundle(dir: &Path, view_args: &ViewArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
-    let view = view(view_args)?;
-    let vault = vault.config(false)?;
+fn view_bundle(dir: &Path, cli: &Cli) -> Result<ExitCode, String> {
+    let view = view(&cli.view)?;
+    let vault = cli.vault.config(false)?;
     let data = session::Data::Bundle {
         dir: dir.to_path_buf(),
         vault,
+        namespace: cli.namespace.clone(),
+        as_of: cli.as_of,
     };
     session::dashboard(data, view, warn).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
@@ -190,7 +199,12 @@ fn check(args: CheckArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode
         Output::Json => report::to_json(&checked.report),
         Output::Table => {
             let color = std::io::stdout().is_terminal() && !no_color();
-            report::to_table(&checked.report, &checked.source, Ansi { color })
+            report::to_table_saying(
+                &checked.report,
+                &checked.source,
+                &checked.empty,
+                Ansi { color },
+            )
         }
     };
     let mut out = std::io::stdout().lock();

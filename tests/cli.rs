@@ -325,14 +325,126 @@ fn dashboard_flags_before_a_subcommand_are_refused_not_ignored() {
         err.contains("--from") && err.contains("after `check`"),
         "{err}"
     );
-    let (code, _, _) = vaultscope(&[
-        "--theme",
-        "light",
-        "check",
-        "--from",
-        "examples/healthy-mixed",
-    ]);
-    assert_eq!(code, 0, "global options still work before a subcommand");
+    let (code, _, err) = vaultscope(&["-A", "check", "--from", "examples/healthy-mixed"]);
+    assert_eq!(
+        code, 0,
+        "global options still work before a subcommand: {err}"
+    );
+}
+
+/// One rule for flags that would do nothing: refused, exit 2, naming the
+/// flag and why; nothing is read or printed on stdout first.
+#[test]
+fn flags_that_do_not_apply_are_refused_naming_the_flag() {
+    for (args, want) in [
+        (
+            &["themes", "--vault-addr", "x", "-A"][..],
+            &[
+                "--vault-addr does not apply to `themes`",
+                "-A/--all-namespaces does not apply to `themes`",
+            ][..],
+        ),
+        (
+            &["-n", "foo", "-A"],
+            &["-n/--namespace and -A/--all-namespaces contradict"],
+        ),
+        (
+            &[
+                "check",
+                "--from",
+                "examples/healthy-mixed",
+                "--context",
+                "foo",
+            ],
+            &["--context does not apply to `check --from DIR`: a bundle is read, not a cluster"],
+        ),
+        (
+            &["demo", "--vault-addr", "https://vault.example"],
+            &["--vault-addr does not apply to `demo`"],
+        ),
+        (
+            &[
+                "check",
+                "--from",
+                "examples/healthy-mixed",
+                "--theme",
+                "light",
+            ],
+            &["--theme does not apply to `check --from DIR`"],
+        ),
+        (
+            &[
+                "check",
+                "--from",
+                "examples/healthy-mixed",
+                "--vault-budget",
+                "3",
+            ],
+            &["--vault-budget does not apply to `check --from DIR`: no Vault is polled"],
+        ),
+    ] {
+        let (code, out, err) = vaultscope_env(args, &[]);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        for w in want {
+            assert!(err.contains(w), "{args:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn help_describes_check_the_environment_and_the_bundle_files() {
+    let (code, top, _) = vaultscope(&["--help"]);
+    assert_eq!(code, 0);
+    let (_, check, _) = vaultscope(&["check", "--help"]);
+    for help in [&top, &check] {
+        for var in [
+            "VAULT_ADDR",
+            "VAULT_TOKEN",
+            "VAULT_CACERT",
+            "VAULT_CAPATH",
+            "VAULT_CLIENT_CERT",
+            "VAULT_NAMESPACE",
+            "VAULT_SKIP_VERIFY",
+            "BAO_",
+            "KUBECONFIG",
+            "NO_COLOR",
+            "COLORTERM",
+            "HTTPS_PROXY",
+            "XDG_CONFIG_HOME",
+        ] {
+            assert!(help.contains(var), "{var} missing:\n{help}");
+        }
+        assert!(help.contains("is refused with exit status 2"), "{help}");
+    }
+    assert!(
+        top.contains("Diagnose the live cluster (or an offline bundle with --from)"),
+        "{top}"
+    );
+    // One line per bundle file, its name first, bundle.json included.
+    for file in [
+        "pods.yaml",
+        "events.yaml",
+        "replicasets.yaml",
+        "jobs.yaml",
+        "secretproviderclasses.yaml",
+        "secretproviderclasspodstatuses.yaml",
+        "mutatingwebhookconfigurations.yaml",
+        "logs/NS/POD/CONTAINER.log",
+        "logs/NS/POD/CONTAINER.previous.log",
+        "vault.json",
+        "bundle.json",
+    ] {
+        assert!(
+            check.lines().any(|l| l.starts_with(&format!("  {file} "))),
+            "{file} has no line of its own:\n{check}"
+        );
+    }
+    for l in check.lines().chain(top.lines()) {
+        assert!(l.chars().count() <= 100, "longer than 100 columns: {l}");
+    }
+    // The dashboard takes --as-of, as check does.
+    assert!(top.contains("--as-of <TIME>"), "{top}");
 }
 
 /// `cmd` without this environment's Vault and proxy settings, with `home` as
