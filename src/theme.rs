@@ -608,6 +608,43 @@ mod tests {
         )
         .unwrap();
         assert_eq!(idx.ok.fg, Some(Color::Indexed(108)));
+        // In a style table and as the background, the same forms and the
+        // same explanation.
+        for (from, to, want) in [
+            (
+                "error = { fg = \"#f38ba8\", bold = true }",
+                "error = { fg = 300, bold = true }",
+                "roles.error.fg: 300 is not a colour index (0-255); a colour is \"#rrggbb\"",
+            ),
+            (
+                "error = { fg = \"#f38ba8\", bold = true }",
+                "error = { fg = \"#f38ba8\", bg = \"pinkish\" }",
+                "roles.error.bg: \"pinkish\" is not a colour; a colour is",
+            ),
+            (
+                "background = \"#1e1e2e\"",
+                "background = true",
+                "background: a boolean is not a colour; a colour is",
+            ),
+        ] {
+            let e = Theme::parse("x", "my.toml", &base.replace(from, to))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("my.toml: ") && e.contains(want), "{e}");
+        }
+        let t = Theme::parse(
+            "x",
+            "my.toml",
+            &base.replace(
+                "error = { fg = \"#f38ba8\", bold = true }",
+                "error = { fg = 9, bg = \"17\" }",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            (t.error.fg, t.error.bg),
+            (Some(Color::Indexed(9)), Some(Color::Indexed(17)))
+        );
     }
 
     #[test]

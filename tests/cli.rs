@@ -679,3 +679,175 @@ fn vault_interval_out_of_range_is_bad_usage() {
         );
     }
 }
+
+/// `-n` on a bundle: a namespace it does not hold is a mistake (exit 2,
+/// listing the ones it holds), in `check` and in the dashboard alike; one
+/// with pods that do not use Vault is said so, not "no workloads here".
+#[test]
+fn a_namespace_the_bundle_does_not_hold_is_bad_usage() {
+    for args in [
+        &["check", "--from", "examples/broken-auth", "-n", "nosuchns"][..],
+        &[
+            "check",
+            "--from",
+            "examples/broken-auth",
+            "-n",
+            "nosuchns",
+            "-o",
+            "json",
+        ],
+        &["--from", "examples/broken-auth", "-n", "nosuchns"],
+    ] {
+        let (code, out, err) = vaultscope(args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(
+            err.contains(
+                "namespace \"nosuchns\" is not in the bundle examples/broken-auth; it holds payments, shop, vault"
+            ),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, out, err) = vaultscope(&["check", "--from", "examples/broken-auth", "-n", "vault"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("2 pods in namespace vault of this bundle; none uses Vault Agent injection"),
+        "{out}"
+    );
+    assert!(out.contains("0 workloads: 0 ok"), "{out}");
+}
+
+#[test]
+fn the_table_counts_in_the_singular_shows_restarts_info_and_expired_leases() {
+    let (code, out, _) = vaultscope(&[
+        "check",
+        "--from",
+        "examples/healthy-mixed",
+        "-n",
+        "reporting",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("\n1 workload: 1 ok, 0 warning, 0 error\n"),
+        "{out}"
+    );
+    // invoices' pod restarted 7 times: in the table and the JSON.
+    let (_, out, _) = vaultscope(&["check", "--from", "examples/broken-auth"]);
+    let line = out
+        .lines()
+        .find(|l| l.contains("Deployment invoices"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("· 7 restarts"), "{line}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("  pod invoices-") && l.contains("· 7 restarts ·")),
+        "{out}"
+    );
+    let (_, v) = json("examples/broken-auth");
+    let invoices = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "invoices")
+        .unwrap();
+    assert_eq!(invoices["pods"][0]["restarts"], 7, "{invoices}");
+    // An info finding (a replaced lease nearing expiry) is in the table too,
+    // under its healthy workload.
+    let (code, out, _) = vaultscope(&[
+        "check",
+        "--from",
+        "examples/healthy-mixed",
+        "--as-of",
+        "2026-11-28T15:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let at = out.find("OK     payments Deployment billing-api").unwrap();
+    assert!(
+        out[at..]
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("  i lease.expiring [vault]")),
+        "{out}"
+    );
+    // A lease that has run out reads as such, not as a negative countdown.
+    let (_, out, _) = vaultscope(&[
+        "check",
+        "--from",
+        "examples/healthy-mixed",
+        "--as-of",
+        "2027-01-01T00:00:00Z",
+    ]);
+    assert!(
+        out.contains(
+            "ERROR  payments Deployment billing-api  pods 2/2 ready · agent · expired 33d08h ago"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("in -"), "{out}");
+}
+
+/// A user override of the default theme is broken, and no --theme was
+/// given: the message names the file, not a flag, and says what a colour
+/// may be.
+#[test]
+fn a_broken_theme_override_is_named_by_its_file() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/vaultscope/themes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("default.toml");
+    std::fs::write(
+        &file,
+        include_str!("../themes/default.toml").replace("muted = \"#989cb4\"", "muted = 300"),
+    )
+    .unwrap();
+    let config = home.path().join("config");
+    let (code, _, err) =
+        vaultscope_env(&["demo"], &[("XDG_CONFIG_HOME", config.to_str().unwrap())]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("--theme"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: roles.muted: 300 is not a colour index (0-255)",
+            file.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("\"#rrggbb\"")
+            && err.contains("lightred")
+            && err.contains("overrides the built-in theme \"default\""),
+        "{err}"
+    );
+    // Given as --theme, the flag is named.
+    let (code, _, err) = vaultscope(&["demo", "--theme", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--theme: "), "{err}");
+}
+
+#[test]
+fn an_unknown_context_lists_the_contexts_there_are() {
+    let d = tempfile::tempdir().unwrap();
+    let kc = d.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\ncurrent-context: staging\nclusters:\n- name: k\n  cluster: {server: https://127.0.0.1:1}\n\
+contexts:\n- name: staging\n  context: {cluster: k, user: u}\n- name: prod-eu\n  context: {cluster: k, user: u}\n\
+users:\n- name: u\n  user: {token: t}\n",
+    )
+    .unwrap();
+    let (code, out, err) = vaultscope(&[
+        "check",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+        "--context",
+        "nope",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("--context: no context \"nope\" in the kubeconfig")
+            && err.contains("its contexts: staging, prod-eu"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot read the kubeconfig"), "{err}");
+}
