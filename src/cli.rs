@@ -141,7 +141,8 @@ pub struct VaultArgs {
 impl VaultArgs {
     /// The connection settings, or `None` when no address is configured
     /// (`env_fallback`: also look at VAULT_ADDR / BAO_ADDR). An error (bad
-    /// usage) names the flag or variable that holds a bad value.
+    /// usage) names the flag or variable that holds a bad value, or the
+    /// variable and file of a TLS file that cannot be used.
     pub fn config(
         &self,
         env_fallback: bool,
@@ -151,6 +152,11 @@ impl VaultArgs {
             (None, false) => None,
             (flag, _) => VaultConfig::from_env(flag.as_deref())?,
         };
+        // A CA or client certificate file that cannot be used is bad usage
+        // naming its variable, found before anything runs.
+        if let Some(cfg) = &cfg {
+            crate::sources::vault::http::check_tls_files(cfg)?;
+        }
         Ok(cfg.map(|cfg| {
             cfg.with_limits(
                 self.vault_concurrency,

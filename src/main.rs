@@ -64,11 +64,15 @@ fn warn(msg: &str) {
     say("warning", msg);
 }
 
-/// The token would cross the network in clear text: said before anything
-/// is sent (the dashboard's header says it too).
-fn warn_token_over_http(vault: Option<&VaultConfig>) {
+/// Said before anything is sent: the token would cross the network in
+/// clear text (the dashboard's header says it too), or a proxy from the
+/// environment applies to Vault's address.
+fn say_how_vault_is_reached(vault: Option<&VaultConfig>) {
     if let Some(w) = vault.and_then(VaultConfig::plaintext_token_warning) {
         say("warning", &w);
+    }
+    if let Some(n) = vault.and_then(VaultConfig::proxy_note) {
+        say("note", &n);
     }
 }
 
@@ -116,6 +120,7 @@ fn demo(args: DemoArgs, view_args: &ViewArgs) -> Result<ExitCode, String> {
 fn view_bundle(dir: &Path, cli: &Cli) -> Result<ExitCode, String> {
     let view = view(&cli.view)?;
     let vault = cli.vault.config(false)?;
+    say_how_vault_is_reached(vault.as_ref());
     let data = session::Data::Bundle {
         dir: dir.to_path_buf(),
         vault,
@@ -129,9 +134,11 @@ fn view_bundle(dir: &Path, cli: &Cli) -> Result<ExitCode, String> {
 /// The dashboard on the live cluster of the kubeconfig context.
 fn live(cli: &Cli) -> Result<ExitCode, String> {
     let view = view(&cli.view)?;
+    let vault = cli.vault.config(true)?;
+    say_how_vault_is_reached(vault.as_ref());
     let data = session::Data::Live {
         kube: cli.kube.options(cli.namespace.as_deref()),
-        vault: cli.vault.config(true)?,
+        vault,
     };
     session::dashboard(data, view, warn).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
@@ -140,7 +147,7 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
 /// `vaultscope capture --out DIR`: the live cluster as a bundle.
 fn capture(args: CaptureArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
     let vault = vault.config(true)?;
-    warn_token_over_http(vault.as_ref());
+    say_how_vault_is_reached(vault.as_ref());
     let opts = kube.options(args.namespace.as_deref());
     let done = session::capture(opts, vault, &args.out).map_err(|e| e.to_string())?;
     for w in &done.warnings {
@@ -185,7 +192,7 @@ fn check(args: CheckArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode
     // explicit --vault-addr). Resolved first: a bad address is bad usage
     // before any cluster is looked for.
     let vault = vault.config(args.from.is_none())?;
-    warn_token_over_http(vault.as_ref());
+    say_how_vault_is_reached(vault.as_ref());
     let from = match &args.from {
         Some(dir) => session::CheckFrom::Bundle(dir),
         None => session::CheckFrom::Cluster(kube.options(args.namespace.as_deref())),

@@ -628,18 +628,50 @@ fn addresses_are_shown_without_userinfo_query_or_fragment() {
     assert!(!err.contains("hunter2") && !err.contains("abc123"), "{err}");
 }
 
+/// A CA file that cannot be used is bad usage naming the variable and the
+/// file (exit 2, nothing on stdout), found before anything is read; one
+/// that never ends is refused without filling the memory.
 #[test]
-fn a_vault_ca_file_that_never_ends_is_refused() {
+fn a_bad_vault_ca_file_is_bad_usage() {
     // Under a memory limit, so that a regression fails instead of filling
     // the machine's memory.
     let d = tempfile::tempdir().unwrap();
     let big = d.path().join("big.pem");
     std::fs::write(&big, vec![b'a'; 2 * 1024 * 1024]).unwrap();
+    let not_pem = tempfile::tempdir().unwrap();
+    std::fs::write(
+        not_pem.path().join("junk.pem"),
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     let addr = format!("https://127.0.0.1:{}", closed_port());
-    for (var, value, file) in [
-        ("VAULT_CACERT", "/dev/zero", "/dev/zero"),
-        ("BAO_CACERT", big.to_str().unwrap(), "big.pem"),
+    for (var, value, want) in [
+        (
+            "VAULT_CACERT",
+            "/dev/zero",
+            "VAULT_CACERT /dev/zero: is a character device",
+        ),
+        (
+            "VAULT_CACERT",
+            "/nonexistent/ca.pem",
+            "VAULT_CACERT /nonexistent/ca.pem",
+        ),
+        (
+            "BAO_CACERT",
+            big.to_str().unwrap(),
+            "big.pem: is larger than 1.0 MiB",
+        ),
         ("VAULT_CAPATH", d.path().to_str().unwrap(), "big.pem"),
+        (
+            "VAULT_CAPATH",
+            not_pem.path().to_str().unwrap(),
+            "junk.pem: not PEM certificates",
+        ),
+        (
+            "VAULT_CAPATH",
+            "/nonexistent/dir",
+            "VAULT_CAPATH /nonexistent/dir",
+        ),
     ] {
         let out = clean(Command::new("sh"), d.path())
             .args(["-c", "ulimit -v 2000000; exec \"$@\"", "sh"])
@@ -650,14 +682,49 @@ fn a_vault_ca_file_that_never_ends_is_refused() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1), "{var}: {stdout}");
-        let v: Value = serde_json::from_str(&stdout).unwrap();
-        let evidence = v["global_findings"].to_string();
-        assert!(
-            evidence.contains(var) && evidence.contains(file),
-            "{var}: {evidence}"
-        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{var}: {stdout}");
+        assert!(stderr.contains(want), "{var}={value}: {stderr}");
     }
+    // Plain http reads no TLS file: a stale VAULT_CACERT does not stop it.
+    let http = format!("http://127.0.0.1:{}", closed_port());
+    let (code, _, err) = vaultscope_env(
+        &[
+            "check",
+            "--from",
+            "examples/healthy-mixed",
+            "--vault-addr",
+            &http,
+        ],
+        &[("VAULT_CACERT", "/nonexistent/ca.pem")],
+    );
+    assert_eq!(code, 1, "Vault is unreachable, not bad usage: {err}");
+}
+
+/// A VAULT_CAPATH of many files is refused, not walked.
+#[test]
+fn a_vault_capath_of_too_many_files_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    for i in 0..4097 {
+        std::fs::write(d.path().join(format!("{i}.pem")), "").unwrap();
+    }
+    let addr = format!("https://127.0.0.1:{}", closed_port());
+    let (code, out, err) = vaultscope_env(
+        &[
+            "check",
+            "--from",
+            "examples/healthy-mixed",
+            "--vault-addr",
+            &addr,
+        ],
+        &[("VAULT_CAPATH", d.path().to_str().unwrap())],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("VAULT_CAPATH") && err.contains("more than 4096 files"),
+        "{err}"
+    );
 }
 
 /// `--vault-interval` is 1 s to a day: 0 would spin, and an absurd value
@@ -850,4 +917,45 @@ users:\n- name: u\n  user: {token: t}\n",
         "{err}"
     );
     assert!(!err.contains("cannot read the kubeconfig"), "{err}");
+}
+
+/// A proxy from the environment that applies to Vault's address is said
+/// once on stderr (without its password); NO_PROXY keeps it quiet.
+#[test]
+fn a_proxy_for_vault_is_noted_once() {
+    let proxy_port = closed_port();
+    let proxy = format!("http://user:hunter2@127.0.0.1:{proxy_port}");
+    let args = [
+        "check",
+        "--from",
+        "examples/healthy-mixed",
+        "--vault-addr",
+        "http://vault.invalid:8200",
+        "-o",
+        "json",
+    ];
+    let (code, out, err) = vaultscope_env(&args, &[("HTTP_PROXY", &proxy)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        serde_json::from_str::<Value>(&out).is_ok(),
+        "stdout stays JSON: {out}"
+    );
+    let notes: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("go through the proxy"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{err}");
+    assert!(
+        notes[0].starts_with("vaultscope: note: Vault requests to http://vault.invalid:8200")
+            && notes[0].contains(&format!(
+                "the proxy http://127.0.0.1:{proxy_port} (from HTTP_PROXY"
+            )),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    let (_, _, err) = vaultscope_env(
+        &args,
+        &[("HTTP_PROXY", &proxy), ("NO_PROXY", "vault.invalid")],
+    );
+    assert!(!err.contains("proxy"), "{err}");
 }
