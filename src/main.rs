@@ -7,6 +7,7 @@ use clap::{CommandFactory, FromArgMatches};
 use vaultscope::cli::{
     self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
 };
+use vaultscope::model::words;
 use vaultscope::report::{self, Ansi};
 use vaultscope::session;
 use vaultscope::sources::vault::VaultConfig;
@@ -159,11 +160,11 @@ fn capture(args: CaptureArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<Exit
     say(
         "note",
         &format!(
-            "captured context \"{}\" ({}) into {} ({} files)",
+            "captured context \"{}\" ({}) into {} ({})",
             done.context,
             done.scope,
             args.out.display(),
-            done.files
+            words::count(done.files, "file", "files")
         ),
     );
     Ok(ExitCode::SUCCESS)

@@ -285,10 +285,12 @@ impl Theme {
     /// the nearest colour of the xterm cube or grey ramp, for terminals that
     /// do not announce 24-bit colour.
     pub fn to_256_colours(mut self) -> Theme {
-        let map = |c: Color| match c {
-            Color::Rgb(r, g, b) => Color::Indexed(nearest_256(r, g, b)),
-            other => other,
-        };
+        fn map(c: Color) -> Color {
+            match c {
+                Color::Rgb(r, g, b) => Color::Indexed(nearest_256(r, g, b)),
+                other => other,
+            }
+        }
         self.background = map(self.background);
         for st in self.styles_mut() {
             st.fg = st.fg.map(map);

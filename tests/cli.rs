@@ -232,9 +232,15 @@ fn a_file_given_as_bundle_says_so() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("a-file.txt");
     std::fs::write(&f, "hello\n").unwrap();
-    let (code, _, err) = vaultscope(&["check", "--from", f.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(err.contains("is a file, not a bundle directory"), "{err}");
+    // In check and in the dashboard alike (before any terminal is needed).
+    for args in [&["check", "--from"][..], &["--from"]] {
+        let (code, _, err) = vaultscope(&[args, &[f.to_str().unwrap()]].concat());
+        assert_eq!(code, 2, "{args:?}");
+        assert!(
+            err.contains("a-file.txt: is a file, not a bundle directory"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! Colours as a real terminal receives them: the theme's background is
-//! painted under every cell, and 24-bit colour is sent only when the
-//! terminal announces it (COLORTERM=truecolor or 24bit); otherwise the
-//! nearest of the 256 indexed colours.
+//! The dashboard's flags as a real terminal sees them. Colours: the theme's
+//! background is painted under every cell, and 24-bit colour is sent only
+//! when the terminal announces it (COLORTERM=truecolor or 24bit), otherwise
+//! the nearest of the 256 indexed colours. A bundle's dashboard takes
+//! `--as-of` and `-n` as `check` does.
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,14 @@ const COLS: u16 = 120;
 /// What the dashboard on a bundle sent, and the screen it made, up to the
 /// first frame that shows `until`; then Ctrl-C.
 fn run(theme: &str, colorterm: Option<&str>, until: &str) -> (String, vt100::Parser) {
+    run_with(
+        &["--from", "examples/broken-auth", "--theme", theme],
+        colorterm,
+        until,
+    )
+}
+
+fn run_with(args: &[&str], colorterm: Option<&str>, until: &str) -> (String, vt100::Parser) {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: ROWS,
@@ -25,7 +34,7 @@ fn run(theme: &str, colorterm: Option<&str>, until: &str) -> (String, vt100::Par
         })
         .expect("open a pseudo-terminal");
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_vaultscope"));
-    cmd.args(["--from", "examples/broken-auth", "--theme", theme]);
+    cmd.args(args);
     cmd.cwd(env!("CARGO_MANIFEST_DIR"));
     cmd.env("TERM", "xterm-256color");
     cmd.env_remove("NO_COLOR");
@@ -143,4 +152,34 @@ fn with_truecolor_the_themes_own_colours_are_sent_and_painted_everywhere() {
             );
         }
     }
+}
+
+/// `--as-of` moves a bundle's clock (the header shows it, the countdowns
+/// follow); `-n` shows one namespace and says so.
+#[test]
+fn a_bundle_dashboard_takes_as_of_and_a_namespace() {
+    let (_, screen) = run_with(
+        &[
+            "--from",
+            "examples/healthy-mixed",
+            "--as-of",
+            "2027-01-01T00:00:00Z",
+        ],
+        None,
+        "Workloads",
+    );
+    let text = screen.screen().contents();
+    assert!(text.contains("as of 2027-01-01 00:00:00 UTC"), "{text}");
+    assert!(text.contains("lease.expired"), "{text}");
+    let (_, screen) = run_with(
+        &["--from", "examples/broken-auth", "-n", "shop"],
+        None,
+        "Workloads",
+    );
+    let text = screen.screen().contents();
+    assert!(text.contains("namespace shop (-n)"), "{text}");
+    assert!(
+        text.contains("orders") && !text.contains("ledger"),
+        "{text}"
+    );
 }
