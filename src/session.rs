@@ -304,7 +304,7 @@ fn live_empty(
     world: &World,
 ) -> Result<String, Error> {
     let Some(ns) = &conn.namespace else {
-        return Ok(empty_line(world, None, "in any namespace"));
+        return Ok(empty_line(world, None, "across all namespaces"));
     };
     if world.access_denied.iter().any(|d| d.resource == "pods") {
         return Ok(format!(
