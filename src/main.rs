@@ -2,11 +2,12 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use vaultscope::cli::{
-    CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
+    self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
 };
+use vaultscope::model::words;
 use vaultscope::report::{self, Ansi};
 use vaultscope::session;
 use vaultscope::sources::vault::VaultConfig;
@@ -16,25 +17,17 @@ use vaultscope::theme::{self, Theme};
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // The dashboard's own --from and -n belong before no subcommand; after
-    // one they would be silently ignored (`vaultscope --from DIR check`
-    // would check the live cluster).
-    if let Some(cmd) = &cli.command {
-        let name = cmd.name();
-        let misplaced = [
-            ("--from", cli.from.is_some()),
-            ("-n/--namespace", cli.namespace.is_some()),
-        ];
-        if let Some((flag, _)) = misplaced.iter().find(|(_, set)| *set) {
-            say(
-                "error",
-                &format!(
-                    "{flag} before the subcommand applies to the dashboard only; write it after `{name}` (e.g. `vaultscope {name} {flag} ...`)"
-                ),
-            );
-            return ExitCode::from(EXIT_USAGE);
-        }
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let vault_env = ["VAULT_ADDR", "BAO_ADDR"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|a| !a.trim().is_empty()));
+    if let Err(msg) = cli.refuse_unused(|id| cli::given(&matches, id), vault_env) {
+        say("error", &msg);
+        return ExitCode::from(EXIT_USAGE);
     }
     let result = match cli.command {
         Some(Command::Check(args)) => check(args, &cli.kube, &cli.vault),
@@ -42,7 +35,7 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => demo(args, &cli.view),
         Some(Command::Themes) => themes(),
         None => match &cli.from {
-            Some(dir) => view_bundle(dir, &cli.view, &cli.vault),
+            Some(dir) => view_bundle(dir, &cli),
             None => live(&cli),
         },
     };
@@ -72,11 +65,15 @@ fn warn(msg: &str) {
     say("warning", msg);
 }
 
-/// The token would cross the network in clear text: said before anything
-/// is sent (the dashboard's header says it too).
-fn warn_token_over_http(vault: Option<&VaultConfig>) {
+/// Said before anything is sent: the token would cross the network in
+/// clear text (the dashboard's header says it too), or a proxy from the
+/// environment applies to Vault's address.
+fn say_how_vault_is_reached(vault: Option<&VaultConfig>) {
     if let Some(w) = vault.and_then(VaultConfig::plaintext_token_warning) {
         say("warning", &w);
+    }
+    if let Some(n) = vault.and_then(VaultConfig::proxy_note) {
+        say("note", &n);
     }
 }
 
@@ -85,11 +82,26 @@ fn no_color() -> bool {
 }
 
 fn pick_theme(view: &ViewArgs) -> Result<Theme, String> {
-    let name = view
-        .theme
-        .clone()
-        .unwrap_or_else(|| theme::default_name(no_color()).to_string());
-    theme::load(&name).map_err(|e| format!("--theme: {e}"))
+    let theme = match &view.theme {
+        Some(name) => theme::load(name).map_err(|e| format!("--theme: {e}"))?,
+        // No --theme: only a user's override of the default can be broken,
+        // and the error names its file (and the way out).
+        None => {
+            let name = theme::default_name(no_color());
+            theme::load(name).map_err(|e| {
+                format!(
+                    "{e} (this file overrides the built-in theme \"{name}\": fix it, or remove it)"
+                )
+            })?
+        }
+    };
+    Ok(
+        if theme::truecolor_announced(std::env::var("COLORTERM").ok().as_deref()) {
+            theme
+        } else {
+            theme.to_256_colours()
+        },
+    )
 }
 
 fn view(args: &ViewArgs) -> Result<session::View, String> {
@@ -106,12 +118,15 @@ fn demo(args: DemoArgs, view_args: &ViewArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn view_bundle(dir: &Path, view_args: &ViewArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
-    let view = view(view_args)?;
-    let vault = vault.config(false)?;
+fn view_bundle(dir: &Path, cli: &Cli) -> Result<ExitCode, String> {
+    let view = view(&cli.view)?;
+    let vault = cli.vault.config(false)?;
+    say_how_vault_is_reached(vault.as_ref());
     let data = session::Data::Bundle {
         dir: dir.to_path_buf(),
         vault,
+        namespace: cli.namespace.clone(),
+        as_of: cli.as_of,
     };
     session::dashboard(data, view, warn).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
@@ -120,9 +135,11 @@ fn view_bundle(dir: &Path, view_args: &ViewArgs, vault: &VaultArgs) -> Result<Ex
 /// The dashboard on the live cluster of the kubeconfig context.
 fn live(cli: &Cli) -> Result<ExitCode, String> {
     let view = view(&cli.view)?;
+    let vault = cli.vault.config(true)?;
+    say_how_vault_is_reached(vault.as_ref());
     let data = session::Data::Live {
         kube: cli.kube.options(cli.namespace.as_deref()),
-        vault: cli.vault.config(true)?,
+        vault,
     };
     session::dashboard(data, view, warn).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
@@ -131,7 +148,7 @@ fn live(cli: &Cli) -> Result<ExitCode, String> {
 /// `vaultscope capture --out DIR`: the live cluster as a bundle.
 fn capture(args: CaptureArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
     let vault = vault.config(true)?;
-    warn_token_over_http(vault.as_ref());
+    say_how_vault_is_reached(vault.as_ref());
     let opts = kube.options(args.namespace.as_deref());
     let done = session::capture(opts, vault, &args.out).map_err(|e| e.to_string())?;
     for w in &done.warnings {
@@ -143,11 +160,11 @@ fn capture(args: CaptureArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<Exit
     say(
         "note",
         &format!(
-            "captured context \"{}\" ({}) into {} ({} files)",
+            "captured context \"{}\" ({}) into {} ({})",
             done.context,
             done.scope,
             args.out.display(),
-            done.files
+            words::count(done.files, "file", "files")
         ),
     );
     Ok(ExitCode::SUCCESS)
@@ -176,7 +193,7 @@ fn check(args: CheckArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode
     // explicit --vault-addr). Resolved first: a bad address is bad usage
     // before any cluster is looked for.
     let vault = vault.config(args.from.is_none())?;
-    warn_token_over_http(vault.as_ref());
+    say_how_vault_is_reached(vault.as_ref());
     let from = match &args.from {
         Some(dir) => session::CheckFrom::Bundle(dir),
         None => session::CheckFrom::Cluster(kube.options(args.namespace.as_deref())),
@@ -190,7 +207,12 @@ fn check(args: CheckArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode
         Output::Json => report::to_json(&checked.report),
         Output::Table => {
             let color = std::io::stdout().is_terminal() && !no_color();
-            report::to_table(&checked.report, &checked.source, Ansi { color })
+            report::to_table_saying(
+                &checked.report,
+                &checked.source,
+                &checked.empty,
+                Ansi { color },
+            )
         }
     };
     let mut out = std::io::stdout().lock();

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::diagnose::{Finding, Health, Report, Severity, WorkloadReport};
 use crate::model::vault::{VaultStatus, countdown};
+use crate::model::words;
 use crate::safe;
 
 /// Text from others, redacted (JSON escapes the rest).
@@ -84,6 +85,8 @@ struct JsonPod<'a> {
     ready: bool,
     agent_init: Option<Txt<'a>>,
     agent: Option<Txt<'a>>,
+    /// Restarts of all its containers (kubectl's RESTARTS).
+    restarts: u32,
 }
 
 #[derive(Serialize)]
@@ -183,6 +186,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
                 ready: p.ready,
                 agent_init: r_opt(&p.agent_init),
                 agent: r_opt(&p.agent),
+                restarts: p.restarts,
             })
             .collect(),
         secrets: w
@@ -352,15 +356,42 @@ fn write_finding(out: &mut String, f: &Finding, st: Ansi) {
     }
 }
 
+/// The soonest expiry, said the way round that reads: "next expiry in
+/// 3h02m", or "expired 33d08h ago" once it has passed.
+fn expiry_phrase(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if at <= now {
+        format!("expired {} ago", countdown(now - at))
+    } else {
+        format!("next expiry in {}", countdown(at - now))
+    }
+}
+
 fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: Ansi) {
-    let mut expiry = w
-        .soonest_expiry()
-        .map(|t| format!(" · next expiry in {}", countdown(t - now)))
-        .unwrap_or_default();
+    let restarts: u32 = w
+        .pods
+        .iter()
+        .map(|p| p.restarts)
+        .fold(0, u32::saturating_add);
+    let mut summary = format!(
+        "pods {}/{} ready · {}",
+        w.pods_ready,
+        w.pods.len(),
+        w.method.label()
+    );
+    if restarts > 0 {
+        let _ = write!(
+            summary,
+            " · {}",
+            words::count(restarts as usize, "restart", "restarts")
+        );
+    }
+    if let Some(t) = w.soonest_expiry() {
+        let _ = write!(summary, " · {}", expiry_phrase(t, now));
+    }
     for k in &w.kv {
-        let _ = write!(expiry, " · {} v{}", t(&k.data_path()), k.current_version);
+        let _ = write!(summary, " · {} v{}", t(&k.data_path()), k.current_version);
         if let Some(u) = k.updated_time {
-            let _ = write!(expiry, " updated {} ago", countdown(now - u));
+            let _ = write!(summary, " updated {} ago", countdown(now - u));
         }
     }
     let _ = writeln!(
@@ -370,37 +401,49 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         t(&w.key.namespace),
         t(w.key.kind.as_str()),
         st.bold(&t(&w.key.name)),
-        st.dim(&format!(
-            "pods {}/{} ready · {}{expiry}",
-            w.pods_ready,
-            w.pods.len(),
-            w.method.label()
-        )),
+        st.dim(&summary),
     );
-    if w.health == Health::Ok {
-        return;
-    }
-    for p in &w.pods {
-        let mut parts = vec![t(&p.phase).into_owned()];
-        if let Some(s) = &p.agent_init {
-            parts.push(format!("vault-agent-init: {}", t(s)));
+    // A healthy workload is one line, and its info findings (if any) under
+    // it; pods are listed only when something is wrong.
+    if w.health != Health::Ok {
+        for p in &w.pods {
+            let mut parts = vec![t(&p.phase).into_owned()];
+            if p.restarts > 0 {
+                parts.push(words::count(p.restarts as usize, "restart", "restarts"));
+            }
+            if let Some(s) = &p.agent_init {
+                parts.push(format!("vault-agent-init: {}", t(s)));
+            }
+            if let Some(s) = &p.agent {
+                parts.push(format!("vault-agent: {}", t(s)));
+            }
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                st.dim("pod"),
+                format_args!("{}  {}", t(&p.name), st.dim(&parts.join(" · ")))
+            );
         }
-        if let Some(s) = &p.agent {
-            parts.push(format!("vault-agent: {}", t(s)));
-        }
-        let _ = writeln!(
-            out,
-            "  {} {}",
-            st.dim("pod"),
-            format_args!("{}  {}", t(&p.name), st.dim(&parts.join(" · ")))
-        );
     }
     for f in &w.findings {
         write_finding(out, f, st);
     }
 }
 
+/// What the table says when no workload uses Vault and the caller knows
+/// nothing more about the scope.
+pub const NO_WORKLOADS: &str =
+    "No workloads use Vault Agent injection or the Secrets Store CSI driver here.";
+
+/// The report for people. Every finding is shown, info ones too (marked
+/// `i`), so the table holds what the JSON holds.
 pub fn to_table(report: &Report, source: &str, st: Ansi) -> String {
+    to_table_saying(report, source, NO_WORKLOADS, st)
+}
+
+/// As [`to_table`], with `empty` as the line when no workload uses Vault
+/// (what was there instead: "Namespace shop exists and has no pods.").
+pub fn to_table_saying(report: &Report, source: &str, empty: &str, st: Ansi) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} · as of {}", t(source), rfc3339(report.as_of));
     let _ = writeln!(out, "Vault: {}", t(&report.vault.label()));
@@ -410,21 +453,18 @@ pub fn to_table(report: &Report, source: &str, st: Ansi) -> String {
         let _ = writeln!(out);
     }
     if report.workloads.is_empty() {
-        let _ = writeln!(
-            out,
-            "No workloads use Vault Agent injection or the Secrets Store CSI driver here."
-        );
+        let _ = writeln!(out, "{}", t(empty));
     }
     for w in &report.workloads {
         write_workload(&mut out, w, report.as_of, st);
-        if w.health != Health::Ok {
+        if !w.findings.is_empty() {
             let _ = writeln!(out);
         }
     }
     let _ = writeln!(
         out,
-        "{} workloads: {} ok, {} warning, {} error",
-        report.workloads.len(),
+        "{}: {} ok, {} warning, {} error",
+        words::count(report.workloads.len(), "workload", "workloads"),
         report.count(Health::Ok),
         report.count(Health::Warning),
         report.count(Health::Error)

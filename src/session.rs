@@ -35,6 +35,9 @@ pub enum Error {
     /// The live cluster could not be read (`check`, `capture`).
     #[error("{0}")]
     Cluster(String),
+    /// Bad usage only the data shows: a namespace that is not there.
+    #[error("{0}")]
+    Usage(String),
     #[error("{path}: {source}")]
     Write {
         path: PathBuf,
@@ -55,9 +58,13 @@ pub enum Data {
     Demo { speed: f64 },
     /// An offline bundle; with a live Vault, it replaces the bundle's
     /// vault.json and countdowns run on the wall clock.
+    /// `namespace` shows only that namespace (one the bundle must hold);
+    /// `as_of` evaluates countdowns at that time, as `check --as-of`.
     Bundle {
         dir: PathBuf,
         vault: Option<VaultConfig>,
+        namespace: Option<String>,
+        as_of: Option<DateTime<Utc>>,
     },
     /// The live cluster of a kubeconfig context, and Vault if configured.
     Live {
@@ -127,28 +134,41 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 result.map_err(Error::Terminal)
             })
         }
-        Data::Bundle { dir, vault } => {
+        Data::Bundle {
+            dir,
+            vault,
+            namespace,
+            as_of,
+        } => {
             let b = bundle::load(&dir)?;
             b.warnings.iter().for_each(|w| warn(w));
-            need_terminal()?;
             let (tx, rx) = tokio::sync::mpsc::channel(b.observations.len().max(1) + 64);
             let mut world = World::default();
             for o in b.observations {
                 world.apply(o.clone());
                 let _ = tx.try_send(o);
             }
+            if let Some(ns) = &namespace {
+                bundle_namespace(&world, &dir, ns)?;
+            }
+            need_terminal()?;
             let at = b
                 .captured_at
                 .or_else(|| world.newest_timestamp())
                 .unwrap_or_else(|| Clock::Wall.now_seconds());
-            let (clock, at) = match &vault {
-                Some(_) => (Clock::Wall, Clock::Wall.now_seconds()),
-                None => (Clock::Fixed(at), at),
+            // --as-of wins, as in `check`; else a live Vault's countdowns
+            // run on the wall clock, and an offline bundle's stand still.
+            let (clock, at) = match (as_of, &vault) {
+                (Some(t), _) => (Clock::Fixed(t), t),
+                (None, Some(_)) => (Clock::Wall, Clock::Wall.now_seconds()),
+                (None, None) => (Clock::Fixed(at), at),
             };
             let source = SourceKind::Bundle {
                 dir: dir.display().to_string(),
             };
             let mut app = App::new(source, view.theme, at);
+            app.ui.namespace = namespace.clone();
+            app.ui.fixed_namespace = namespace;
             app.ui.token_over_http = token_over_http(vault.as_ref());
             rt.block_on(async {
                 // The bundle's pods do not change: Vault's interest is set once.
@@ -196,6 +216,9 @@ pub struct Checked {
     pub report: Report,
     /// "bundle DIR" or "cluster CONTEXT (SCOPE)", for the table's title.
     pub source: String,
+    /// What the table says when no workload uses Vault: whether there were
+    /// pods at all ("namespace shop has no pods", "12 pods; none uses ...").
+    pub empty: String,
     pub warnings: Vec<String>,
 }
 
@@ -205,10 +228,115 @@ pub enum CheckFrom<'a> {
     Cluster(KubeOptions),
 }
 
+/// Namespaces named in a message: enough to spot a typo.
+const NAMESPACES_SHOWN: usize = 30;
+
+fn name_list(names: &[String]) -> String {
+    let mut shown: Vec<&str> = names
+        .iter()
+        .take(NAMESPACES_SHOWN)
+        .map(String::as_str)
+        .collect();
+    let more = names.len().saturating_sub(NAMESPACES_SHOWN);
+    let more = (more > 0).then(|| format!("(+{more} more)"));
+    shown.extend(more.as_deref());
+    shown.join(", ")
+}
+
+/// Every namespace a bundle holds something in.
+fn namespaces_of(world: &World) -> Vec<String> {
+    let mut all: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let keys = world
+        .pods
+        .keys()
+        .chain(world.replicasets.keys())
+        .chain(world.jobs.keys())
+        .chain(world.events.keys())
+        .chain(world.classes.keys())
+        .chain(world.pod_statuses.keys());
+    all.extend(keys.map(|(ns, _)| ns.as_str()));
+    all.into_iter().map(str::to_string).collect()
+}
+
+/// `-n NS` on a bundle that holds nothing in NS is a mistake (a typo, or
+/// the wrong bundle): bad usage, listing what it holds.
+fn bundle_namespace(world: &World, dir: &Path, ns: &str) -> Result<(), Error> {
+    let held = namespaces_of(world);
+    if held.iter().any(|h| h == ns) {
+        return Ok(());
+    }
+    let holds = if held.is_empty() {
+        "it holds no namespaced objects".to_string()
+    } else {
+        format!("it holds {}", name_list(&held))
+    };
+    Err(Error::Usage(format!(
+        "namespace \"{ns}\" is not in the bundle {}; {holds}",
+        dir.display()
+    )))
+}
+
+/// The line for a check that found no workload using Vault: how many pods
+/// there were, so that an empty or mistyped scope is not read as healthy.
+fn empty_line(world: &World, namespace: Option<&str>, where_: &str) -> String {
+    let pods = world
+        .pods
+        .keys()
+        .filter(|(ns, _)| namespace.is_none_or(|n| n == ns))
+        .count();
+    match pods {
+        0 => format!("No pods {where_}."),
+        1 => format!(
+            "1 pod {where_}; it does not use Vault Agent injection or the Secrets Store CSI driver."
+        ),
+        n => format!(
+            "{n} pods {where_}; none uses Vault Agent injection or the Secrets Store CSI driver."
+        ),
+    }
+}
+
+/// Live: `check -n NS` on a namespace with no pods asks whether NS exists.
+/// A namespace that does not is bad usage; one that cannot be told (no
+/// access to namespaces) is said so.
+fn live_empty(
+    rt: &tokio::runtime::Runtime,
+    conn: &Connection,
+    world: &World,
+) -> Result<String, Error> {
+    let Some(ns) = &conn.namespace else {
+        return Ok(empty_line(world, None, "across all namespaces"));
+    };
+    if world.access_denied.iter().any(|d| d.resource == "pods") {
+        return Ok(format!(
+            "No pods could be read in namespace {ns} (no access; see the warning above)."
+        ));
+    }
+    if !world.pods.is_empty() {
+        return Ok(empty_line(world, None, &format!("in namespace {ns}")));
+    }
+    match rt.block_on(kube::namespace_state(conn, ns)) {
+        kube::NamespaceState::Exists => Ok(format!("Namespace {ns} exists and has no pods.")),
+        kube::NamespaceState::Missing { existing } => {
+            let list = match existing {
+                Some(names) if !names.is_empty() => format!("; namespaces: {}", name_list(&names)),
+                _ => String::new(),
+            };
+            Err(Error::Usage(format!(
+                "namespace \"{ns}\" does not exist in context \"{}\"{list}",
+                conn.context
+            )))
+        }
+        kube::NamespaceState::Unknown(why) => Ok(format!(
+            "No pods in namespace {ns} (whether it exists is unknown: {why})."
+        )),
+    }
+}
+
 /// Diagnose a bundle or the live cluster once. A live Vault replaces a
 /// bundle's vault.json; its countdowns are evaluated at the current time.
 /// An offline bundle is evaluated at its own time (or `as_of`), so
-/// countdowns mean what they meant when it was captured.
+/// countdowns mean what they meant when it was captured. A namespace that
+/// is not there (not in the bundle; live: does not exist) is bad usage.
 pub fn check(
     from: CheckFrom<'_>,
     vault: Option<VaultConfig>,
@@ -217,12 +345,23 @@ pub fn check(
 ) -> Result<Checked, Error> {
     let mut warnings = Vec::new();
     let rt = runtime()?;
-    let (mut world, mut captured, source) = match from {
+    let (mut world, mut captured, source, empty) = match from {
         CheckFrom::Bundle(dir) => {
             let b = bundle::load(dir)?;
             warnings.extend(b.warnings.iter().cloned());
             let (world, captured) = b.into_world();
-            (world, captured, format!("bundle {}", dir.display()))
+            let empty = match namespace {
+                Some(ns) => {
+                    bundle_namespace(&world, dir, ns)?;
+                    empty_line(
+                        &world,
+                        Some(ns),
+                        &format!("in namespace {ns} of this bundle"),
+                    )
+                }
+                None => empty_line(&world, None, "in this bundle"),
+            };
+            (world, captured, format!("bundle {}", dir.display()), empty)
         }
         CheckFrom::Cluster(opts) => {
             // The live cluster: every watcher's first list, then the agent logs.
@@ -236,8 +375,9 @@ pub fn check(
                     .iter()
                     .map(|d| format!("{}: findings that need it are missing", d.describe())),
             );
+            let empty = live_empty(&rt, &conn, &world)?;
             let source = format!("cluster {} ({})", conn.context, conn.scope());
-            (world, None, source)
+            (world, None, source, empty)
         }
     };
     if let Some(cfg) = vault {
@@ -257,6 +397,7 @@ pub fn check(
     Ok(Checked {
         report,
         source,
+        empty,
         warnings,
     })
 }

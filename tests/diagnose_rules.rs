@@ -762,7 +762,7 @@ fn replicas_with_the_same_problem_are_one_finding() {
     assert_eq!(wl.pods.len(), 2);
     assert_eq!(wl.findings.len(), 1);
     assert!(
-        wl.findings[0].message.ends_with("(and 1 more pods)"),
+        wl.findings[0].message.ends_with("(and 1 more pod)"),
         "{}",
         wl.findings[0].message
     );

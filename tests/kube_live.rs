@@ -39,7 +39,7 @@ fn place() -> &'static LabPlace {
     PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
 }
 /// The number of tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 7;
+const TESTS: usize = 8;
 
 const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
 
@@ -821,6 +821,62 @@ async fn hostile_text_from_the_api_server_is_escaped_and_redacted() {
     pods.delete("hostile", &DeleteParams::default().grace_period(0))
         .await
         .unwrap();
+}
+
+/// `check -n NS` tells apart a namespace that does not exist (bad usage,
+/// exit 2, naming the ones that do), one that exists with no pods, and one
+/// whose pods do not use Vault; a user who may not read namespaces is told
+/// that it cannot be known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_whether_a_namespace_exists_and_has_pods() {
+    let lab = lab();
+    let kc = lab.lab.admin.to_str().unwrap();
+    for output in ["table", "json"] {
+        let (code, out, err) =
+            vaultscope(&["check", "--kubeconfig", kc, "-n", "nosuchns", "-o", output]);
+        assert_eq!(code, 2, "{out}\n{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(
+            err.contains(
+                "namespace \"nosuchns\" does not exist in context \"lab-admin\"; namespaces: "
+            ) && err.contains("kube-public")
+                && err.contains("payments")
+                && err.contains("shop"),
+            "{err}"
+        );
+    }
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "kube-public"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Namespace kube-public exists and has no pods."),
+        "{out}"
+    );
+    // The injector's own pod does not get secrets from Vault.
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "vault"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 pod in namespace vault; it does not use Vault Agent injection or the Secrets Store CSI driver."),
+        "{out}"
+    );
+    // alice may read pods in payments only, and no namespaces.
+    let restricted = lab.lab.restricted.to_str().unwrap();
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", restricted, "-n", "nosuchns"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(
+            "No pods could be read in namespace nosuchns (no access; see the warning above)."
+        ),
+        "{out}"
+    );
+    assert!(err.contains("no access to pods in nosuchns"), "{err}");
+    // A context the kubeconfig does not have is named, with the ones it has.
+    let (code, _, err) = vaultscope(&["check", "--kubeconfig", kc, "--context", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no context \"nope\" in the kubeconfig")
+            && err.contains("its contexts: lab-admin"),
+        "{err}"
+    );
 }
 
 /// Needs no lab: a kubeconfig whose server does not answer.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::finding::{Code, Finding, Severity, Via};
 use crate::model::vault::{Certificate, Lease, countdown};
+use crate::model::words;
 
 /// A lease is "expiring" when less than this share of its lifetime is left
 /// and the agent has not renewed it (agents renew at about two thirds).
@@ -121,8 +122,10 @@ pub fn path_findings(path: &str, leases: &[&Lease], now: DateTime<Utc>) -> Vec<F
     out.into_iter()
         .map(|(mut f, n)| {
             if n > 1 {
-                f.message
-                    .push_str(&format!(" (and {} more leases under {path})", n - 1));
+                f.message.push_str(&format!(
+                    " (and {} under {path})",
+                    words::count(n - 1, "more lease", "more leases")
+                ));
             }
             f
         })

@@ -28,6 +28,7 @@ use crate::model::objects::EventInfo;
 use crate::model::paths::{auth_path, normalize_path};
 use crate::model::pod::PodInfo;
 use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
+use crate::model::words;
 use crate::model::workload::{self, ControllerKind, Members, WorkloadKey};
 use crate::model::world::World;
 use hints::AuthContext;
@@ -167,7 +168,10 @@ fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
         .into_iter()
         .map(|(mut f, n)| {
             if n > 1 && f.pod.is_some() {
-                f.message.push_str(&format!(" (and {} more pods)", n - 1));
+                f.message.push_str(&format!(
+                    " (and {})",
+                    words::count(n - 1, "more pod", "more pods")
+                ));
             }
             f
         })
@@ -491,6 +495,7 @@ fn workload_report(
             ready: p.pod.is_ready(),
             agent_init: p.pod.agent_init().map(|c| c.describe()),
             agent: p.pod.agent_sidecar().map(|c| c.describe()),
+            restarts: p.pod.restarts(),
             csi_mounts: p
                 .pod
                 .csi_volumes

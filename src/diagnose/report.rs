@@ -34,6 +34,9 @@ pub struct PodSummary {
     pub ready: bool,
     pub agent_init: Option<String>,
     pub agent: Option<String>,
+    /// Restarts of all its containers, init containers included (kubectl's
+    /// RESTARTS column).
+    pub restarts: u32,
     /// The pod's Secrets Store CSI volumes and what the driver reported.
     pub csi_mounts: Vec<CsiMount>,
 }

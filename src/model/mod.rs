@@ -11,6 +11,7 @@ pub mod objects;
 pub mod paths;
 pub mod pod;
 pub mod vault;
+pub mod words;
 pub mod workload;
 pub mod world;
 

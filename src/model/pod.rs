@@ -197,6 +197,16 @@ impl PodInfo {
         self.init_containers.iter().find(|c| c.name == AGENT_INIT)
     }
 
+    /// Restarts of all containers, init containers included, as kubectl's
+    /// RESTARTS column counts them.
+    pub fn restarts(&self) -> u32 {
+        self.init_containers
+            .iter()
+            .chain(&self.containers)
+            .map(|c| c.restart_count.max(0) as u32)
+            .fold(0, u32::saturating_add)
+    }
+
     pub fn agent_sidecar(&self) -> Option<&ContainerInfo> {
         self.containers.iter().find(|c| c.name == AGENT_SIDECAR)
     }

@@ -90,6 +90,8 @@ pub fn draw(f: &mut Frame, app: &Ctx) -> Drawn {
     if app.ui.help {
         help::draw(f, f.area(), app);
     }
+    // Under whatever the widgets left unpainted (Clear, plain spans).
+    app.theme.paint_background(f.buffer_mut());
     scrub_buffer(f.buffer_mut());
     drawn
 }

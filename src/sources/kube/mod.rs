@@ -11,6 +11,7 @@
 pub mod capture;
 pub mod connect;
 pub mod logs;
+pub mod namespaces;
 pub mod resources;
 pub mod watch;
 
@@ -21,6 +22,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 pub use connect::{ConnectError, Connection, KubeOptions, connect};
+pub use namespaces::{NamespaceState, namespace_state};
 
 use crate::model::logs::LogTarget;
 use crate::model::{Observation, World};

@@ -224,6 +224,11 @@ impl VaultConfig {
         self
     }
 
+    /// [`proxy_note`] for this address and the process environment.
+    pub fn proxy_note(&self) -> Option<String> {
+        proxy_note(&self.address, |k| std::env::var(k).ok())
+    }
+
     /// What to tell the user when the token would cross the network in
     /// clear text (see [`is_plaintext_remote`]); `None` when it would not.
     pub fn plaintext_token_warning(&self) -> Option<String> {
@@ -235,6 +240,41 @@ impl VaultConfig {
             )
         })
     }
+}
+
+/// The proxy variables reqwest reads for an address, in its order, which
+/// `proxy_note` names.
+fn proxy_variables(https: bool) -> &'static [&'static str] {
+    if https {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    }
+}
+
+/// When a proxy from the environment applies to `address` (by reqwest's
+/// own rules, NO_PROXY included), one line saying so: the proxy without
+/// userinfo, and the variable it came from. `env` looks a variable up.
+pub fn proxy_note(address: &str, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let uri: http::Uri = address.parse().ok()?;
+    let get = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
+    let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
+        .http(get(&["HTTP_PROXY", "http_proxy"]).unwrap_or_default())
+        .https(get(&["HTTPS_PROXY", "https_proxy"]).unwrap_or_default())
+        .all(get(&["ALL_PROXY", "all_proxy"]).unwrap_or_default())
+        .no(get(&["NO_PROXY", "no_proxy"]).unwrap_or_default())
+        .build();
+    let intercept = matcher.intercept(&uri)?;
+    let var = proxy_variables(uri.scheme_str() == Some("https"))
+        .iter()
+        .find(|n| env(n).is_some_and(|v| !v.is_empty()))
+        .copied()
+        .unwrap_or("the proxy settings");
+    Some(format!(
+        "Vault requests to {} go through the proxy {} (from {var}; NO_PROXY exempts hosts)",
+        display_address(address),
+        display_address(&intercept.uri().to_string())
+    ))
 }
 
 /// The token in `~/.vault-token`. No file is no token; so is a device such
@@ -479,5 +519,39 @@ mod tests {
         .unwrap();
         let (cert, key) = c.client_cert.unwrap();
         assert_eq!((cert.var, key.var), ("BAO_CLIENT_CERT", "VAULT_CLIENT_KEY"));
+    }
+
+    #[test]
+    fn a_proxy_that_applies_is_named_without_its_password() {
+        let note = |addr: &str, pairs: &[(&str, &str)]| proxy_note(addr, env(pairs));
+        let n = note(
+            "https://vault.example:8200",
+            &[("HTTPS_PROXY", "http://bob:hunter2@proxy.corp:3128")],
+        )
+        .unwrap();
+        assert!(
+            n.contains("https://vault.example:8200")
+                && n.contains("http://proxy.corp:3128")
+                && n.contains("from HTTPS_PROXY"),
+            "{n}"
+        );
+        assert!(!n.contains("hunter2") && !n.contains("bob"), "{n}");
+        let n = note("http://vault.example", &[("all_proxy", "http://p:1")]).unwrap();
+        assert!(n.contains("from all_proxy"), "{n}");
+        // HTTP_PROXY is not for https, NO_PROXY exempts, and nothing set is nothing.
+        for (addr, pairs) in [
+            ("https://vault.example", &[("HTTP_PROXY", "http://p:1")][..]),
+            (
+                "https://vault.example",
+                &[("HTTPS_PROXY", "http://p:1"), ("NO_PROXY", ".example")],
+            ),
+            (
+                "http://127.0.0.1:8200",
+                &[("HTTP_PROXY", ""), ("NO_PROXY", "")],
+            ),
+            ("http://127.0.0.1:8200", &[]),
+        ] {
+            assert_eq!(note(addr, pairs), None, "{addr} {pairs:?}");
+        }
     }
 }
