@@ -52,6 +52,8 @@ struct JsonWorkload<'a> {
     name: Txt<'a>,
     health: &'static str,
     method: &'static str,
+    /// `vault` or `openbao`: the agent injector (null without one).
+    injector: Option<&'static str>,
     pods: Vec<JsonPod<'a>>,
     secrets: Vec<JsonSecret<'a>>,
     leases: Vec<JsonLease<'a>>,
@@ -84,6 +86,8 @@ struct JsonPod<'a> {
     ready: bool,
     agent_init: Option<Txt<'a>>,
     agent: Option<Txt<'a>>,
+    /// `vault` or `openbao` (null without agent injection).
+    injector: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -174,6 +178,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
         name: r(&w.key.name),
         health: w.health.as_str(),
         method: w.method.label(),
+        injector: w.injector.map(|i| i.as_str()),
         pods: w
             .pods
             .iter()
@@ -183,6 +188,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
                 ready: p.ready,
                 agent_init: r_opt(&p.agent_init),
                 agent: r_opt(&p.agent),
+                injector: p.injector.map(|i| i.as_str()),
             })
             .collect(),
         secrets: w
@@ -374,7 +380,7 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
             "pods {}/{} ready · {}{expiry}",
             w.pods_ready,
             w.pods.len(),
-            w.method.label()
+            w.method_label()
         )),
     );
     if w.health == Health::Ok {
@@ -382,11 +388,12 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
     }
     for p in &w.pods {
         let mut parts = vec![t(&p.phase).into_owned()];
+        let injector = p.injector.unwrap_or_default();
         if let Some(s) = &p.agent_init {
-            parts.push(format!("vault-agent-init: {}", t(s)));
+            parts.push(format!("{}: {}", injector.init_container(), t(s)));
         }
         if let Some(s) = &p.agent {
-            parts.push(format!("vault-agent: {}", t(s)));
+            parts.push(format!("{}: {}", injector.sidecar(), t(s)));
         }
         let _ = writeln!(
             out,
@@ -412,7 +419,7 @@ pub fn to_table(report: &Report, source: &str, st: Ansi) -> String {
     if report.workloads.is_empty() {
         let _ = writeln!(
             out,
-            "No workloads use Vault Agent injection or the Secrets Store CSI driver here."
+            "No workloads use Vault or OpenBao Agent injection or the Secrets Store CSI driver here."
         );
     }
     for w in &report.workloads {

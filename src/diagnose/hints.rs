@@ -3,10 +3,13 @@
 
 use super::finding::{Code, Finding, Severity, Via};
 use super::text::Cause;
+use crate::model::injector::Dialect;
 
 /// Where the failing login or read was configured, so hints can name it.
 #[derive(Debug, Clone)]
 pub struct AuthContext {
+    /// The pod's injector annotations: their prefix is what fixes name.
+    pub dialect: Dialect,
     pub role: Option<String>,
     /// e.g. `auth/kubernetes`.
     pub auth_path: String,
@@ -38,7 +41,7 @@ impl AuthContext {
     fn role_setting(&self, via: Via) -> String {
         match (&self.class, via) {
             (Some(c), Via::Csi) => format!("roleName in SecretProviderClass {c}"),
-            _ => "the vault.hashicorp.com/role annotation".into(),
+            _ => format!("the {}role annotation", self.dialect.prefix()),
         }
     }
 
@@ -46,8 +49,10 @@ impl AuthContext {
     fn path_setting(&self, via: Via) -> String {
         match (&self.class, via) {
             (Some(c), Via::Csi) => format!("objects[].secretPath in SecretProviderClass {c}"),
-            _ => "the vault.hashicorp.com/agent-inject-secret-<name> annotation (and its template)"
-                .into(),
+            _ => format!(
+                "the {}agent-inject-secret-<name> annotation (and its template)",
+                self.dialect.prefix()
+            ),
         }
     }
 }
@@ -63,6 +68,7 @@ pub fn severity(cause: &Cause, evidence: &str) -> Severity {
 /// Build the finding for a cause, with message and hint for its context.
 pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Finding {
     let role = ctx.role_label();
+    let prefix = ctx.dialect.prefix();
     let role_path = ctx.role_path();
     let detail = cause.detail.as_deref();
     let (message, hint) = match cause.code {
@@ -104,7 +110,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                     ctx.class.as_deref().unwrap_or("<class>")
                 ),
                 _ => format!(
-                    "Set the audience field of {role_path} to the audience of the token the agent presents, or clear it; a projected token with a custom audience is chosen with vault.hashicorp.com/agent-service-account-token-volume-name."
+                    "Set the audience field of {role_path} to the audience of the token the agent presents, or clear it; a projected token with a custom audience is chosen with {prefix}agent-service-account-token-volume-name."
                 ),
             },
         ),
@@ -126,14 +132,14 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
             },
             match via {
                 Via::Csi => "Check vaultAddress in the SecretProviderClass, DNS and NetworkPolicies from the CSI provider pods to Vault.".to_string(),
-                _ => "Check vault.hashicorp.com/service, DNS and NetworkPolicies; with a service mesh, start the agent after the proxy (vault.hashicorp.com/agent-init-first, or the mesh's hold-application-until-proxy-starts).".to_string(),
+                _ => format!("Check {prefix}service, DNS and NetworkPolicies; with a service mesh, start the agent after the proxy ({prefix}agent-init-first, or the mesh's hold-application-until-proxy-starts)."),
             },
         ),
         Code::VaultTlsError => (
             "TLS verification of the Vault server failed".to_string(),
             match via {
                 Via::Csi => "Set vaultCACertPath (or vaultCADirectory) and vaultTLSServerName in the SecretProviderClass to match Vault's certificate.".to_string(),
-                _ => "Give the agent Vault's CA with vault.hashicorp.com/ca-cert (mounted with vault.hashicorp.com/tls-secret) and match tls-server-name to the certificate; avoid tls-skip-verify.".to_string(),
+                _ => format!("Give the agent Vault's CA with {prefix}ca-cert (mounted with {prefix}tls-secret) and match tls-server-name to the certificate; avoid tls-skip-verify."),
             },
         ),
         Code::SecretPermissionDenied => (
@@ -169,7 +175,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                     "Add the key to the secret or correct objects[].secretKey in SecretProviderClass {}.",
                     ctx.class.as_deref().unwrap_or("<class>")
                 ),
-                _ => "Add the key to the secret or correct the template (vault.hashicorp.com/agent-inject-template-<name>); without error-on-missing-key the file silently gets <no value>.".to_string(),
+                _ => format!("Add the key to the secret or correct the template ({prefix}agent-inject-template-<name>); without error-on-missing-key the file silently gets <no value>."),
             },
         ),
         Code::RenewalTokenFailed => (
@@ -180,7 +186,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
         ),
         Code::RenewalLeaseFailed => (
             "A dynamic secret's lease could not be renewed (it may have reached its max TTL)".to_string(),
-            "Raise max_ttl of the secrets engine role, and make the app reload on re-render (vault.hashicorp.com/agent-inject-command-<name>).".to_string(),
+            format!("Raise max_ttl of the secrets engine role, and make the app reload on re-render ({prefix}agent-inject-command-<name>)."),
         ),
         other => (other.as_str().to_string(), String::new()),
     };

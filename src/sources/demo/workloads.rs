@@ -72,6 +72,7 @@ impl Scenario {
         let mut out = vec![
             Observation::CsiInstalled(true),
             Observation::InjectorWebhooks(vec![InjectorWebhook {
+                injector: crate::model::injector::Injector::Vault,
                 configuration: "vault-agent-injector-cfg".into(),
                 failure_policy: "Ignore".into(),
                 service_namespace: Some("vault".into()),
