@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{Action, action_for};
 use crate::diagnose::{self, Report, WorkloadReport};
-use crate::model::logs::LogTarget;
 use crate::model::injector::Injector;
+use crate::model::logs::LogTarget;
 use crate::model::workload::WorkloadKey;
 use crate::model::{Observation, World};
 use crate::sources::{Listening, Request};

@@ -464,6 +464,13 @@ fn certificates_of(
         .collect()
 }
 
+/// The injector that mutated the pod, or the one its annotations ask for.
+fn pod_injector(p: &PodContext<'_>) -> Option<Injector> {
+    p.pod
+        .injected_by()
+        .or_else(|| (p.parsed.any && p.parsed.spec.inject).then(|| p.parsed.injector()))
+}
+
 fn workload_report(
     key: &WorkloadKey,
     findings: Vec<Finding>,
@@ -491,10 +498,7 @@ fn workload_report(
             name: p.pod.name.clone(),
             phase: p.pod.status_summary(),
             ready: p.pod.is_ready(),
-            injector: p
-                .pod
-                .injected_by()
-                .or_else(|| (p.parsed.any && p.parsed.spec.inject).then(|| p.parsed.injector())),
+            injector: pod_injector(p),
             agent_init: p.pod.agent_init().map(|c| c.describe()),
             agent: p.pod.agent_sidecar().map(|c| c.describe()),
             csi_mounts: p

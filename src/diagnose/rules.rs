@@ -464,7 +464,10 @@ pub fn controller_event_finding(e: &EventInfo) -> Option<Finding> {
                 Code::InjectionNoRole,
                 Severity::Error,
                 Via::Webhook,
-                format!("The injector refused the pods: no {} role is set", injector.product()),
+                format!(
+                    "The injector refused the pods: no {} role is set",
+                    injector.product()
+                ),
                 format!("Add {}role to the pod template.", dialect.prefix()),
             )
             .evidence(m),

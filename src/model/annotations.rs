@@ -1192,7 +1192,11 @@ mod tests {
             "{:?}",
             p.problems
         );
-        assert!(by_key("openbao.org/agent-limits-mem").unwrap().breaks_injection);
+        assert!(
+            by_key("openbao.org/agent-limits-mem")
+                .unwrap()
+                .breaks_injection
+        );
         assert!(
             by_key("openbao.org/template-lease-renewal-threshold")
                 .unwrap()

@@ -81,9 +81,12 @@ fn pods<'a>(app: &Ctx, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
         let Some(pod) = app.world.pod(&w.key.namespace, &summary.name) else {
             continue;
         };
+        // `openbao-agent-init` is longer than vault-k8s's names.
+        let width = pod
+            .agent_containers()
+            .map(|c| c.name.len() + 1)
+            .fold(17, usize::max);
         for c in pod.agent_containers() {
-            // `openbao-agent-init` is longer than vault-k8s's names.
-            let width = 17.max(c.name.len() + 1);
             let mut spans = vec![Span::styled(format!("      {:<width$}", c.name), t.muted)];
             spans.extend(container_state(t, c, pod, app.now));
             out.push(Line::from(spans));
