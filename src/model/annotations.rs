@@ -76,7 +76,9 @@ enum Kind {
     Count,
     /// A TCP port, with a default.
     Port(&'static str),
-    /// A Go duration or plain seconds.
+    /// A Go duration or plain seconds; blank counts as absent (the
+    /// webhook's `Init` writes `template-static-secret-render-interval: ""`
+    /// and only parses a non-empty backoff).
     Duration,
     /// One of a few words, in any case or exactly.
     Choice {
@@ -169,8 +171,6 @@ const KEYS: &[Key] = &[
     one("agent-share-process-namespace", Bool(false)),
     one("agent-enable-quit", Bool(false)),
     one("agent-auto-auth-exit-on-err", Bool(false)),
-    one("agent-disable-idle-connections", Bool(false)),
-    one("agent-disable-keep-alives", Bool(false)),
     one("template-config-exit-on-retry-failure", Bool(false)),
     one("preserve-secret-case", Bool(false)),
     // Numbers and durations.
@@ -224,6 +224,10 @@ const KEYS: &[Key] = &[
     // The rest of the agent's configuration.
     one("agent-cache-use-auto-auth-token", TextOr("true")),
     one("agent-copy-volume-mounts", Text),
+    // Comma-separated features (auto-auth, caching, templating); `Init`
+    // writes them empty, and the injector passes them on unchecked.
+    one("agent-disable-idle-connections", Text),
+    one("agent-disable-keep-alives", Text),
     one("agent-json-patch", Text),
     one("agent-init-json-patch", Text),
     one(
@@ -288,7 +292,9 @@ fn fault(kind: Kind, raw: &str) -> Option<(&'static str, String)> {
         }
         Count if raw.trim().parse::<u64>().is_err() => "not a non-negative integer",
         Port(_) if raw.trim().parse::<u16>().is_err() => "not a TCP port number",
-        Duration if !is_valid_duration(raw.trim()) => "not a duration (e.g. 30s, 5m)",
+        Duration if !raw.trim().is_empty() && !is_valid_duration(raw.trim()) => {
+            "not a duration (e.g. 30s, 5m)"
+        }
         Choice {
             words,
             any_case,
@@ -1224,6 +1230,72 @@ mod tests {
             ],
         ));
         assert!(newer.problems.is_empty(), "{:?}", newer.problems);
+    }
+
+    /// What the webhook's `Init` writes into a pod it injects, with the
+    /// injector's default flags (`Init` in agent-inject/agent/annotations.go,
+    /// the same code in vault-k8s and openbao-k8s @6c69aa0).
+    const WRITTEN_BY_INIT: &[(&str, &str)] = &[
+        ("agent-inject-status", "injected"),
+        ("service", "http://openbao.openbao.svc:8200"),
+        ("auth-type", "kubernetes"),
+        ("auth-path", "auth/kubernetes"),
+        ("namespace", ""),
+        ("proxy-address", ""),
+        ("agent-image", "quay.io/openbao/openbao:2.2.0"),
+        ("agent-request-namespace", "inventory"),
+        ("agent-limits-cpu", "500m"),
+        ("agent-limits-mem", "128Mi"),
+        ("agent-limits-ephemeral", ""),
+        ("agent-requests-cpu", "250m"),
+        ("agent-requests-mem", "64Mi"),
+        ("agent-requests-ephemeral", ""),
+        ("secret-volume-path", "/vault/secrets"),
+        ("agent-revoke-on-shutdown", "false"),
+        ("agent-revoke-grace", "5"),
+        ("log-level", "info"),
+        ("log-format", "standard"),
+        ("agent-service-account-token-volume-name", ""),
+        ("agent-set-security-context", "true"),
+        ("agent-run-as-user", "100"),
+        ("agent-run-as-same-user", "false"),
+        ("agent-run-as-group", "1000"),
+        ("agent-cache-enable", "false"),
+        ("agent-cache-listener-port", "8200"),
+        ("agent-cache-use-auto-auth-token", "true"),
+        ("agent-cache-exit-on-err", "false"),
+        ("agent-inject-containers", "app"),
+        ("agent-inject-default-template", "map"),
+        ("template-config-exit-on-retry-failure", "true"),
+        ("template-static-secret-render-interval", ""),
+        ("template-max-connections-per-host", "0"),
+        ("agent-disable-idle-connections", ""),
+        ("agent-disable-keep-alives", ""),
+    ];
+
+    /// An injected pod carries every default the webhook wrote; none of
+    /// them is a problem (the disable-* lists and an empty interval are
+    /// what `Init` writes, not bad booleans or durations).
+    #[test]
+    fn what_the_webhook_writes_parses_cleanly() {
+        for d in Dialect::ALL {
+            let mut pairs = vec![
+                ("agent-inject", "true"),
+                ("role", "stock"),
+                ("agent-inject-secret-db", "database/creds/stock"),
+            ];
+            pairs.extend_from_slice(WRITTEN_BY_INIT);
+            let p = parse_for(&bao(d.prefix(), &pairs), Some(d.injector()));
+            assert!(p.problems.is_empty(), "{d:?}: {:#?}", p.problems);
+            assert!(p.spec.is_injected());
+        }
+        let p = parse(&ann(&[(
+            "agent-disable-keep-alives",
+            "auto-auth,templating",
+        )]));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let p = parse(&ann(&[("template-static-secret-render-interval", "often")]));
+        assert_eq!(p.problems.len(), 1);
     }
 
     #[test]

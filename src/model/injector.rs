@@ -15,7 +15,7 @@
 //! | auth type / path (`agent.go`) | `kubernetes` / `auth/kubernetes` | the same |
 //! | secrets volume (`container_volume.go`) | `vault-secrets` at `/vault/secrets` | `openbao-secrets` at `/openbao/secrets` (@6c69aa0); `/vault/secrets` again since PR #18 (@31ec390) |
 //! | token sink (`config.go`) | `/home/vault/.vault-token` | `/home/openbao/.openbao-token` |
-//! | agent config env (`container_env.go`) | `VAULT_CONFIG` | `OPENBAO_CONFIG` (@6c69aa0), `BAO_CONFIG` (@0cba1dd) |
+//! | agent env (`container_env.go`) | `VAULT_CONFIG`, `VAULT_LOG_LEVEL`, `VAULT_ADDR`... | `OPENBAO_CONFIG`... (@6c69aa0), `BAO_CONFIG`, `BAO_LOG_LEVEL`, `BAO_ADDR`... (@31ec390 `container_env_test.go`) |
 //! | status annotation | `<prefix>agent-inject-status: injected` | the same |
 //! | refusal without a role (`agent.go` `Validate`) | `no Vault role found` | `no Openbao role found` |
 //! | webhook (`deploy/injector-mutating-webhook.yaml`) | `vault.hashicorp.com` in `vault-agent-injector-cfg` | `openbao.openbao.org` (@8516f00), `openbao.org` (@4ea50f0), in `openbao-agent-injector-cfg` |
