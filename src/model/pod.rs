@@ -204,15 +204,6 @@ impl PodInfo {
             .map(|(i, _)| i)
     }
 
-    /// The injector the pod is (or asks to be) injected by: its containers
-    /// say, else its annotations.
-    pub fn injector(&self) -> Option<Injector> {
-        self.injected_by().or_else(|| {
-            let p = self.parse_annotations();
-            p.any.then(|| p.injector())
-        })
-    }
-
     /// The pod's injector annotations, read with the prefix of the injector
     /// that mutated it.
     pub fn parse_annotations(&self) -> ParsedAnnotations {
