@@ -352,7 +352,7 @@ seed() {
     collect_uids "$tmp/$f.yaml"
   done
   wait_pods_ready vault/vault-agent-injector-6f8d9c7b5d-q7w2n payments/billing-api-7c9d8b6f4d-x8k2p \
-    shop/catalog-6d7f8b9c5h-h2j4k shop/legacy-web-5f4d7c2b9x-z6x8v
+    shop/catalog-6d7f8b9c5h-h2j4k shop/legacy-web-5f4d7c2b9x-z6x8v inventory/stock-api-6b8c9d7f5c-t4v8n
   export INJECTOR_POD_IP
   INJECTOR_POD_IP=$(kc get pod -n vault vault-agent-injector-6f8d9c7b5d-q7w2n -o jsonpath='{.status.podIP}')
   [[ -n "$INJECTOR_POD_IP" ]] || die "kwok gave the injector pod no IP"

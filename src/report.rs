@@ -53,6 +53,8 @@ struct JsonWorkload<'a> {
     name: Txt<'a>,
     health: &'static str,
     method: &'static str,
+    /// `vault` or `openbao`: the agent injector (null without one).
+    injector: Option<&'static str>,
     pods: Vec<JsonPod<'a>>,
     secrets: Vec<JsonSecret<'a>>,
     leases: Vec<JsonLease<'a>>,
@@ -87,6 +89,8 @@ struct JsonPod<'a> {
     agent: Option<Txt<'a>>,
     /// Restarts of all its containers (kubectl's RESTARTS).
     restarts: u32,
+    /// `vault` or `openbao` (null without agent injection).
+    injector: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +181,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
         name: r(&w.key.name),
         health: w.health.as_str(),
         method: w.method.label(),
+        injector: w.injector.map(|i| i.as_str()),
         pods: w
             .pods
             .iter()
@@ -187,6 +192,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
                 agent_init: r_opt(&p.agent_init),
                 agent: r_opt(&p.agent),
                 restarts: p.restarts,
+                injector: p.injector.map(|i| i.as_str()),
             })
             .collect(),
         secrets: w
@@ -411,11 +417,12 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
             if p.restarts > 0 {
                 parts.push(words::count(p.restarts as usize, "restart", "restarts"));
             }
+            let injector = p.injector.unwrap_or_default();
             if let Some(s) = &p.agent_init {
-                parts.push(format!("vault-agent-init: {}", t(s)));
+                parts.push(format!("{}: {}", injector.init_container(), t(s)));
             }
             if let Some(s) = &p.agent {
-                parts.push(format!("vault-agent: {}", t(s)));
+                parts.push(format!("{}: {}", injector.sidecar(), t(s)));
             }
             let _ = writeln!(
                 out,
@@ -433,7 +440,7 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
 /// What the table says when no workload uses Vault and the caller knows
 /// nothing more about the scope.
 pub const NO_WORKLOADS: &str =
-    "No workloads use Vault Agent injection or the Secrets Store CSI driver here.";
+    "No workloads use Vault or OpenBao Agent injection or the Secrets Store CSI driver here.";
 
 /// The report for people. Every finding is shown, info ones too (marked
 /// `i`), so the table holds what the JSON holds.

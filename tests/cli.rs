@@ -78,12 +78,22 @@ fn healthy_bundle_exits_zero_with_no_findings() {
     ] {
         assert!(billing.get(key).is_some(), "missing workloads[].{key}");
     }
-    for key in ["name", "phase", "agent_init", "agent"] {
+    for key in ["name", "phase", "agent_init", "agent", "injector"] {
         assert!(
             billing["pods"][0].get(key).is_some(),
             "missing pods[].{key}"
         );
     }
+    // Which injector: vault-k8s here; a CSI-only workload has none.
+    assert_eq!(billing["injector"], "vault");
+    assert_eq!(billing["pods"][0]["injector"], "vault");
+    let csi_only = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["method"] == "csi")
+        .expect("a CSI workload");
+    assert!(csi_only["injector"].is_null(), "{csi_only}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use vaultscope::diagnose::{self, Health};
 use vaultscope::model::World;
+use vaultscope::model::injector::Injector;
 use vaultscope::model::logs::{LogKey, LogTarget};
 use vaultscope::model::pod::ContainerState;
 use vaultscope::sources::kube::{self as live, Connection, KubeOptions};
@@ -39,9 +40,12 @@ fn place() -> &'static LabPlace {
     PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
 }
 /// The number of tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 8;
+const TESTS: usize = 9;
 
 const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
+/// Seeded as OpenBao's injector (openbao-k8s) leaves pods.
+const STOCK_POD: &str = "stock-api-6b8c9d7f5c-t4v8n";
+const RESTOCK_POD: &str = "restock-5c9f8b7d6d-w2x6k";
 
 struct Lab {
     admin: PathBuf,
@@ -222,6 +226,8 @@ async fn model_sees_exactly_the_seeded_workloads() {
     assert_eq!(
         names,
         BTreeSet::from([
+            "inventory/Deployment restock",
+            "inventory/Deployment stock-api",
             "payments/Deployment billing-api",
             "payments/Deployment fraud-scorer",
             "payments/Deployment ledger",
@@ -234,7 +240,9 @@ async fn model_sees_exactly_the_seeded_workloads() {
     let health = |k: &str| got[k].0;
     assert_eq!(health("payments/Deployment billing-api"), Health::Ok);
     assert_eq!(health("shop/Deployment catalog"), Health::Ok);
+    assert_eq!(health("inventory/Deployment stock-api"), Health::Ok);
     for k in [
+        "inventory/Deployment restock",
         "payments/Deployment ledger",
         "payments/Deployment fraud-scorer",
         "shop/Deployment cart",
@@ -256,6 +264,11 @@ async fn model_sees_exactly_the_seeded_workloads() {
         got["shop/Deployment legacy-web"]
             .1
             .contains(&"injection.not_injected".to_string())
+    );
+    assert_eq!(
+        got["inventory/Deployment restock"].1,
+        ["auth.invalid_role"],
+        "{got:#?}"
     );
 
     // Agent containers as the injector left them.
@@ -285,6 +298,21 @@ async fn model_sees_exactly_the_seeded_workloads() {
             .agent_containers()
             .next()
             .is_none()
+    );
+    // OpenBao's containers, as its injector left them.
+    let stock = world.pod("inventory", STOCK_POD).unwrap();
+    assert_eq!(stock.injected_by(), Some(Injector::OpenBao));
+    let init = stock.agent_init().unwrap();
+    assert_eq!(init.name, "openbao-agent-init");
+    assert!(matches!(&init.state, ContainerState::Terminated(t) if t.exit_code == 0));
+    assert!(matches!(
+        stock.agent_sidecar().unwrap().state,
+        ContainerState::Running { .. }
+    ));
+    assert!(
+        world
+            .log("inventory", RESTOCK_POD, "openbao-agent-init", false)
+            .is_some_and(|b| !b.is_empty())
     );
     // CSI: installed, both classes, catalog's mount.
     assert_eq!(world.csi_installed, Some(true));
@@ -700,7 +728,7 @@ async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
         vaultscope(&["check", "--from", out.to_str().unwrap(), "-o", "json"]);
     assert_eq!(code, 1, "{err}");
     let live = findings_of(&live_json);
-    assert_eq!(live.len(), 6, "{live:#?}");
+    assert_eq!(live.len(), 8, "{live:#?}");
     assert_eq!(live, findings_of(&bundle_json));
     let global = |j: &str| serde_json::from_str::<Value>(j).unwrap()["global_findings"].clone();
     assert_eq!(global(&live_json), global(&bundle_json));
@@ -716,6 +744,7 @@ async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
         "mutatingwebhookconfigurations.yaml",
         "bundle.json",
         "logs/payments/ledger-5b6c7d8f9g-m4n7q/vault-agent-init.log",
+        "logs/inventory/restock-5c9f8b7d6d-w2x6k/openbao-agent-init.log",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
@@ -734,6 +763,72 @@ async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
         .collect::<Vec<_>>(),
         served_log(LEDGER_POD, "vault-agent-init")
     );
+}
+
+/// Pods injected by OpenBao's injector are checked like vault-k8s's: the
+/// healthy one is ok, the failing one is diagnosed in OpenBao's names, and
+/// the JSON and the table say which injector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openbao_injected_pods_are_checked() {
+    let lab = lab();
+    let kc = lab.lab.admin.to_str().unwrap();
+    let (code, out, err) =
+        vaultscope(&["check", "--kubeconfig", kc, "-n", "inventory", "-o", "json"]);
+    assert_eq!(code, 1, "restock fails\n{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let workload = |name: &str| {
+        v["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+            .clone()
+    };
+    let stock = workload("stock-api");
+    assert_eq!(stock["health"], "ok", "{stock:#}");
+    assert_eq!(stock["method"], "agent");
+    assert_eq!(stock["injector"], "openbao");
+    let pod = &stock["pods"][0];
+    assert_eq!(pod["name"], STOCK_POD);
+    assert_eq!(pod["injector"], "openbao");
+    assert_eq!(pod["agent_init"], "terminated: Completed (exit 0)");
+    assert_eq!(pod["agent"], "running");
+    assert_eq!(stock["secrets"][0]["path"], "database/creds/stock-api");
+    let restock = workload("restock");
+    assert_eq!(restock["health"], "error");
+    assert_eq!(restock["injector"], "openbao");
+    let f = &restock["findings"][0];
+    assert_eq!(f["code"], "auth.invalid_role", "{restock:#}");
+    assert_eq!(f["via"], "agent-init");
+    assert_eq!(f["container"], "openbao-agent-init");
+    assert!(
+        f["hint"]
+            .as_str()
+            .unwrap()
+            .contains("the openbao.org/role annotation"),
+        "{f:#}"
+    );
+    assert!(
+        f["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("invalid role name \"restock\""),
+        "{f:#}"
+    );
+    // The table says it too.
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "inventory"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("OK     inventory Deployment stock-api"),
+        "{out}"
+    );
+    assert!(out.contains("agent (openbao-k8s)"), "{out}");
+    assert!(
+        out.contains("openbao-agent-init: running · openbao-agent: waiting: PodInitializing"),
+        "{out}"
+    );
+    assert!(!out.contains("vault-agent"), "{out}");
 }
 
 /// The real kube-apiserver stores ESC, C1 and bidi characters in annotation

@@ -147,7 +147,7 @@ impl Session {
 fn demo_end_to_end_then_quit() {
     let mut s = Session::start(&["demo", "--speed", "3"], &[]);
     s.wait_for("DEMO");
-    s.wait_for("Workloads (12)");
+    s.wait_for("Workloads (13)");
     for w in ["billing-api", "ledger", "cart", "legacy-web", "catalog"] {
         s.wait_for(w);
     }
@@ -159,7 +159,7 @@ fn demo_end_to_end_then_quit() {
     s.wait_for("WORST FINDING");
     // Filter.
     s.keys("/catalog\r");
-    s.wait_for("Workloads (1 of 12)");
+    s.wait_for("Workloads (1 of 13)");
     s.keys("?");
     s.wait_for("Keys");
     s.keys("x");
@@ -172,7 +172,7 @@ fn demo_end_to_end_then_quit() {
 #[test]
 fn restored_after_ctrl_c() {
     let mut s = Session::start(&["demo"], &[]);
-    s.wait_for("Workloads (12)");
+    s.wait_for("Workloads (13)");
     s.keys("\x03");
     assert!(s.wait_exit().success());
     s.assert_restored();
@@ -182,7 +182,7 @@ fn restored_after_ctrl_c() {
 fn restored_after_sigterm_and_sigint() {
     for sig in ["TERM", "INT"] {
         let mut s = Session::start(&["demo"], &[]);
-        s.wait_for("Workloads (12)");
+        s.wait_for("Workloads (13)");
         s.signal(sig);
         s.wait_exit();
         s.assert_restored();
@@ -219,7 +219,7 @@ fn restored_after_an_error() {
 #[test]
 fn no_color_means_monochrome() {
     let mut s = Session::start(&["demo"], &[("NO_COLOR", "1")]);
-    s.wait_for("Workloads (12)");
+    s.wait_for("Workloads (13)");
     s.keys("q");
     assert!(s.wait_exit().success());
     let out = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();

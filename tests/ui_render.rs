@@ -128,6 +128,51 @@ fn healthy_pane_with_lease_countdowns() {
     insta::assert_snapshot!("pane_billing", screen);
 }
 
+/// A workload injected by OpenBao's injector (openbao-k8s): the pane says
+/// which injector, shows its containers, and the log tail is its agent's.
+#[test]
+fn openbao_pane_names_its_injector() {
+    let mut app = app_at(30, "default");
+    app.ui.filter = "feature-flags".into();
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&mut app, 140, 40));
+    assert!(
+        screen.contains("platform / Deployment feature-flags · agent (openbao-k8s)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("openbao-agent-init Completed (exit 0)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("openbao-agent      running for"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Log feature-flags-5c7b9d8f6-r2d4k / openbao-agent"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("token written: path=/home/openbao/.openbao-token"),
+        "{screen}"
+    );
+    assert!(!screen.contains("vault-agent"), "{screen}");
+    // `c` switches to the previous sidecar's log, then the init
+    // container's, by OpenBao's names.
+    key(&mut app, KeyCode::Char('c'));
+    let screen = text(&render(&mut app, 140, 40));
+    assert!(
+        screen.contains("no previous openbao-agent log (the container has not restarted)"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Char('c'));
+    let screen = text(&render(&mut app, 140, 40));
+    assert!(screen.contains("/ openbao-agent-init"), "{screen}");
+    assert!(screen.contains("sinks finished, exiting"), "{screen}");
+    key(&mut app, KeyCode::Char('c'));
+    insta::assert_snapshot!("pane_feature_flags", text(&render(&mut app, 140, 40)));
+}
+
 #[test]
 fn csi_pane_shows_events() {
     let mut app = app_at(30, "default");

@@ -197,7 +197,7 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[Char('c')],
         label: "c",
         action: Action::NextLog,
-        help: "log: vault-agent-init → vault-agent → previous",
+        help: "log: agent init → agent → previous",
 
         hint: Some(("c", "log")),
     },

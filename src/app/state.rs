@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{Action, action_for};
 use crate::diagnose::{self, Report, WorkloadReport};
+use crate::model::injector::Injector;
 use crate::model::logs::LogTarget;
-use crate::model::pod::{AGENT_INIT, AGENT_SIDECAR};
 use crate::model::workload::WorkloadKey;
 use crate::model::{Observation, World};
 use crate::sources::{Listening, Request};
@@ -57,10 +57,11 @@ pub enum LogChoice {
 }
 
 impl LogChoice {
-    pub fn container(self) -> &'static str {
+    /// The container this choice names in a pod of `injector`.
+    pub fn container(self, injector: Injector) -> &'static str {
         match self {
-            LogChoice::Init => AGENT_INIT,
-            LogChoice::Sidecar | LogChoice::SidecarPrevious => AGENT_SIDECAR,
+            LogChoice::Init => injector.init_container(),
+            LogChoice::Sidecar | LogChoice::SidecarPrevious => injector.sidecar(),
         }
     }
 

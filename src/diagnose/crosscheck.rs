@@ -41,14 +41,17 @@ pub fn bound(list: &[String], value: &str) -> bool {
 fn role_setting(u: &RoleUse) -> String {
     match &u.class {
         Some(c) => format!("roleName in SecretProviderClass {c}"),
-        None => "the vault.hashicorp.com/role annotation".into(),
+        None => format!("the {}role annotation", u.dialect.prefix()),
     }
 }
 
 fn path_setting(u: &RoleUse) -> String {
     match &u.class {
         Some(c) => format!("objects[].secretPath in SecretProviderClass {c}"),
-        None => "the vault.hashicorp.com/agent-inject-secret-<name> annotation".into(),
+        None => format!(
+            "the {}agent-inject-secret-<name> annotation",
+            u.dialect.prefix()
+        ),
     }
 }
 
@@ -308,6 +311,7 @@ pub fn permission_findings(problems: &[PermissionProblem]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::injector::Dialect;
     use crate::model::interest::RoleRef;
     use crate::model::vault::AclPolicy;
 
@@ -338,6 +342,7 @@ mod tests {
             service_account: Some(sa.into()),
             class: None,
             paths: paths.iter().map(|s| s.to_string()).collect(),
+            dialect: Dialect::Vault,
         }
     }
 

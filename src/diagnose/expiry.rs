@@ -3,8 +3,20 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::finding::{Code, Finding, Severity, Via};
+use crate::model::annotations::PREFIX;
+use crate::model::injector::Dialect;
 use crate::model::vault::{Certificate, Lease, countdown};
 use crate::model::words;
+
+/// Lease and certificate findings are worked out per secret path, before it
+/// is known which workload reads it, with vault-k8s's prefix in their fix;
+/// this names the annotation of the workload's own injector instead.
+pub fn for_dialect(mut f: Finding, d: Dialect) -> Finding {
+    if d != Dialect::Vault {
+        f.hint = f.hint.replace(PREFIX, d.prefix());
+    }
+    f
+}
 
 /// A lease is "expiring" when less than this share of its lifetime is left
 /// and the agent has not renewed it (agents renew at about two thirds).
@@ -39,7 +51,7 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
                 Severity::Error,
                 Via::Vault,
                 format!("Lease {} expired {} ago", lease.id, countdown(-left)),
-                "The credentials behind this lease are revoked: the agent must fetch new ones; if the app still uses the old ones, make it reload on re-render (vault.hashicorp.com/agent-inject-command-<name>).",
+                format!("The credentials behind this lease are revoked: the agent must fetch new ones; if the app still uses the old ones, make it reload on re-render ({PREFIX}agent-inject-command-<name>)."),
             )
             .evidence(evidence),
         );
@@ -61,7 +73,7 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
                     Severity::Warning,
                     Via::Vault,
                     format!("Lease {} reaches its max TTL in {}; it cannot be renewed past that", lease.id, countdown(to_end)),
-                    "The agent will fetch new credentials and re-render; make sure the app reloads them (vault.hashicorp.com/agent-inject-command-<name>) or raise the role's max_ttl.",
+                    format!("The agent will fetch new credentials and re-render; make sure the app reloads them ({PREFIX}agent-inject-command-<name>) or raise the role's max_ttl."),
                 )
                 .evidence(evidence),
             );
@@ -165,7 +177,7 @@ pub fn cert_finding(cert: &Certificate, now: DateTime<Utc>) -> Option<Finding> {
             Severity::Warning,
             Via::Vault,
             format!("Certificate {} expires in {}", cert.common_name, countdown(left)),
-            "The agent should re-issue it before expiry; if it does not, read the agent log, and check the PKI role's ttl/max_ttl and that the app reloads the new certificate (vault.hashicorp.com/agent-inject-command-<name>).",
+            format!("The agent should re-issue it before expiry; if it does not, read the agent log, and check the PKI role's ttl/max_ttl and that the app reloads the new certificate ({PREFIX}agent-inject-command-<name>)."),
         )
         .evidence(evidence)
     })

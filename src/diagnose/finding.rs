@@ -262,7 +262,7 @@ impl Via {
     }
 
     pub fn for_container(name: &str) -> Via {
-        if name == crate::model::pod::AGENT_INIT {
+        if crate::model::injector::is_agent_init(name) {
             Via::AgentInit
         } else {
             Via::Agent

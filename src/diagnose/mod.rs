@@ -23,6 +23,7 @@ pub use report::{CsiMount, Method, PodSummary, Report, SecretRef, WorkloadReport
 
 use crate::model::annotations::{self, DEFAULT_AUTH_PATH, ParsedAnnotations};
 use crate::model::injection::Injection;
+use crate::model::injector::{Dialect, Injector};
 use crate::model::interest;
 use crate::model::objects::EventInfo;
 use crate::model::paths::{auth_path, normalize_path};
@@ -55,6 +56,7 @@ fn auth_context(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) -> Aut
         .iter()
         .find_map(|v| v.secret_provider_class.clone());
     AuthContext {
+        dialect: parsed.dialect,
         role: parsed.spec.role.clone(),
         auth_path: auth_path(&parsed.spec.auth_path),
         service_account: pod.service_account.clone(),
@@ -217,12 +219,18 @@ fn diagnose_workload(
 
     let secrets = secrets_of(&pods, template.as_ref(), world);
     let mut vault = vault_objects(key, &pods, template.as_ref(), &secrets, world, index);
-    findings.append(&mut vault.lease_findings);
+    let dialect = agent_dialect(&pods, template.as_ref()).unwrap_or_default();
     findings.extend(
         vault
-            .certificates
-            .iter()
-            .filter_map(|c| expiry::cert_finding(c, now)),
+            .lease_findings
+            .drain(..)
+            .chain(
+                vault
+                    .certificates
+                    .iter()
+                    .filter_map(|c| expiry::cert_finding(c, now)),
+            )
+            .map(|f| expiry::for_dialect(f, dialect)),
     );
     Some(workload_report(
         key,
@@ -235,13 +243,22 @@ fn diagnose_workload(
     ))
 }
 
+/// The injector annotations a workload's agent uses: its first injected
+/// (or annotated) pod's, else its pod template's.
+fn agent_dialect(pods: &[PodContext<'_>], template: Option<&ParsedAnnotations>) -> Option<Dialect> {
+    pods.iter()
+        .find(|p| p.pod.injected_by().is_some() || p.parsed.any)
+        .map(|p| p.parsed.dialect)
+        .or_else(|| template.filter(|t| t.any).map(|t| t.dialect))
+}
+
 fn pods_of<'a>(world: &'a World, key: &WorkloadKey, members: &Members) -> Vec<PodContext<'a>> {
     members
         .pods
         .iter()
         .filter_map(|n| world.pod(&key.namespace, n))
         .map(|pod| PodContext {
-            parsed: annotations::parse(&pod.annotations),
+            parsed: pod.parse_annotations(),
             pod,
         })
         .collect()
@@ -298,7 +315,7 @@ fn pod_findings(
     let mut findings = Vec::new();
     let pod = p.pod;
     let auth = auth_context(pod, &p.parsed, world);
-    findings.extend(rules::pod_state_findings(pod));
+    findings.extend(rules::pod_state_findings(pod, p.parsed.dialect));
     findings.extend(rules::not_injected(pod, &p.parsed, world));
     let renders = text::Renders::new(p.parsed.spec.secrets.iter().flat_map(|s| {
         let templated = s
@@ -466,6 +483,13 @@ fn certificates_of(
         .collect()
 }
 
+/// The injector that mutated the pod, or the one its annotations ask for.
+fn pod_injector(p: &PodContext<'_>) -> Option<Injector> {
+    p.pod
+        .injected_by()
+        .or_else(|| (p.parsed.any && p.parsed.spec.inject).then(|| p.parsed.injector()))
+}
+
 fn workload_report(
     key: &WorkloadKey,
     findings: Vec<Finding>,
@@ -493,6 +517,7 @@ fn workload_report(
             name: p.pod.name.clone(),
             phase: p.pod.status_summary(),
             ready: p.pod.is_ready(),
+            injector: pod_injector(p),
             agent_init: p.pod.agent_init().map(|c| c.describe()),
             agent: p.pod.agent_sidecar().map(|c| c.describe()),
             restarts: p.pod.restarts(),
@@ -515,6 +540,10 @@ fn workload_report(
     WorkloadReport {
         key: key.clone(),
         health: Health::of(&findings),
+        injector: method
+            .agent
+            .then(|| agent_dialect(pods, template).map(Dialect::injector))
+            .flatten(),
         method,
         // A finished Job's pod is done, not unready.
         pods_ready: pod_summaries
@@ -561,21 +590,22 @@ fn global_findings(world: &World) -> Vec<Finding> {
         &world.vault.permission_problems,
     ));
     if world.injector_ready_endpoints == Some(0) {
-        let policy = world
-            .webhooks
-            .first()
+        // The endpoints counted are those of the first webhook's Service.
+        let first = world.webhooks.first();
+        let policy = first
             .map(|w| w.failure_policy.clone())
             .unwrap_or_else(|| "?".into());
+        let injector = first.map_or(Injector::Vault, |w| w.injector);
         out.push(
             Finding::new(
                 Code::InjectionInjectorUnavailable,
                 Severity::Error,
                 Via::Webhook,
-                "The Vault Agent Injector has no ready endpoints: new pods are not injected",
+                format!("The {} has no ready endpoints: new pods are not injected", injector.label()),
                 if policy == "Ignore" {
-                    "With failurePolicy Ignore, pods created now start without secrets: fix the injector (kubectl -n vault get pods), then delete the uninjected pods."
+                    format!("With failurePolicy Ignore, pods created now start without secrets: fix the injector (kubectl -n {} get pods), then delete the uninjected pods.", injector.deployment().0)
                 } else {
-                    "With failurePolicy Fail, no annotated pod can be created until the injector is back: check its pods and Service."
+                    "With failurePolicy Fail, no annotated pod can be created until the injector is back: check its pods and Service.".to_string()
                 },
             )
             .evidence(format!("injector service: 0 ready endpoints; webhook failurePolicy {policy}")),

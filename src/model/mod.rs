@@ -4,6 +4,7 @@
 pub mod annotations;
 pub mod csi;
 pub mod injection;
+pub mod injector;
 pub mod interest;
 pub mod log_line;
 pub mod logs;

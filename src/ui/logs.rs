@@ -121,7 +121,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
         draw_events(f, area, app, w, &p.name);
         return;
     }
-    let container = app.ui.log.container();
+    let container = app
+        .ui
+        .log
+        .container(pod.and_then(|p| p.injector).unwrap_or_default());
     let previous = app.ui.log.previous();
     let buffer = pod.and_then(|p| {
         app.world

@@ -81,8 +81,13 @@ fn pods<'a>(app: &Ctx, w: &WorkloadReport, out: &mut Vec<Line<'a>>) {
         let Some(pod) = app.world.pod(&w.key.namespace, &summary.name) else {
             continue;
         };
+        // `openbao-agent-init` is longer than vault-k8s's names.
+        let width = pod
+            .agent_containers()
+            .map(|c| c.name.len() + 1)
+            .fold(17, usize::max);
         for c in pod.agent_containers() {
-            let mut spans = vec![Span::styled(format!("      {:<17}", c.name), t.muted)];
+            let mut spans = vec![Span::styled(format!("      {:<width$}", c.name), t.muted)];
             spans.extend(container_state(t, c, pod, app.now));
             out.push(Line::from(spans));
         }
@@ -324,7 +329,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, w: &WorkloadReport) {
         ),
         Span::styled(format!("{} / {} ", w.key.namespace, w.key.kind), t.muted),
         Span::styled(format!("{} ", w.key.name), t.title),
-        Span::styled(format!("· {} ", w.method.label()), t.muted),
+        Span::styled(format!("· {} ", w.method_label()), t.muted),
     ]));
     let block = Block::default()
         .borders(Borders::ALL)

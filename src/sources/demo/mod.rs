@@ -30,6 +30,10 @@ pub use player::{play, snapshot};
 
 pub const VAULT_ADDR: &str = "https://vault.vault.svc:8200";
 const VAULT_VERSION: &str = "1.17.3";
+/// The OpenBao server the OpenBao-injected workload logs in to (the demo
+/// polls only Vault).
+pub const OPENBAO_ADDR: &str = "https://openbao.openbao.svc:8200";
+const OPENBAO_VERSION: &str = "2.2.0";
 /// Vault is sealed for this window of the scenario (seconds from the start).
 pub const SEALED_FROM: i64 = 150;
 pub const SEALED_UNTIL: i64 = 190;
@@ -70,5 +74,69 @@ impl Scenario {
 
     fn t(&self, s: i64) -> DateTime<Utc> {
         self.base + Duration::seconds(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Observation;
+    use crate::model::injector::Injector;
+    use crate::model::log_line::line_timestamp;
+
+    fn base() -> DateTime<Utc> {
+        "2026-11-28T10:00:00Z".parse().unwrap()
+    }
+
+    /// The player hands out what happened up to now, never a log line
+    /// stamped later than the scenario's clock.
+    #[test]
+    fn no_log_line_is_from_the_future() {
+        for elapsed in [0, 1, 29, 30, 151, 600, 3601] {
+            let now = base() + Duration::seconds(elapsed);
+            for o in player::snapshot(base(), Duration::seconds(elapsed)) {
+                let Observation::LogLines { key, lines } = o else {
+                    continue;
+                };
+                for l in &lines {
+                    if let Some(t) = line_timestamp(l) {
+                        assert!(t <= now, "at +{elapsed}s {key:?} has {l}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// One workload is injected by OpenBao's injector, as openbao-k8s
+    /// leaves a pod: `openbao.org/*` annotations, its two containers and
+    /// both their logs.
+    #[test]
+    fn an_openbao_injected_workload_plays_along() {
+        let obs = player::snapshot(base(), Duration::seconds(30));
+        let pod = obs
+            .iter()
+            .find_map(|o| match o {
+                Observation::PodApplied(p) if p.name.starts_with("feature-flags-") => Some(p),
+                _ => None,
+            })
+            .expect("the OpenBao workload");
+        assert_eq!(pod.injected_by(), Some(Injector::OpenBao));
+        assert!(
+            pod.annotations
+                .keys()
+                .all(|k| k.starts_with("openbao.org/"))
+        );
+        assert_eq!(pod.agent_init().unwrap().name, "openbao-agent-init");
+        assert_eq!(pod.agent_sidecar().unwrap().name, "openbao-agent");
+        let logs: Vec<&str> = obs
+            .iter()
+            .filter_map(|o| match o {
+                Observation::LogLines { key, .. } if key.pod == pod.name => {
+                    Some(key.container.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(logs, ["openbao-agent-init", "openbao-agent"]);
     }
 }

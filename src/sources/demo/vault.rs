@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::Observation;
+use crate::model::injector::Injector;
 use crate::model::pod::{AGENT_SIDECAR, ContainerState};
 use crate::model::vault::{Certificate, KvMetadata, Lease, VaultHealth, VaultStatus};
 
@@ -180,17 +181,26 @@ impl Scenario {
         if !(s % 120 == 37 || s == SEALED_UNTIL + 2) {
             return;
         }
-        let sidecars: Vec<(String, String)> = self
+        // Each sidecar by its own name; OpenBao's agents log in to their
+        // own server, which the demo never seals.
+        let sidecars: Vec<(String, String, String, bool)> = self
             .pods
             .values()
-            .filter(|p| {
-                p.agent_sidecar()
-                    .is_some_and(|c| matches!(c.state, ContainerState::Running { .. }))
+            .filter_map(|p| {
+                let c = p.agent_sidecar()?;
+                matches!(c.state, ContainerState::Running { .. }).then(|| {
+                    let on_vault = p.injected_by() == Some(Injector::Vault);
+                    (
+                        p.namespace.clone(),
+                        p.name.clone(),
+                        c.name.clone(),
+                        on_vault,
+                    )
+                })
             })
-            .map(|p| (p.namespace.clone(), p.name.clone()))
             .collect();
-        for (ns, pod) in sidecars {
-            let line = if sealed {
+        for (ns, pod, container, on_vault) in sidecars {
+            let line = if sealed && on_vault {
                 format!(
                     "{} [ERROR] agent.auth.handler: error renewing token: error=\"Error making API request.\\n\\nURL: PUT {VAULT_ADDR}/v1/auth/token/renew-self\\nCode: 503. Errors:\\n\\n* Vault is sealed\"",
                     ts(self.t(s))
@@ -201,7 +211,7 @@ impl Scenario {
                     ts(self.t(s))
                 )
             };
-            out.push(self.log(&ns, &pod, AGENT_SIDECAR, false, vec![line]));
+            out.push(self.log(&ns, &pod, &container, false, vec![line]));
         }
     }
 

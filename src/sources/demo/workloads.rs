@@ -9,6 +9,7 @@ use crate::model::Observation;
 use crate::model::csi::{
     SecretProviderClassInfo, SecretProviderClassPodStatusInfo, SpcObject, SpcpsObject,
 };
+use crate::model::injector::{Dialect, Injector};
 use crate::model::logs::LogKey;
 use crate::model::objects::{EventInfo, InjectorWebhook, InvolvedObject, JobInfo};
 use crate::model::pod::{
@@ -17,33 +18,50 @@ use crate::model::pod::{
 
 use super::pods::Spec;
 use super::vault::{DemoCert, DemoLease};
-use super::{Scenario, VAULT_ADDR, ts};
+use super::{OPENBAO_ADDR, Scenario, VAULT_ADDR, ts};
 
 fn ann(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    ann_of(Dialect::Vault, pairs)
+}
+
+fn ann_of(d: Dialect, pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
-        .map(|(k, v)| (format!("vault.hashicorp.com/{k}"), v.to_string()))
+        .map(|(k, v)| (format!("{}{k}", d.prefix()), v.to_string()))
         .collect()
 }
 
-/// The annotations of a pod the injector has mutated.
+/// The annotations of a pod vault-k8s has mutated.
 fn injected(
     role: &str,
     secrets: &[(&str, &str)],
     extra: &[(&str, &str)],
 ) -> BTreeMap<String, String> {
-    let mut m = ann(&[
-        ("agent-inject", "true"),
-        ("agent-inject-status", "injected"),
-        ("role", role),
-    ]);
+    injected_by(Dialect::Vault, role, secrets, extra)
+}
+
+/// The annotations of a pod the injector reading `d` has mutated.
+fn injected_by(
+    d: Dialect,
+    role: &str,
+    secrets: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> BTreeMap<String, String> {
+    let mut m = ann_of(
+        d,
+        &[
+            ("agent-inject", "true"),
+            ("agent-inject-status", "injected"),
+            ("role", role),
+        ],
+    );
     for (n, p) in secrets {
         m.insert(
-            format!("vault.hashicorp.com/agent-inject-secret-{n}"),
+            format!("{}agent-inject-secret-{n}", d.prefix()),
             p.to_string(),
         );
     }
-    m.extend(ann(extra));
+    m.extend(ann_of(d, extra));
     m
 }
 
@@ -71,12 +89,23 @@ impl Scenario {
     pub fn initial(&mut self) -> Vec<Observation> {
         let mut out = vec![
             Observation::CsiInstalled(true),
-            Observation::InjectorWebhooks(vec![InjectorWebhook {
-                configuration: "vault-agent-injector-cfg".into(),
-                failure_policy: "Ignore".into(),
-                service_namespace: Some("vault".into()),
-                service_name: Some("vault-agent-injector-svc".into()),
-            }]),
+            // The injector endpoints counted are those of the first webhook's Service.
+            Observation::InjectorWebhooks(vec![
+                InjectorWebhook {
+                    injector: Injector::Vault,
+                    configuration: "vault-agent-injector-cfg".into(),
+                    failure_policy: "Ignore".into(),
+                    service_namespace: Some("vault".into()),
+                    service_name: Some("vault-agent-injector-svc".into()),
+                },
+                InjectorWebhook {
+                    injector: Injector::OpenBao,
+                    configuration: "openbao-agent-injector-cfg".into(),
+                    failure_policy: "Ignore".into(),
+                    service_namespace: Some("openbao".into()),
+                    service_name: Some("openbao-agent-injector-svc".into()),
+                },
+            ]),
             Observation::InjectorEndpoints { ready: 2 },
             self.vault_status(),
         ];
@@ -91,14 +120,15 @@ impl Scenario {
 
     /// The failures that recur each second `s` of the scenario.
     pub(super) fn keep_failing(&mut self, s: i64, out: &mut Vec<Observation>) {
-        // ledger keeps failing to log in.
+        // ledger keeps failing to log in (every line stamped at or before
+        // `s`: the player never shows a line from the future).
         if s % 30 == 0 {
             let l = vec![
-                self.sa_error(s, "30s"),
                 format!(
                     "{} [INFO]  agent.auth.handler: authenticating",
-                    ts(self.t(s) + Duration::milliseconds(900))
+                    ts(self.t(s) - Duration::milliseconds(20))
                 ),
+                self.sa_error(s, "30s"),
             ];
             out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));
         }
@@ -215,6 +245,10 @@ impl Scenario {
         while at < 0 {
             l.push(self.sa_error(at, &format!("{backoff}s")));
             at += backoff;
+            if at > 0 {
+                // The next attempt is still to come.
+                break;
+            }
             l.push(format!(
                 "{} [INFO]  agent.auth.handler: authenticating",
                 ts(self.t(at))
@@ -521,11 +555,56 @@ impl Scenario {
 
     /// platform/config-sync: a static KV secret that rotates;
     /// platform/nightly-report: a CronJob with an init-only agent;
-    /// platform/metrics-gateway: a DaemonSet with a KV secret, healthy.
+    /// platform/metrics-gateway: a DaemonSet with a KV secret, healthy;
+    /// platform/feature-flags: injected by OpenBao's injector, healthy.
     fn platform_workloads(&mut self, out: &mut Vec<Observation>) {
         self.config_sync(out);
         self.nightly_report(out);
         self.metrics_gateway(out);
+        self.feature_flags(out);
+    }
+
+    /// OpenBao's injector (openbao-k8s) leaves `openbao.org/*` annotations
+    /// and `openbao-agent-init` / `openbao-agent` containers; the agent logs
+    /// in to an OpenBao server (not the Vault the demo polls).
+    fn feature_flags(&mut self, out: &mut Vec<Observation>) {
+        let flags = injected_by(
+            Dialect::OpenBao,
+            "feature-flags",
+            &[("flags", "secret/data/platform/feature-flags")],
+            &[("service", OPENBAO_ADDR)],
+        );
+        self.make_pods(
+            Spec {
+                ns: "platform",
+                app: "feature-flags",
+                hash: "5c7b9d8f6",
+                suffixes: &["r2d4k"],
+                annotations: flags,
+                init: Some(self.completed(-7190)),
+                sidecar: Some(self.running(-7188)),
+                csi_class: None,
+                ready: true,
+                age: 7200,
+            },
+            out,
+        );
+        let pod = "feature-flags-5c7b9d8f6-r2d4k";
+        let bao = Injector::OpenBao;
+        out.push(self.log(
+            "platform",
+            pod,
+            bao.init_container(),
+            false,
+            self.healthy_start_of(bao, -7192, &["flags"], true),
+        ));
+        out.push(self.log(
+            "platform",
+            pod,
+            bao.sidecar(),
+            false,
+            self.healthy_start_of(bao, -7188, &["flags"], false),
+        ));
     }
 
     fn config_sync(&mut self, out: &mut Vec<Observation>) {

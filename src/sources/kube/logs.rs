@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use super::connect::Connection;
 use super::watch::{Ctx, ErrorKind, client_error_kind};
 use crate::model::logs::{LogKey, LogTarget, MAX_LOG_LINES};
-use crate::model::pod::{AGENT_INIT, ContainerState, PodInfo};
+use crate::model::pod::{ContainerState, PodInfo};
 use crate::model::world::AccessDenied;
 use crate::model::{Observation, World};
 
@@ -246,7 +246,7 @@ async fn follow_one(
 /// An agent container whose state says nothing is wrong: an init container
 /// that exited 0, a running sidecar, or one not started yet; never restarted.
 fn agent_looks_fine(c: &crate::model::pod::ContainerInfo) -> bool {
-    let init = c.name == AGENT_INIT;
+    let init = crate::model::injector::is_agent_init(&c.name);
     c.restart_count == 0
         && match &c.state {
             ContainerState::Terminated(t) => init && t.exit_code == 0,
