@@ -72,15 +72,20 @@ class LogFile:
         self.path = path
         self.lock = threading.Lock()
 
-    def rotate(self):
-        """A restarted container: its last instance becomes the previous log."""
+    def keep_as_previous(self):
+        """A container that exited and will be restarted: its log is now also the
+        previous instance's (the kubelet serves the last terminated instance for both
+        `logs` and `logs --previous` while the container waits)."""
         with self.lock:
             prev = self.path[: -len(".log")] + ".previous.log"
             if os.path.exists(self.path):
                 shutil.copyfile(self.path, prev + ".tmp")
                 os.replace(prev + ".tmp", prev)
-            with open(self.path, "w", encoding="utf-8"):
-                pass
+
+    def start_new(self):
+        """The restarted instance writes a log of its own."""
+        with self.lock, open(self.path, "w", encoding="utf-8"):
+            pass
 
     def pump(self, stream, name):
         for raw in iter(stream.readline, b""):
@@ -161,7 +166,7 @@ class Container:
             f.write(config)
         os.chmod(path, 0o644)
         if self.restart_count > 0:
-            self.log.rotate()
+            self.log.start_new()
         self.proc = subprocess.Popen(
             self.command(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,
@@ -198,6 +203,7 @@ class Container:
             self.done = True
             self.failed = code != 0
             return
+        self.log.keep_as_previous()
         # kubelet: restart with back-off; a container that ran 10 min starts over at 10 s
         self.backoff = BACKOFF_START if (self.backoff == 0 or ran >= 600) else min(self.backoff * 2, BACKOFF_MAX)
         self.restart_count += 1
@@ -271,6 +277,7 @@ class PodRun:
         self.tokens = {}  # volume name -> refresh time
         self.last_status = None
         self.last_ready = None
+        self.owner_told_done = False
         self.finished = False
         self.set_up_volumes()
 
@@ -410,14 +417,14 @@ class PodRun:
             "initContainerStatuses": [c.status() for c in self.inits],
             "containerStatuses": [c.status() for c in self.mains],
         }
-        if status == self.last_status:
-            return
         # a condition's time is when it last changed
         if self.last_status:
             old = {c["type"]: c for c in self.last_status["conditions"]}
             for c in conds:
                 prev = old.get(c["type"])
                 c["lastTransitionTime"] = prev["lastTransitionTime"] if prev and prev["status"] == c["status"] else rfc3339(now)
+        if status == self.last_status:
+            return
         try:
             self.sup.kube.merge_patch(f"/api/v1/namespaces/{self.ns}/pods/{self.name}/status", {"status": status})
         except ApiError as e:
@@ -425,8 +432,10 @@ class PodRun:
                 log(f"{self.ns}/{self.name}: status update failed: {e}")
             return
         self.last_status = status
-        if ready != self.last_ready or status["phase"] in ("Succeeded", "Failed"):
+        done = status["phase"] in ("Succeeded", "Failed")
+        if ready != self.last_ready or (done and not self.owner_told_done):
             self.last_ready = ready
+            self.owner_told_done = done
             self.sup.owner_status(self, ready, status["phase"], now)
 
 

@@ -128,7 +128,8 @@ vault_up() {
   ensure_reviewer
   publish_root_ca default vault
   log "starting OpenBao + PostgreSQL (scripts/bao.sh; $VAULT_DIR, bao :$BAO_PORT, postgres :$PG_PORT)"
-  bao_sh up >"$LAB_DIR/vault.env.tmp" || die "scripts/bao.sh up failed (see above)"
+  # fd 3 is `up`'s real stdout: the long-lived OpenBao and PostgreSQL must not hold it.
+  bao_sh up >"$LAB_DIR/vault.env.tmp" 3>&- || die "scripts/bao.sh up failed (see above)"
   mv -f "$LAB_DIR/vault.env.tmp" "$LAB_DIR/vault.env"
   log "configuring Vault as the tutorial does (scripts/lab/tutorial/vault-setup.sh)"
   # shellcheck source=tutorial/vault-setup.sh
@@ -178,11 +179,13 @@ usage: scripts/lab.sh scenario NAME      (a lab started with up --with-vault)
                   its new agent cannot log in ("service account name not authorized")
   fix-binding     bind role webapp to service account webapp again (the agent's next retry,
                   within its back-off of up to 5 min, logs in)
+  restart APP     delete the pod of Deployment APP (namespace tutorial): its ReplicaSet makes a
+                  new one, with new agents and tokens (as after `kubectl delete pod`)
 EOF2
 }
 
 cmd_scenario() {
-  [[ $# -eq 1 ]] || { scenario_usage; exit 2; }
+  [[ $# -eq 1 || ( $# -eq 2 && "$1" == restart ) ]] || { scenario_usage; exit 2; }
   with_vault && [[ -s "$LAB_DIR/vault.env" ]] || die "no workshop lab in $LAB_DIR (scripts/lab.sh up --with-vault)"
   case "$1" in
     seal)
@@ -209,6 +212,10 @@ cmd_scenario() {
       bao_ write auth/kubernetes/role/webapp bound_service_account_names=webapp \
         bound_service_account_namespaces=tutorial token_policies=tutorial-webapp token_ttl=10m token_max_ttl=1h >/dev/null
       log "role webapp binds tutorial/webapp again"
+      ;;
+    restart)
+      kc get deployment "$2" -n tutorial >/dev/null 2>&1 || die "no Deployment $2 in namespace tutorial"
+      lab_python workloads.py replace tutorial "$2" >&2
       ;;
     *) scenario_usage; exit 2 ;;
   esac

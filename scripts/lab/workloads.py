@@ -39,10 +39,10 @@ def template_hash(template):
     return "".join(ALPHABET[b % len(ALPHABET)] for b in digest[:10])
 
 
-def owner(obj, api_version):
+def owner(obj, api_version, kind):
     return {
         "apiVersion": api_version,
-        "kind": obj["kind"],
+        "kind": kind,
         "name": obj["metadata"]["name"],
         "uid": obj["metadata"]["uid"],
         "controller": True,
@@ -137,7 +137,7 @@ class Controllers:
                         "deployment.kubernetes.io/max-replicas": str(dep["spec"]["replicas"] + 1),
                         "deployment.kubernetes.io/revision": "1",
                     },
-                    "ownerReferences": [owner(dep, "apps/v1")],
+                    "ownerReferences": [owner(dep, "apps/v1", "Deployment")],
                 },
                 "spec": {
                     "replicas": dep["spec"]["replicas"],
@@ -172,7 +172,7 @@ class Controllers:
         for i in range(have, rs["spec"].get("replicas", 1)):
             seed = f"{rs['metadata']['uid']}/{i}/{time.time_ns()}"
             name = f"{rs['metadata']['name']}-{injector._suffix(seed)}"
-            self.create_pod(self.make_pod(rs["spec"]["template"], name, ns, {}, owner(rs, "apps/v1")))
+            self.create_pod(self.make_pod(rs["spec"]["template"], name, ns, {}, owner(rs, "apps/v1", "ReplicaSet")))
 
     def job(self, j):
         ns = j["metadata"]["namespace"]
@@ -188,7 +188,7 @@ class Controllers:
             "job-name": job["metadata"]["name"],
         }
         name = f"{job['metadata']['name']}-{injector._suffix(uid)}"
-        self.create_pod(self.make_pod(job["spec"]["template"], name, ns, labels, owner(job, "batch/v1")))
+        self.create_pod(self.make_pod(job["spec"]["template"], name, ns, labels, owner(job, "batch/v1", "Job")))
         self.kube.merge_patch(
             f"/apis/batch/v1/namespaces/{ns}/jobs/{job['metadata']['name']}/status",
             {"status": {"active": 1, "startTime": now_rfc3339()}},

@@ -91,8 +91,8 @@ EOF
   role webapp webapp tutorial-webapp token_ttl=10m token_max_ttl=1h
   role orders orders tutorial-orders token_ttl=10m token_max_ttl=1h
   role certs certs tutorial-certs token_ttl=10m token_max_ttl=1h
-  role batch batch tutorial-batch token_ttl=5m
-  role csi catalog-csi tutorial-csi token_ttl=10m
+  role batch batch tutorial-batch token_ttl=1h
+  role csi catalog-csi tutorial-csi token_ttl=1h
   role reports reports tutorial-reports token_ttl=10m
   role ledger ledger tutorial-ledger token_ttl=10m
   # Wrong on purpose: the inventory pod runs as service account "inventory".
