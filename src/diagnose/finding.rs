@@ -45,6 +45,8 @@ pub enum Code {
     ConfigRoleBindingMismatch,
     ConfigPolicyDeniesPath,
     VaultscopePermissionLimited,
+    /// A kubernetes auth mount's config does not fit the watched cluster.
+    ConfigAuthBackendMismatch,
 }
 
 impl Code {
@@ -85,6 +87,7 @@ impl Code {
         Code::ConfigRoleBindingMismatch,
         Code::ConfigPolicyDeniesPath,
         Code::VaultscopePermissionLimited,
+        Code::ConfigAuthBackendMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -126,6 +129,7 @@ impl Code {
             ConfigRoleBindingMismatch => "config.role_binding_mismatch",
             ConfigPolicyDeniesPath => "config.policy_denies_path",
             VaultscopePermissionLimited => "vaultscope.permission_limited",
+            ConfigAuthBackendMismatch => "config.auth_backend_mismatch",
         }
     }
 

@@ -1,6 +1,7 @@
 //! The diagnosis engine: turns the observed [`World`] into findings with a
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
+pub mod auth_backend;
 pub mod crosscheck;
 pub mod expiry;
 pub mod finding;
@@ -540,6 +541,7 @@ fn global_findings(world: &World) -> Vec<Finding> {
     out.extend(crosscheck::permission_findings(
         &world.vault.permission_problems,
     ));
+    out.extend(auth_backend::findings(world));
     if world.injector_ready_endpoints == Some(0) {
         let policy = world
             .webhooks
