@@ -215,8 +215,9 @@ fn not_configured(cfg: &AuthBackendConfig, world: &World) -> Option<Finding> {
         finding(
             Severity::Error,
             format!(
-                "{} has no configuration: every login there fails with \"could not load backend configuration\"",
-                cfg.auth_path
+                "{}: no configuration (GET {}: 404): every login there fails with \"could not load backend configuration\"",
+                cfg.auth_path,
+                cfg.path()
             ),
             format!(
                 "Configure it: {}.",
