@@ -139,7 +139,7 @@ fn cluster_seen(c: &ClusterIdentity) -> String {
     }
     match &c.root_ca {
         Some(r) => s.push_str(&format!("; kube-root-ca.crt {}", describe_all(r))),
-        None => s.push_str("; kube-root-ca.crt not readable"),
+        None => s.push_str("; kube-root-ca.crt not read (absent, or not allowed)"),
     }
     match &c.service_ips {
         Some(ips) if !ips.is_empty() => s.push_str(&format!(
@@ -255,18 +255,18 @@ fn host_finding(
             let (severity, consequence) = if other_cluster {
                 (
                     Severity::Error,
-                    "and kubernetes_ca_cert is not this cluster's CA either: Vault is set up for another cluster, so every login from this one fails with \"permission denied\"",
+                    ", and kubernetes_ca_cert is not this cluster's CA either: Vault is set up for another cluster, so every login from this one fails with \"permission denied\"",
                 )
             } else {
                 (
                     Severity::Warning,
-                    "unless it is another address of this API server, every login fails with \"permission denied\"",
+                    ": unless it is another address of this API server, every login fails with \"permission denied\"",
                 )
             };
             Some(finding(
                 severity,
                 format!(
-                    "{}: kubernetes_host {} is neither the watched cluster's API server ({}) nor its in-cluster address ({IN_CLUSTER}); {consequence}",
+                    "{}: kubernetes_host {} is neither the watched cluster's API server ({}) nor its in-cluster address ({IN_CLUSTER}){consequence}",
                     cfg.auth_path, cfg.kubernetes_host, c.server
                 ),
                 fix("Point kubernetes_host (and kubernetes_ca_cert) at this cluster"),
