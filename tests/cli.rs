@@ -862,7 +862,7 @@ fn the_table_counts_in_the_singular_shows_restarts_info_and_expired_leases() {
     ]);
     assert!(
         out.contains(
-            "ERROR  payments Deployment billing-api  pods 2/2 ready · agent · expired 33d08h ago"
+            "ERROR  payments Deployment billing-api  pods 2/2 ready · agent (vault-k8s) · expired 33d08h ago"
         ),
         "{out}"
     );

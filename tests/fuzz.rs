@@ -713,6 +713,7 @@ fn one_pod(owner_kind: &str, annotations: Value) -> Case {
         logs: vec![],
         vault: None,
         captured_at: None,
+        cluster: None,
         live: vec![],
         yaml: false,
     }
@@ -893,6 +894,7 @@ fn log_tail_shows_tokens_unredacted() {
         )],
         vault: None,
         captured_at: None,
+        cluster: None,
         live: vec![],
         yaml: false,
     };
