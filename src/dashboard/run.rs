@@ -89,6 +89,13 @@ pub async fn run(
         for request in app.take_requests() {
             inbox.send(request);
         }
+        // What keys asked of the terminal and the files; the notice that
+        // says how it went is drawn at once.
+        if app.has_effects() {
+            let _demo = super::effects::run(&mut app, guard.terminal.backend_mut());
+            redraw_only = true;
+            continue;
+        }
         if app.ui.quit {
             break;
         }

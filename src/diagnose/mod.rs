@@ -2,6 +2,7 @@
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
 pub mod crosscheck;
+pub mod evidence;
 pub mod expiry;
 pub mod finding;
 pub mod hints;

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::model::Observation;
 use crate::model::pod::PodInfo;
 
 pub use player::{play, snapshot};
@@ -48,6 +49,10 @@ pub struct Scenario {
     kv_version: u64,
     kv_updated: i64,
     cart_mount_failures: i32,
+    /// Observations that happen a moment after the second that caused them
+    /// (a re-render after a renewal), held until the clock gets there: the
+    /// demo never shows a line from the future.
+    pending: Vec<(i64, Observation)>,
 }
 
 impl Scenario {
@@ -61,6 +66,7 @@ impl Scenario {
             kv_version: 6,
             kv_updated: -3 * 3600,
             cart_mount_failures: 14,
+            pending: Vec::new(),
         }
     }
 
@@ -70,5 +76,10 @@ impl Scenario {
 
     fn t(&self, s: i64) -> DateTime<Utc> {
         self.base + Duration::seconds(s)
+    }
+
+    /// Emit `o` when the scenario reaches second `due`.
+    fn later(&mut self, due: i64, o: Observation) {
+        self.pending.push((due, o));
     }
 }

@@ -94,11 +94,11 @@ impl Scenario {
         // ledger keeps failing to log in.
         if s % 30 == 0 {
             let l = vec![
-                self.sa_error(s, "30s"),
                 format!(
                     "{} [INFO]  agent.auth.handler: authenticating",
-                    ts(self.t(s) + Duration::milliseconds(900))
+                    ts(self.t(s) - Duration::milliseconds(100))
                 ),
+                self.sa_error(s, "30s"),
             ];
             out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));
         }
@@ -215,10 +215,14 @@ impl Scenario {
         while at < 0 {
             l.push(self.sa_error(at, &format!("{backoff}s")));
             at += backoff;
-            l.push(format!(
-                "{} [INFO]  agent.auth.handler: authenticating",
-                ts(self.t(at))
-            ));
+            // The next attempt, unless it is still to come (the scenario
+            // logs it when its time comes).
+            if at < 0 {
+                l.push(format!(
+                    "{} [INFO]  agent.auth.handler: authenticating",
+                    ts(self.t(at) - Duration::milliseconds(100))
+                ));
+            }
             backoff = (backoff * 2).min(30);
         }
         out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));
@@ -405,7 +409,8 @@ impl Scenario {
             ),
             count: self.cart_mount_failures,
             first_seen: Some(self.t(-1690)),
-            last_seen: Some(self.t(self.at.min(0) - 20)),
+            // At the start, a retry 20 s ago; later, now.
+            last_seen: Some(self.t(if self.at == 0 { -20 } else { self.at })),
         }))
     }
 
