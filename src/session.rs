@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::app::{App, SourceKind};
-use crate::clock::Clock;
+use crate::clock::{Clock, DemoClock};
 use crate::dashboard;
 use crate::diagnose::{self, Report};
 use crate::model::World;
@@ -109,14 +109,27 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
         Data::Demo { speed } => {
             need_terminal()?;
             let start = Clock::Wall.now_seconds();
-            let clock = Clock::scaled(start, speed);
+            let demo_clock = DemoClock::new(start, speed, chrono::Duration::zero());
+            let clock = Clock::Demo(demo_clock.clone());
             let app = App::new(SourceKind::Demo, view.theme, start);
             rt.block_on(async {
                 let (tx, rx) = tokio::sync::mpsc::channel(4096);
-                let source =
-                    tokio::spawn(demo::play(demo::Scenario::new(start), clock.clone(), tx));
-                let result =
-                    dashboard::run::run(app, rx, Inbox::default(), clock, view.mouse, true).await;
+                let (controls, control_rx) = tokio::sync::mpsc::unbounded_channel();
+                let source = tokio::spawn(demo::play(demo_clock.clone(), tx, Some(control_rx)));
+                let trainer = dashboard::run::Trainer {
+                    clock: demo_clock,
+                    controls,
+                };
+                let result = dashboard::run::run(
+                    app,
+                    rx,
+                    Inbox::default(),
+                    clock,
+                    view.mouse,
+                    true,
+                    Some(trainer),
+                )
+                .await;
                 // The scenario only ends early by failing; say so rather than
                 // show a frozen screen.
                 if source.is_finished()
@@ -160,7 +173,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                     }
                     None => drop(tx),
                 }
-                dashboard::run::run(app, rx, inbox, clock, view.mouse, false).await
+                dashboard::run::run(app, rx, inbox, clock, view.mouse, false, None).await
             })
             .map_err(Error::Terminal)
         }
@@ -184,7 +197,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 }
                 app.listening = inbox.listens();
                 tokio::spawn(kube::run(conn, tx, logs));
-                dashboard::run::run(app, rx, inbox, Clock::Wall, view.mouse, false).await
+                dashboard::run::run(app, rx, inbox, Clock::Wall, view.mouse, false, None).await
             })
             .map_err(Error::Terminal)
         }

@@ -498,3 +498,34 @@ fn readme_key_table_matches_the_key_map() {
         "README's key table differs from the key map; run UPDATE_README=1 cargo test --test app_keys readme"
     );
 }
+
+/// The demo's trainer keys reach the scenario as effects; elsewhere they
+/// mean nothing.
+#[test]
+fn trainer_keys_in_the_demo() {
+    use vaultscope::app::Effect;
+    use vaultscope::app::state::DemoControl;
+    let mut a = app();
+    press(&mut a, KeyCode::Char(' '));
+    press(&mut a, KeyCode::Char('.'));
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Char('r'));
+    assert!(a.ui.open.is_none(), "a restart goes back to the list");
+    assert_eq!(
+        a.take_effects(),
+        [
+            Effect::Demo(DemoControl::Pause),
+            Effect::Demo(DemoControl::Step),
+            Effect::Demo(DemoControl::Restart)
+        ]
+    );
+    let mut live = App::new(
+        SourceKind::Live {
+            context: "x".into(),
+        },
+        Theme::builtin("default").unwrap(),
+        a.now,
+    );
+    assert!(!press(&mut live, KeyCode::Char('r')));
+    assert!(live.take_effects().is_empty());
+}

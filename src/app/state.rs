@@ -82,13 +82,7 @@ pub enum Effect {
     Demo(DemoControl),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DemoControl {
-    Pause,
-    Resume,
-    Step,
-    Restart,
-}
+pub use crate::sources::demo::Control as DemoControl;
 
 /// What the header shows a trainer running the demo.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

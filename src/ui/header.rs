@@ -103,7 +103,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
     };
     let origin = match &app.source {
         SourceKind::Demo => match &app.ui.demo {
-            Some(d) if !d.cue.is_empty() => d.cue.clone(),
+            Some(d) if !d.cue.is_empty() => format!("a built-in scenario · {}", d.cue),
             _ => "a built-in scenario: nothing here is a real cluster".to_string(),
         },
         SourceKind::Bundle { dir } => format!(

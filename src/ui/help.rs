@@ -79,9 +79,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx, overlay: &Overlay) -> (usize, 
     let (title, body) = content(app, overlay);
     let w = 100.min(area.width);
     let inner_w = w.saturating_sub(2) as usize;
+    // Help continues under the key's text; other text just indents.
+    let indent = match overlay {
+        Overlay::Help => 15,
+        Overlay::Spec { .. } => 6,
+        Overlay::Text { .. } => 2,
+    };
     let mut rows: Vec<Line> = Vec::new();
     for l in body {
-        rows.extend(fit::wrap(safe_line(l), inner_w, 15.min(inner_w / 3)));
+        rows.extend(fit::wrap(safe_line(l), inner_w, indent.min(inner_w / 3)));
     }
     let len = rows.len();
     let h = (len as u16 + 2).min(area.height);

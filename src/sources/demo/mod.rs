@@ -27,7 +27,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::model::Observation;
 use crate::model::pod::PodInfo;
 
-pub use player::{play, snapshot};
+pub use player::{Control, LOOP_SECS, cue, play, snapshot};
 
 pub const VAULT_ADDR: &str = "https://vault.vault.svc:8200";
 const VAULT_VERSION: &str = "1.17.3";
