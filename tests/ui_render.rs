@@ -723,3 +723,118 @@ fn header_and_list_agree_on_vault() {
         assert_eq!(list.contains("vault.sealed"), sealed, "{screen}");
     }
 }
+
+/// `/` searches the log from the newest line up; n goes to older matches,
+/// N to newer; the match is highlighted at the bottom of the view.
+#[test]
+fn searching_the_log() {
+    let mut app = app_at(30, "default");
+    open(&mut app, "ledger");
+    render(&mut app, 120, 40);
+    key(&mut app, KeyCode::Char('/'));
+    for c in "backoff=8s".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let prompt = text(&render(&mut app, 120, 40));
+    assert!(
+        prompt
+            .lines()
+            .last()
+            .unwrap()
+            .contains("search the log: /backoff=8s"),
+        "{prompt}"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.ui.pane.focus, vaultscope::app::state::Part::Log);
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains("/backoff=8s (n/N)"), "{screen}");
+    assert!(screen.contains("paused"), "{screen}");
+    let matched = app.ui.pane.log.matched.unwrap();
+    let b = app.shown_log().unwrap();
+    assert!(b.get(matched as usize).unwrap().contains("backoff=8s"));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.ui.pane.log.no_match, "only one line backed off 8 s");
+    key(&mut app, KeyCode::Char('/'));
+    for c in "authenticating".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let first = app.ui.pane.log.matched.unwrap();
+    key(&mut app, KeyCode::Char('n'));
+    let older = app.ui.pane.log.matched.unwrap();
+    assert!(older < first);
+    key(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.ui.pane.log.matched, Some(first));
+}
+
+/// `d` shows a pod's injection spec: the annotations, what the injector
+/// makes of them with its defaults, and the bad values.
+#[test]
+fn injection_spec_view() {
+    use vaultscope::model::Observation;
+    let mut app = app_at(30, "default");
+    let mut pod = app
+        .world
+        .pod("payments", "ledger-6d5c8b7f4-q7r2s")
+        .unwrap()
+        .clone();
+    pod.annotations
+        .insert("vault.hashicorp.com/agent-limits-mem".into(), "lots".into());
+    pod.annotations.insert(
+        "vault.hashicorp.com/agent-inject-secrt-typo".into(),
+        "x".into(),
+    );
+    app.apply(Observation::PodApplied(Box::new(pod)));
+    app.refresh(app.now);
+    open(&mut app, "ledger");
+    key(&mut app, KeyCode::Char('d'));
+    let screen = text(&render(&mut app, 120, 60));
+    assert!(screen.contains("Injection spec"), "{screen}");
+    assert!(
+        screen.contains("vault.hashicorp.com/role: \"ledger\""),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("auth path                    auth/kubernetes  (default)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("role                         ledger"),
+        "{screen}"
+    );
+    assert!(screen.contains("agent-limits-mem = \"lots\""), "{screen}");
+    assert!(screen.contains("agent-inject-secrt-typo"), "{screen}");
+    key(&mut app, KeyCode::Char('q'));
+    assert!(
+        app.ui.overlay.is_none() && app.ui.open.is_some(),
+        "q closes the spec, back to the pane"
+    );
+}
+
+/// In a pane, `]` and `[` go through the findings, each brought to the top.
+#[test]
+fn brackets_go_through_the_findings() {
+    use vaultscope::model::Observation;
+    let mut app = app_at(30, "default");
+    let mut pod = app
+        .world
+        .pod("payments", "ledger-6d5c8b7f4-q7r2s")
+        .unwrap()
+        .clone();
+    // A second finding for ledger: a value the injector rejects.
+    pod.annotations
+        .insert("vault.hashicorp.com/agent-limits-mem".into(), "lots".into());
+    app.apply(Observation::PodApplied(Box::new(pod)));
+    app.refresh(app.now);
+    open(&mut app, "ledger");
+    render(&mut app, 100, 24);
+    let n = app.open_workload().unwrap().findings.len();
+    assert!(n >= 2, "{n}");
+    key(&mut app, KeyCode::Char(']'));
+    let screen = text(&render(&mut app, 100, 24));
+    let f = &app.open_workload().unwrap().findings[app.ui.pane.finding];
+    let code = f.code.as_str().to_string();
+    assert!(screen.lines().nth(3).unwrap().contains(&code), "{screen}");
+    key(&mut app, KeyCode::Char('['));
+    assert_eq!(app.ui.pane.finding, 0);
+}

@@ -135,6 +135,9 @@ pub struct LogView {
     pub no_match: bool,
 }
 
+/// How much of each line a search reads.
+const SEARCHED_BYTES: usize = 4096;
+
 /// How far one step sideways goes.
 pub const SIDE_STEP: usize = 8;
 
@@ -200,7 +203,15 @@ impl LogView {
             return;
         };
         let first = b.dropped();
-        let hit = |i: usize| b.get(i).is_some_and(|l| l.to_lowercase().contains(&needle));
+        // A line's head is searched: lines run to 64 KiB, and a search
+        // must not cost the buffer's size in copies.
+        let hit = |i: usize| {
+            b.get(i).is_some_and(|l| {
+                l[..l.floor_char_boundary(SEARCHED_BYTES)]
+                    .to_lowercase()
+                    .contains(&needle)
+            })
+        };
         let from = from.saturating_sub(first) as usize;
         let found = if older {
             (0..from.min(b.len())).rev().find(|i| hit(*i))

@@ -2,6 +2,7 @@
 //! clipboard through OSC 52, and Markdown written to a new file.
 
 use std::io::Write;
+use std::path::Path;
 
 use crate::app::App;
 use crate::app::state::Effect;
@@ -51,9 +52,10 @@ fn copy(out: &mut impl Write, text: &str) -> Result<usize, String> {
     Ok(text.chars().count())
 }
 
-/// Do the app's effects; `out` is the terminal. Demo controls are left to
-/// the caller (returned), which owns the scenario.
-pub fn run(app: &mut App, out: &mut impl Write) -> Vec<crate::app::state::DemoControl> {
+/// Do the app's effects; `out` is the terminal, `dir` where exports go (the
+/// current directory). Demo controls are left to the caller (returned),
+/// which owns the scenario.
+pub fn run(app: &mut App, out: &mut impl Write, dir: &Path) -> Vec<crate::app::state::DemoControl> {
     let mut demo = Vec::new();
     for e in app.take_effects() {
         match e {
@@ -64,18 +66,19 @@ pub fn run(app: &mut App, out: &mut impl Write) -> Vec<crate::app::state::DemoCo
                 Err(e) => app.notice(format!("not copied: {e}; select the text shown instead")),
             },
             Effect::Export { file, text } => {
+                let path = dir.join(&file);
+                // A new file only: an export never overwrites anything.
                 let written = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
-                    .open(&file)
+                    .open(&path)
                     .and_then(|mut f| f.write_all(text.as_bytes()));
                 match written {
                     Ok(()) => {
-                        let dir = std::env::current_dir()
-                            .map(|d| d.display().to_string())
-                            .unwrap_or_else(|_| ".".into());
+                        let shown = std::path::absolute(&path).unwrap_or(path);
                         app.notice(crate::safe::terminal(&format!(
-                            "exported the findings as Markdown to {dir}/{file}"
+                            "exported the findings as Markdown to {}",
+                            shown.display()
                         )))
                     }
                     Err(e) => {
@@ -115,5 +118,77 @@ mod tests {
             assert_eq!(base64(plain.as_bytes()), enc);
         }
         assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
+    }
+
+    fn demo_app() -> App {
+        let base = "2026-11-28T10:00:00Z".parse().unwrap();
+        let now = base + chrono::Duration::seconds(30);
+        let theme = crate::theme::Theme::builtin("default").unwrap();
+        let mut app = App::new(crate::app::SourceKind::Demo, theme, now);
+        for o in crate::sources::demo::snapshot(base, chrono::Duration::seconds(30)) {
+            app.apply(o);
+        }
+        app.refresh(now);
+        app
+    }
+
+    fn press(app: &mut App, c: char) {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+
+    /// `y` sends OSC 52; `e` writes a new file, says where, and never
+    /// overwrites: the second export of the same second goes to the
+    /// clipboard instead.
+    #[test]
+    fn copy_and_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = demo_app();
+        let mut term: Vec<u8> = Vec::new();
+        press(&mut app, 'y');
+        run(&mut app, &mut term, dir.path());
+        let sent = String::from_utf8(term.clone()).unwrap();
+        assert!(
+            sent.starts_with("\x1b]52;c;") && sent.ends_with('\x07'),
+            "{sent:?}"
+        );
+        assert!(
+            app.ui
+                .notice
+                .as_deref()
+                .unwrap()
+                .contains("to the clipboard (OSC 52)")
+        );
+        press(&mut app, 'q');
+        press(&mut app, 'e');
+        run(&mut app, &mut term, dir.path());
+        let notice = app.ui.notice.clone().unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        let file = files[0].as_ref().unwrap().path();
+        assert!(
+            notice.contains(&file.file_name().unwrap().to_string_lossy().to_string()),
+            "{notice}"
+        );
+        let md = std::fs::read_to_string(&file).unwrap();
+        assert!(md.starts_with("### ERROR payments/invoices"), "{md}");
+        term.clear();
+        press(&mut app, 'e');
+        run(&mut app, &mut term, dir.path());
+        assert!(
+            app.ui
+                .notice
+                .as_deref()
+                .unwrap()
+                .contains("went to the clipboard"),
+            "{:?}",
+            app.ui.notice
+        );
+        assert!(!term.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            md,
+            "not overwritten"
+        );
     }
 }

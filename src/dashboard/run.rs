@@ -3,6 +3,7 @@
 //! busy loop; keys redraw at once, bursts of observations at most every 50 ms.
 
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, MouseEventKind};
@@ -130,7 +131,7 @@ pub async fn run(
         // What keys asked of the terminal and the files; the notice that
         // says how it went is drawn at once.
         if app.has_effects() {
-            for c in super::effects::run(&mut app, guard.terminal.backend_mut()) {
+            for c in super::effects::run(&mut app, guard.terminal.backend_mut(), Path::new(".")) {
                 if let Some(t) = &trainer {
                     // The player is gone only when the demo failed, which
                     // the caller reports.
