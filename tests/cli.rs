@@ -222,6 +222,11 @@ fn bad_input_exits_two_with_a_clear_message() {
     let (code, _, err) = vaultscope(&["demo", "--speed", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("--speed"), "{err}");
+    for at in ["--at=soon", "--at=9m", "--at=-1s"] {
+        let (code, _, err) = vaultscope(&["demo", at]);
+        assert_eq!(code, 2, "{at}");
+        assert!(err.contains("--at"), "{at}: {err}");
+    }
     let (code, _, err) = vaultscope(&["demo", "--theme", "nope"]);
     assert_eq!(code, 2);
     assert!(

@@ -4,6 +4,7 @@
 pub mod api_error;
 pub mod auth_backend;
 pub mod crosscheck;
+pub mod evidence;
 pub mod expiry;
 pub mod finding;
 pub mod hints;

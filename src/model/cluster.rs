@@ -21,8 +21,15 @@ pub struct CaCert {
 
 impl CaCert {
     /// `CN=kubernetes (sha256 3f2a9c01d4e5b6a7…)`: enough to tell two apart.
+    /// A value that is not hex (a hostile bundle can put anything there)
+    /// is not shown at all: half of a secret cut to 16 characters would no
+    /// longer be recognisable to the redaction.
     pub fn describe(&self) -> String {
-        let short: String = self.sha256.chars().take(16).collect();
+        let short: String = if self.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            self.sha256.chars().take(16).collect()
+        } else {
+            "(not a fingerprint)".into()
+        };
         let subject = if self.subject.is_empty() {
             "(no subject)"
         } else {

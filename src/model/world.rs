@@ -109,6 +109,8 @@ pub enum Observation {
         resource: String,
         namespace: Option<String>,
     },
+    /// Forget everything seen so far (the demo restarts its story).
+    Reset,
 }
 
 /// Whether the live source can talk to the API server, and since when.
@@ -230,6 +232,7 @@ impl World {
             } => self
                 .access_denied
                 .retain(|a| !(a.resource == resource && a.namespace == namespace)),
+            Reset => *self = World::default(),
         }
     }
 
