@@ -112,9 +112,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
         ),
         SourceKind::Live { .. } => "live".to_string(),
     };
-    line2.push(Span::styled(format!(" {origin}"), t.muted));
+    // The scope first: it is short and says what the list holds, while a
+    // bundle's path can take the rest of the line and be cut.
     line2.push(Span::styled(
-        format!(" · {scope} · sorted by {}", app.ui.sort.label()),
+        format!(" {scope} · {origin} · sorted by {}", app.ui.sort.label()),
         t.muted,
     ));
     if app.world.csi_installed == Some(false) {
