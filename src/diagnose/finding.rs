@@ -52,6 +52,12 @@ pub enum Code {
     PodUnscheduled,
     /// The kubelet evicted the pod (memory or ephemeral-storage pressure).
     PodEvicted,
+    /// A pod still holds an older KV version long after its render interval.
+    RotationNotPropagated,
+    /// A pod picked up a new version much later than its render interval.
+    RotationLagging,
+    /// New credentials or a certificate rendered with no command to reload the app.
+    RotationNoReload,
     CsiMountFailed,
     CsiClassNotFound,
     CsiDriverMissing,
@@ -102,6 +108,9 @@ impl Code {
         Code::AgentFileWriteFailed,
         Code::PodUnscheduled,
         Code::PodEvicted,
+        Code::RotationNotPropagated,
+        Code::RotationLagging,
+        Code::RotationNoReload,
         Code::CsiMountFailed,
         Code::CsiClassNotFound,
         Code::CsiDriverMissing,
@@ -139,6 +148,9 @@ impl Code {
             AgentFileWriteFailed => "agent.file_write_failed",
             PodUnscheduled => "pod.unscheduled",
             PodEvicted => "pod.evicted",
+            RotationNotPropagated => "rotation.not_propagated",
+            RotationLagging => "rotation.lagging",
+            RotationNoReload => "rotation.no_reload",
             VaultSealed => "vault.sealed",
             VaultUnreachable => "vault.unreachable",
             VaultTlsError => "vault.tls_error",
