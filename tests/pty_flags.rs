@@ -177,7 +177,10 @@ fn a_bundle_dashboard_takes_as_of_and_a_namespace() {
         "{text}"
     );
     assert!(
-        lines.next().unwrap().contains("bundle examples/healthy-mixed"),
+        lines
+            .next()
+            .unwrap()
+            .contains("bundle examples/healthy-mixed"),
         "{text}"
     );
     assert!(text.contains("lease.expired"), "{text}");

@@ -189,7 +189,7 @@ impl Scenario {
         self.later(s + 1, o);
     }
 
-    fn rendered(&self, ns: &str, pod: &str, s: i64, file: &str) -> Observation {
+    pub(super) fn rendered(&self, ns: &str, pod: &str, s: i64, file: &str) -> Observation {
         self.log(
             ns,
             pod,

@@ -169,10 +169,14 @@ impl Scenario {
         let billing = injected(
             "billing",
             &[("db-creds", "database/creds/billing")],
-            &[(
-                "agent-inject-template-db-creds",
-                "{{ with secret \"database/creds/billing\" }}postgres://{{ .Data.username }}:{{ .Data.password }}@db:5432/billing{{ end }}",
-            )],
+            &[
+                (
+                    "agent-inject-template-db-creds",
+                    "{{ with secret \"database/creds/billing\" }}postgres://{{ .Data.username }}:{{ .Data.password }}@db:5432/billing{{ end }}",
+                ),
+                // The app reloads its pool when new credentials land.
+                ("agent-inject-command-db-creds", "kill -HUP 1"),
+            ],
         );
         self.make_pods(
             Spec {
@@ -475,10 +479,13 @@ impl Scenario {
         let web = injected(
             "web",
             &[("tls", "pki/issue/web")],
-            &[(
-                "agent-inject-template-tls",
-                "{{ with pkiCert \"pki/issue/web\" \"common_name=web.shop.svc\" \"ttl=1h\" }}{{ .Cert }}{{ .Key }}{{ end }}",
-            )],
+            &[
+                (
+                    "agent-inject-template-tls",
+                    "{{ with pkiCert \"pki/issue/web\" \"common_name=web.shop.svc\" \"ttl=1h\" }}{{ .Cert }}{{ .Key }}{{ end }}",
+                ),
+                ("agent-inject-command-tls", "nginx -s reload"),
+            ],
         );
         self.make_pods(
             Spec {
@@ -635,6 +642,13 @@ impl Scenario {
             AGENT_SIDECAR,
             false,
             self.healthy_start(-19_998, &["settings"], false),
+        ));
+        // The render of the version written before the story starts.
+        out.push(self.rendered(
+            "platform",
+            "config-sync-8d9f7b6c5-f4g5h",
+            self.kv_updated + 12,
+            "settings",
         ));
         out.push(self.kv());
     }
