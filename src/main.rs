@@ -113,8 +113,15 @@ fn view(args: &ViewArgs) -> Result<session::View, String> {
 
 fn demo(args: DemoArgs, view_args: &ViewArgs) -> Result<ExitCode, String> {
     let view = view(view_args)?;
-    session::dashboard(session::Data::Demo { speed: args.speed }, view, warn)
-        .map_err(|e| e.to_string())?;
+    session::dashboard(
+        session::Data::Demo {
+            speed: args.speed,
+            at: args.at,
+        },
+        view,
+        warn,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -98,6 +98,57 @@ struct JsonSecret<'a> {
     name: Txt<'a>,
     path: Txt<'a>,
     via: Txt<'a>,
+    /// The secret's last change in Vault (agent secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_change: Option<JsonChange<'a>>,
+    /// Each agent pod's last render of it, and how long after the change.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pods: Vec<JsonRender<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    /// `kv_version`, `lease_issued` or `certificate_issued`.
+    kind: &'static str,
+    at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+    /// The lease id or certificate serial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Txt<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRender<'a> {
+    name: Txt<'a>,
+    last_render: Option<String>,
+    lag_seconds: Option<i64>,
+    /// `current`, `due`, `stale` or `unknown`.
+    state: crate::diagnose::rotation::RenderState,
+}
+
+fn json_change(c: &crate::diagnose::rotation::VaultChange) -> JsonChange<'_> {
+    use crate::diagnose::rotation::VaultChange as C;
+    match c {
+        C::KvVersion { version, at } => JsonChange {
+            kind: "kv_version",
+            at: rfc3339(*at),
+            version: Some(*version),
+            id: None,
+        },
+        C::LeaseIssued { id, at } => JsonChange {
+            kind: "lease_issued",
+            at: rfc3339(*at),
+            version: None,
+            id: Some(r(id)),
+        },
+        C::CertificateIssued { serial, at } => JsonChange {
+            kind: "certificate_issued",
+            at: rfc3339(*at),
+            version: None,
+            id: Some(r(serial)),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -198,10 +249,32 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
         secrets: w
             .secrets
             .iter()
-            .map(|s| JsonSecret {
-                name: r(&s.name),
-                path: r(&s.path),
-                via: Cow::Borrowed(s.via.as_str()),
+            .map(|s| {
+                let rotation = w
+                    .rotations
+                    .iter()
+                    .find(|x| x.name == s.name && x.path == s.path && x.file == s.target);
+                JsonSecret {
+                    name: r(&s.name),
+                    path: r(&s.path),
+                    via: Cow::Borrowed(s.via.as_str()),
+                    last_change: rotation
+                        .and_then(|x| x.last_change.as_ref())
+                        .map(json_change),
+                    pods: rotation
+                        .map(|x| {
+                            x.pods
+                                .iter()
+                                .map(|p| JsonRender {
+                                    name: r(&p.pod),
+                                    last_render: p.last_render.map(rfc3339),
+                                    lag_seconds: p.lag_seconds,
+                                    state: p.state,
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
             })
             .collect(),
         leases: w
@@ -382,7 +455,7 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         "pods {}/{} ready · {}",
         w.pods_ready,
         w.pods.len(),
-        w.method.label()
+        w.method_label()
     );
     if restarts > 0 {
         let _ = write!(

@@ -162,7 +162,20 @@ fn demo_end_to_end_then_quit() {
     s.wait_for("Workloads (1 of 13)");
     s.keys("?");
     s.wait_for("Keys");
-    s.keys("x");
+    // q closes the help (a sub-view), then quits from the list.
+    s.keys("q");
+    s.wait_for("Workloads (1 of 13)");
+    s.keys("q");
+    let st = s.wait_exit();
+    assert!(st.success(), "{st:?}");
+    s.assert_restored();
+}
+
+/// A trainer starts the story at a point (`--at`): the header says where.
+#[test]
+fn demo_starts_at_a_point_of_the_story() {
+    let mut s = Session::start(&["demo", "--at", "2m30s"], &[]);
+    s.wait_for("t+2m3");
     s.keys("q");
     let st = s.wait_exit();
     assert!(st.success(), "{st:?}");

@@ -180,18 +180,7 @@ impl Use {
         serde_json::from_str(&self.kubectl(&a)).expect("kubectl -o json")
     }
 
-    /// `bao` as the lab's root (a trainer's own commands).
-    fn bao(&self, args: &[&str]) -> String {
-        let mut c = Command::new(self.env("VAULTSCOPE_LAB_BAO_BIN"));
-        c.args(args)
-            .env_remove("VAULT_TOKEN")
-            .env_remove("VAULT_NAMESPACE")
-            .env_remove("BAO_NAMESPACE")
-            .env("BAO_ADDR", self.env("VAULT_ADDR"))
-            .env("BAO_TOKEN", self.env("LAB_ROOT_TOKEN"));
-        run(c, &format!("bao {}", args.join(" ")))
-    }
-
+    /// `bao -format=json` as the lab's root (a trainer's own commands).
     fn bao_json(&self, args: &[&str]) -> Value {
         let mut c = Command::new(self.env("VAULTSCOPE_LAB_BAO_BIN"));
         c.args(args)

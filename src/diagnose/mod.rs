@@ -2,7 +2,9 @@
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
 pub mod api_error;
+pub mod auth_backend;
 pub mod crosscheck;
+pub mod evidence;
 pub mod expiry;
 pub mod finding;
 pub mod hints;
@@ -10,6 +12,7 @@ pub mod index;
 pub mod logs;
 pub mod policy;
 mod report;
+pub mod rotation;
 pub mod rules;
 pub mod text;
 pub mod vocabulary;
@@ -232,7 +235,9 @@ fn diagnose_workload(
             )
             .map(|f| expiry::for_dialect(f, dialect)),
     );
-    Some(workload_report(
+    let (rotations, rotation_findings) = rotations_of(&pods, &secrets, &vault, world, index, now);
+    findings.extend(rotation_findings);
+    let mut report = workload_report(
         key,
         findings,
         &pods,
@@ -240,7 +245,54 @@ fn diagnose_workload(
         secrets,
         vault,
         index,
-    ))
+    );
+    report.rotations = rotations;
+    Some(report)
+}
+
+/// Each agent secret's Vault side joined with every agent pod's renders.
+fn rotations_of(
+    pods: &[PodContext<'_>],
+    secrets: &[SecretRef],
+    vault: &VaultObjects,
+    world: &World,
+    index: &Index<'_>,
+    now: DateTime<Utc>,
+) -> (Vec<rotation::SecretRotation>, Vec<Finding>) {
+    let sides: Vec<rotation::PodSide<'_>> = pods
+        .iter()
+        .filter_map(|p| {
+            let injector = p.pod.injected_by()?;
+            let spec = &p.parsed.spec;
+            Some(rotation::PodSide {
+                pod: p.pod,
+                static_render_interval: spec.static_render_interval,
+                rerenders: !spec.pre_populate_only && p.pod.agent_sidecar().is_some(),
+                commands: spec
+                    .secrets
+                    .iter()
+                    .map(|s| (s.name.clone(), s.command.clone()))
+                    .collect(),
+                containers: [injector.init_container(), injector.sidecar()],
+                prefix: p.parsed.prefix(),
+            })
+        })
+        .collect();
+    if sides.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let rotations: Vec<rotation::SecretRotation> = secrets
+        .iter()
+        .filter(|s| rotation::is_agent_secret(s))
+        .map(|s| {
+            let path = normalize_path(&s.path);
+            let (leases, _) = index.leases(&path);
+            let change = rotation::last_change(&path, &vault.kv, leases, &vault.certificates);
+            rotation::join(s, change, &sides, world, now)
+        })
+        .collect();
+    let found = rotation::findings(&rotations, &sides, now);
+    (rotations, found)
 }
 
 /// The injector annotations a workload's agent uses: its first injected
@@ -558,6 +610,7 @@ fn workload_report(
         kv: vault.kv,
         tokens: vault.tokens,
         findings,
+        rotations: Vec::new(),
     }
 }
 
@@ -589,6 +642,7 @@ fn global_findings(world: &World) -> Vec<Finding> {
     out.extend(crosscheck::permission_findings(
         &world.vault.permission_problems,
     ));
+    out.extend(auth_backend::findings(world));
     if world.injector_ready_endpoints == Some(0) {
         // The endpoints counted are those of the first webhook's Service.
         let first = world.webhooks.first();

@@ -85,6 +85,8 @@ pub struct WorkloadReport {
     /// Agent tokens whose kubernetes-auth metadata names a pod's service account.
     pub tokens: Vec<AgentToken>,
     pub findings: Vec<Finding>,
+    /// Each agent secret's last change in Vault and every pod's render of it.
+    pub rotations: Vec<super::rotation::SecretRotation>,
 }
 
 impl WorkloadReport {

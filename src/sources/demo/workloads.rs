@@ -126,7 +126,7 @@ impl Scenario {
             let l = vec![
                 format!(
                     "{} [INFO]  agent.auth.handler: authenticating",
-                    ts(self.t(s) - Duration::milliseconds(20))
+                    ts(self.t(s) - Duration::milliseconds(100))
                 ),
                 self.sa_error(s, "30s"),
             ];
@@ -169,10 +169,14 @@ impl Scenario {
         let billing = injected(
             "billing",
             &[("db-creds", "database/creds/billing")],
-            &[(
-                "agent-inject-template-db-creds",
-                "{{ with secret \"database/creds/billing\" }}postgres://{{ .Data.username }}:{{ .Data.password }}@db:5432/billing{{ end }}",
-            )],
+            &[
+                (
+                    "agent-inject-template-db-creds",
+                    "{{ with secret \"database/creds/billing\" }}postgres://{{ .Data.username }}:{{ .Data.password }}@db:5432/billing{{ end }}",
+                ),
+                // The app reloads its pool when new credentials land.
+                ("agent-inject-command-db-creds", "kill -HUP 1"),
+            ],
         );
         self.make_pods(
             Spec {
@@ -245,14 +249,14 @@ impl Scenario {
         while at < 0 {
             l.push(self.sa_error(at, &format!("{backoff}s")));
             at += backoff;
-            if at > 0 {
-                // The next attempt is still to come.
-                break;
+            // The next attempt, unless it is still to come (the scenario
+            // logs it when its time comes).
+            if at < 0 {
+                l.push(format!(
+                    "{} [INFO]  agent.auth.handler: authenticating",
+                    ts(self.t(at) - Duration::milliseconds(100))
+                ));
             }
-            l.push(format!(
-                "{} [INFO]  agent.auth.handler: authenticating",
-                ts(self.t(at))
-            ));
             backoff = (backoff * 2).min(30);
         }
         out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));
@@ -439,7 +443,8 @@ impl Scenario {
             ),
             count: self.cart_mount_failures,
             first_seen: Some(self.t(-1690)),
-            last_seen: Some(self.t(self.at.min(0) - 20)),
+            // At the start, a retry 20 s ago; later, now.
+            last_seen: Some(self.t(if self.at == 0 { -20 } else { self.at })),
         }))
     }
 
@@ -474,10 +479,13 @@ impl Scenario {
         let web = injected(
             "web",
             &[("tls", "pki/issue/web")],
-            &[(
-                "agent-inject-template-tls",
-                "{{ with pkiCert \"pki/issue/web\" \"common_name=web.shop.svc\" \"ttl=1h\" }}{{ .Cert }}{{ .Key }}{{ end }}",
-            )],
+            &[
+                (
+                    "agent-inject-template-tls",
+                    "{{ with pkiCert \"pki/issue/web\" \"common_name=web.shop.svc\" \"ttl=1h\" }}{{ .Cert }}{{ .Key }}{{ end }}",
+                ),
+                ("agent-inject-command-tls", "nginx -s reload"),
+            ],
         );
         self.make_pods(
             Spec {
@@ -634,6 +642,13 @@ impl Scenario {
             AGENT_SIDECAR,
             false,
             self.healthy_start(-19_998, &["settings"], false),
+        ));
+        // The render of the version written before the story starts.
+        out.push(self.rendered(
+            "platform",
+            "config-sync-8d9f7b6c5-f4g5h",
+            self.kv_updated + 12,
+            "settings",
         ));
         out.push(self.kv());
     }
