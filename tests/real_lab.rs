@@ -31,7 +31,6 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use common::LabPlace;
-use vaultscope::sources::kube::{self as live, KubeOptions};
 
 /// Moved by `VAULTSCOPE_TEST_SLOT` (see `common::LabPlace`); OpenBao takes
 /// APISERVER_PORT+2 and +3, PostgreSQL KINE_PORT+2 (scripts/lab/vault.sh).
@@ -677,34 +676,28 @@ fn a_rotation_is_followed_from_bao_kv_put_to_the_agents_render_line_to_the_new_v
         time(kv["updated_time"].as_str().unwrap()),
         time(meta["data"]["updated_time"].as_str().unwrap())
     ));
-    // And when the pod got it: the agent's render line, as vaultscope reads
-    // the pod's log (the dashboard's log tail shows it).
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let world = rt.block_on(async {
-        let conn = live::connect(&KubeOptions {
-            kubeconfig: Some(PathBuf::from(lab.env("KUBECONFIG"))),
-            namespace: Some(NS.into()),
-            ..Default::default()
-        })
-        .await
-        .expect("connect to the lab");
-        live::snapshot(&conn, Duration::from_secs(30))
-            .await
-            .expect("snapshot of the lab")
-    });
-    let seen = world
-        .logs
+    // And when the pod got it: the agent's render line, joined to the change.
+    let s = &w["secrets"][0];
+    assert_eq!(s["last_change"]["kind"], "kv_version", "{s:#}");
+    assert_eq!(s["last_change"]["version"].as_u64(), Some(now_version));
+    let r = s["pods"]
+        .as_array()
+        .unwrap()
         .iter()
-        .find(|(k, _)| k.pod == pod && k.container == "vault-agent" && !k.previous)
-        .map(|(_, b)| b.lines().any(|l| l == render))
-        .unwrap_or(false);
+        .find(|p| p["name"] == pod.as_str())
+        .unwrap_or_else(|| panic!("{pod} not in {s:#}"));
+    assert_eq!(r["state"], "current", "{r:#}");
+    let shown = time(r["last_render"].as_str().unwrap());
+    // vaultscope shows whole seconds.
     assert!(
-        seen,
-        "vaultscope's copy of {pod}/vault-agent lacks {render:?}"
+        (got_at - shown).num_milliseconds().abs() < 1000,
+        "render line at {got_at}, vaultscope says {shown}"
     );
+    let lag = r["lag_seconds"]
+        .as_i64()
+        .expect("a lag for a render after the change");
+    let changed = time(meta["data"]["updated_time"].as_str().unwrap());
+    assert!((lag - (got_at - changed).num_seconds()).abs() <= 1, "{r:#}");
 }
 
 #[test]
