@@ -32,7 +32,7 @@ python_env() { # what labkube.py, workloads.py and agents.py read
   printf '%s\n' LAB_SERVER="$SERVER" LAB_CA_FILE="$LAB_DIR/pki/apiserver.crt" \
     LAB_TOKEN_FILE="$LAB_DIR/pki/admin.token" LAB_NODE_NAME="$LAB_NODE_NAME" LAB_NODE_IP="$LAB_NODE_IP" \
     LAB_CONTAINER_LOGS="$LAB_CONTAINER_LOGS" LAB_VAULT_ADDR="$VAULT_ADDR_LAB" LAB_DIR="$LAB_DIR" \
-    LAB_BAO_BIN="$(bao_env VAULTSCOPE_BAO_BIN)"
+    LAB_BAO_BIN="$(bao_env VAULTSCOPE_BAO_BIN)" PYTHONDONTWRITEBYTECODE=1
 }
 
 lab_python() { # SCRIPT ARGS...

@@ -227,12 +227,7 @@ fn diagnose_workload(
         vault
             .lease_findings
             .drain(..)
-            .chain(
-                vault
-                    .certificates
-                    .iter()
-                    .filter_map(|c| expiry::cert_finding(c, now)),
-            )
+            .chain(expiry::cert_findings(&vault.certificates, now))
             .map(|f| expiry::for_dialect(f, dialect)),
     );
     let (rotations, rotation_findings) = rotations_of(&pods, &secrets, &vault, world, index, now);

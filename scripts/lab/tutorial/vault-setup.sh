@@ -36,7 +36,7 @@ tutorial_vault_setup() {
     >/dev/null
 
   # Step 4: PKI. bao.sh made the root at pki/; an intermediate at pki_int/ signed by it,
-  # and a role issuing 5-minute certificates for *.tutorial.svc.
+  # and a role issuing short-lived certificates (2 min asked, 5 min at most) for *.tutorial.svc.
   if ! bao_ secrets list | awk '{print $1}' | grep -Fx pki_int/ >/dev/null; then
     bao_ secrets enable -path=pki_int pki >/dev/null
     bao_ secrets tune -max-lease-ttl=43800h pki_int >/dev/null
