@@ -144,6 +144,9 @@ bundle.json, and vault.json when Vault is configured. Read it with `vaultscope c
 Resources the user may not read are left out and named on stderr."
     )]
     Capture(CaptureArgs),
+    /// Check manifests before they are deployed (exit 1 if any finding is an error).
+    #[command(after_help = crate::preflight::HELP)]
+    Preflight(PreflightArgs),
     /// List the available themes.
     Themes,
 }
@@ -154,6 +157,7 @@ impl Command {
             Command::Check(_) => "check",
             Command::Demo(_) => "demo",
             Command::Capture(_) => "capture",
+            Command::Preflight(_) => "preflight",
             Command::Themes => "themes",
         }
     }
@@ -233,4 +237,36 @@ pub struct CheckArgs {
     /// Evaluate countdowns at this time (RFC 3339) instead of the bundle's capture time.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
+}
+
+/// `vaultscope preflight`: see [`crate::preflight`].
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// Manifests: a file, a directory (read recursively: .yaml, .yml, .json)
+    /// or - for stdin. Repeatable.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE|DIR|-",
+        required = true
+    )]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = PreflightOutput::Table)]
+    pub output: PreflightOutput,
+    /// Namespace of the objects that name none (as `kubectl apply -n`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = "default")]
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreflightOutput {
+    /// For people: file:line, code, object, message and fix.
+    Table,
+    /// Machine-readable; the shape is documented in README.md.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and GitLab.
+    Sarif,
+    /// GitHub Actions workflow commands (::error file=...,line=...::...).
+    Github,
 }
