@@ -134,6 +134,21 @@ fn ring<'a>(v: &'a Value, name: &str) -> &'a Value {
 }
 
 #[test]
+fn every_preflight_code_is_documented() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let missing: Vec<&str> = vaultscope::preflight::Code::OWN
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !readme.contains(&format!("`{c}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "preflight codes missing from README.md: {missing:?}"
+    );
+}
+
+#[test]
 fn the_tutorial_manifests_pass_on_their_own() {
     let r = vaultscope(&["preflight", "-f", GOOD, "-o", "json"], None, &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
