@@ -30,6 +30,9 @@ stop_labs() {
   VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-kubetest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17443 + off)) \
     VAULTSCOPE_LAB_KINE_PORT=$((17379 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17250 + off)) \
     scripts/lab.sh down >/dev/null 2>&1 || true
+  VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-preflighttest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17500 + off)) \
+    VAULTSCOPE_LAB_KINE_PORT=$((17550 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17300 + off)) \
+    scripts/lab.sh down >/dev/null 2>&1 || true
 }
 trap stop_labs EXIT
 cargo test --all-targets --locked

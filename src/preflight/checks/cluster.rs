@@ -286,6 +286,22 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
             );
             continue;
         }
+        let labels = |ns: &str| {
+            m.namespace(ns)
+                .map(|n| n.labels.clone())
+                .or_else(|| c.namespaces.get(ns).and_then(Seen::found).cloned())
+        };
+        // A webhook that does not select the pods does not call its
+        // Service for them: that is the finding, not its endpoints.
+        let skipped = selector_findings(w, &mine, labels);
+        if !skipped.is_empty() {
+            for f in skipped {
+                s.add(
+                    f.code, f.severity, f.loc, &object, f.message, f.fix, f.evidence,
+                );
+            }
+            continue;
+        }
         for h in &mine {
             let Some(svc) = &h.service else { continue };
             if let Some(Seen::Found(0)) = c.endpoints.get(svc) {
@@ -310,16 +326,6 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
                     Some(format!("EndpointSlices of {}/{}: 0 ready endpoints", svc.0, svc.1)),
                 );
             }
-        }
-        let labels = |ns: &str| {
-            m.namespace(ns)
-                .map(|n| n.labels.clone())
-                .or_else(|| c.namespaces.get(ns).and_then(Seen::found).cloned())
-        };
-        for f in selector_findings(w, &mine, labels) {
-            s.add(
-                f.code, f.severity, f.loc, &object, f.message, f.fix, f.evidence,
-            );
         }
     }
 }
@@ -400,15 +406,23 @@ mod tests {
         let got = codes(&run(&m, &c));
         assert!(got.contains(&("csi.driver_missing".into(), 16)), "{got:?}");
         assert!(
-            got.contains(&("injection.injector_unavailable".into(), 8)),
+            got.contains(&("preflight.namespace_not_selected".into(), 8)),
             "{got:?}"
         );
+        // A webhook that skips the pods is the finding; its endpoints are not.
         assert!(
-            got.contains(&("preflight.namespace_not_selected".into(), 8)),
+            !got.iter()
+                .any(|(c, _)| c == "injection.injector_unavailable"),
             "{got:?}"
         );
         assert!(
             !got.iter().any(|(c, _)| c == "csi.class_not_found"),
+            "{got:?}"
+        );
+        c.webhooks = Some(Seen::Found(vec![hook(None)]));
+        let got = codes(&run(&m, &c));
+        assert!(
+            got.contains(&("injection.injector_unavailable".into(), 8)),
             "{got:?}"
         );
     }
