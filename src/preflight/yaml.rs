@@ -617,6 +617,20 @@ mod tests {
         assert_eq!(e.line, 3, "{e}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any text is a tree or an error with a line in the text, never a panic.
+        #[test]
+        fn any_text_parses_or_is_refused_with_a_line(text in "[-:\\[\\]{}&*!|>'\" \n\ta-z0-9#,?]{0,200}") {
+            match parse(&text, Limits::default()) {
+                Ok(docs) => for d in docs {
+                    proptest::prop_assert!(d.root.line >= 1);
+                },
+                Err(e) => proptest::prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1) + 1, "{e}"),
+            }
+        }
+    }
+
     #[test]
     fn alias_bombs_and_deep_nesting_are_refused() {
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
