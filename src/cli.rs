@@ -225,6 +225,9 @@ Resources the user may not read are left out and named on stderr.
     Capture(CaptureArgs),
     /// List the available themes.
     Themes,
+    /// Check manifests before they are deployed (exit 1 if any finding is an error).
+    #[command(after_help = crate::preflight::HELP)]
+    Preflight(PreflightArgs),
 }
 
 impl Command {
@@ -234,6 +237,7 @@ impl Command {
             Command::Demo(_) => "demo",
             Command::Capture(_) => "capture",
             Command::Themes => "themes",
+            Command::Preflight(_) => "preflight",
         }
     }
 }
@@ -349,6 +353,8 @@ pub enum Mode {
     CheckBundle,
     Capture,
     Themes,
+    /// `preflight`: manifests, with Vault and the cluster when given.
+    Preflight,
 }
 
 impl Mode {
@@ -362,11 +368,15 @@ impl Mode {
             Mode::CheckBundle => "`check --from DIR`",
             Mode::Capture => "`capture`",
             Mode::Themes => "`themes`",
+            Mode::Preflight => "`preflight`",
         }
     }
 
     fn reads_cluster(self) -> bool {
-        matches!(self, Mode::Live | Mode::CheckLive | Mode::Capture)
+        matches!(
+            self,
+            Mode::Live | Mode::CheckLive | Mode::Capture | Mode::Preflight
+        )
     }
 
     fn is_dashboard(self) -> bool {
@@ -393,6 +403,7 @@ impl Cli {
             Some(Command::Demo(_)) => Mode::Demo,
             Some(Command::Capture(_)) => Mode::Capture,
             Some(Command::Themes) => Mode::Themes,
+            Some(Command::Preflight(_)) => Mode::Preflight,
         }
     }
 
@@ -440,7 +451,7 @@ impl Cli {
                 refused.push(no(flag, mode.no_cluster()));
             }
         }
-        if given("all_namespaces") && matches!(mode, Mode::Demo | Mode::Themes) {
+        if given("all_namespaces") && matches!(mode, Mode::Demo | Mode::Themes | Mode::Preflight) {
             refused.push(no("-A/--all-namespaces", mode.no_cluster()));
         }
         if !mode.is_dashboard() {
@@ -456,7 +467,9 @@ impl Cli {
             }
         }
         let vault_polled = match mode {
-            Mode::Live | Mode::CheckLive | Mode::Capture => given("vault_addr") || vault_env,
+            Mode::Live | Mode::CheckLive | Mode::Capture | Mode::Preflight => {
+                given("vault_addr") || vault_env
+            }
             Mode::Bundle | Mode::CheckBundle => given("vault_addr"),
             Mode::Demo | Mode::Themes => false,
         };
@@ -508,6 +521,38 @@ pub fn given(matches: &clap::ArgMatches, id: &str) -> bool {
             && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
     };
     typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub))
+}
+
+/// `vaultscope preflight`: see [`crate::preflight`].
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// Manifests: a file, a directory (read recursively: .yaml, .yml, .json)
+    /// or - for stdin. Repeatable.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE|DIR|-",
+        required = true
+    )]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = PreflightOutput::Table)]
+    pub output: PreflightOutput,
+    /// Namespace of the objects that name none (as `kubectl apply -n`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = "default")]
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreflightOutput {
+    /// For people: file:line, code, object, message and fix.
+    Table,
+    /// Machine-readable; the shape is documented in README.md.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and GitLab.
+    Sarif,
+    /// GitHub Actions workflow commands (::error file=...,line=...::...).
+    Github,
 }
 
 #[cfg(test)]

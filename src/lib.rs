@@ -13,6 +13,7 @@ pub mod clock;
 pub mod dashboard;
 pub mod diagnose;
 pub mod model;
+pub mod preflight;
 pub mod report;
 pub mod safe;
 pub mod session;

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use vaultscope::cli::{
-    self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
+    self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, PreflightArgs, VaultArgs,
+    ViewArgs,
 };
 use vaultscope::model::words;
 use vaultscope::report::{self, Ansi};
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Check(args)) => check(args, &cli.kube, &cli.vault),
         Some(Command::Capture(args)) => capture(args, &cli.kube, &cli.vault),
+        Some(Command::Preflight(args)) => preflight(args, &cli.kube, &cli.vault),
         Some(Command::Demo(args)) => demo(args, &cli.view),
         Some(Command::Themes) => themes(),
         None => match &cli.from {
@@ -227,6 +229,39 @@ fn check(args: CheckArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     Ok(if checked.report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `vaultscope preflight -f ...`: the rings whose source is given run (the
+/// cluster only when named: --kubeconfig, --context or KUBECONFIG).
+fn preflight(args: PreflightArgs, kube: &KubeArgs, vault: &VaultArgs) -> Result<ExitCode, String> {
+    use vaultscope::cli::PreflightOutput as O;
+    use vaultscope::preflight::output::{Format, render};
+    let vault = vault.config(true)?;
+    say_how_vault_is_reached(vault.as_ref());
+    let named = kube.kubeconfig.is_some()
+        || kube.context.is_some()
+        || std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
+    let cluster = named.then(|| kube.options(None));
+    let done = session::preflight(&args.files, &args.namespace, vault, cluster)
+        .map_err(|e| e.to_string())?;
+    for w in &done.warnings {
+        warn(w);
+    }
+    let format = match args.output {
+        O::Table => Format::Table,
+        O::Json => Format::Json,
+        O::Sarif => Format::Sarif,
+        O::Github => Format::Github,
+    };
+    let color = format == Format::Table && std::io::stdout().is_terminal() && !no_color();
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(render(&done.report, format, color).as_bytes());
+    let _ = out.flush();
+    Ok(if done.report.has_errors() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -26,7 +26,8 @@ use crate::model::vault::{
 use crate::safe::display_address;
 use crate::sources::ca;
 
-fn data(v: &Value) -> &Value {
+/// A response's `data` (the answer itself when it has none).
+pub fn data(v: &Value) -> &Value {
     v.get("data").filter(|d| d.is_object()).unwrap_or(v)
 }
 
@@ -727,7 +728,8 @@ impl Poller {
     }
 }
 
-fn parse_mounts(v: &Value) -> Vec<MountInfo> {
+/// `sys/mounts` as mounts with their engines.
+pub fn parse_mounts(v: &Value) -> Vec<MountInfo> {
     let d = data(v);
     let Some(map) = d.as_object() else {
         return Vec::new();
@@ -753,7 +755,8 @@ fn parse_mounts(v: &Value) -> Vec<MountInfo> {
     out
 }
 
-fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
+/// A kubernetes auth role's `data`.
+pub fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
     let mut policies = strings(d.get("token_policies"));
     if policies.is_empty() {
         policies = strings(d.get("policies"));
