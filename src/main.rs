@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use vaultscope::cli::{
-    self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, PreflightArgs, VaultArgs,
-    ViewArgs,
+    self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, PreflightArgs,
+    VaultArgs, ViewArgs,
 };
 use vaultscope::model::words;
 use vaultscope::report::{self, Ansi};
