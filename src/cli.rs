@@ -57,10 +57,34 @@ macro_rules! examples {
 /// What `--help` says about the environment.
 pub const ENVIRONMENT: &str = environment!();
 
+/// `--version`: the version, and the commit and date of the build (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("VAULTSCOPE_GIT_COMMIT"),
+    ", built ",
+    env!("VAULTSCOPE_BUILD_DATE"),
+    ")"
+);
+
+/// The binary that kubectl runs for `kubectl vaultscope`.
+pub const KUBECTL_PLUGIN: &str = "kubectl-vaultscope";
+
+/// The command line as the binary named `bin` presents it: as the kubectl
+/// plugin, usage and errors read `kubectl vaultscope ...`.
+pub fn command(bin: &str) -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    if bin == KUBECTL_PLUGIN {
+        cmd.name(KUBECTL_PLUGIN).bin_name("kubectl vaultscope")
+    } else {
+        cmd
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "vaultscope",
-    version,
+    version = VERSION,
     about = "Secret-injection health for Kubernetes workloads that get secrets from Vault or OpenBao",
     long_about = "vaultscope shows, per workload, the Vault Agent Injector containers, Secrets Store CSI mounts, \
 the Vault leases and certificates behind each secret, and injection errors with their cause, evidence and fix. \
@@ -363,6 +387,19 @@ impl Mode {
 }
 
 impl Cli {
+    /// As kubectl takes `-n` before or after the verb, the plugin takes
+    /// `kubectl vaultscope -n NS check` as `check -n NS` (not refused).
+    pub fn kubectl_habits(&mut self) {
+        let sub_ns = match &mut self.command {
+            Some(Command::Check(a)) => &mut a.namespace,
+            Some(Command::Capture(a)) => &mut a.namespace,
+            _ => return,
+        };
+        if sub_ns.is_none() {
+            *sub_ns = self.namespace.take();
+        }
+    }
+
     pub fn mode(&self) -> Mode {
         match &self.command {
             None if self.from.is_some() => Mode::Bundle,

@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use vaultscope::cli::{
     self, CaptureArgs, CheckArgs, Cli, Command, DemoArgs, KubeArgs, Output, VaultArgs, ViewArgs,
@@ -17,11 +17,15 @@ use vaultscope::theme::{self, Theme};
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    let bin = env!("CARGO_BIN_NAME");
+    let matches = cli::command(bin).get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    if bin == cli::KUBECTL_PLUGIN {
+        cli.kubectl_habits();
+    }
     let vault_env = ["VAULT_ADDR", "BAO_ADDR"]
         .iter()
         .any(|v| std::env::var(v).is_ok_and(|a| !a.trim().is_empty()));
