@@ -249,6 +249,19 @@ Resources the user may not read are left out and named on stderr.
     Capture(CaptureArgs),
     /// List the available themes.
     Themes,
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish
+    /// (README.md, Install, says where each goes).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `vaultscope man > vaultscope.1`; with
+    /// --out DIR, write it and one page per subcommand into DIR.
+    Man {
+        /// Folder to write vaultscope.1, vaultscope-check.1, ... into.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 impl Command {
@@ -258,6 +271,8 @@ impl Command {
             Command::Demo(_) => "demo",
             Command::Capture(_) => "capture",
             Command::Themes => "themes",
+            Command::Completions { .. } => "completions",
+            Command::Man { .. } => "man",
         }
     }
 }
@@ -352,6 +367,8 @@ pub enum Mode {
     CheckBundle,
     Capture,
     Themes,
+    /// A command that prints what the command line offers (`completions`, `man`).
+    Meta(&'static str),
 }
 
 impl Mode {
@@ -365,6 +382,7 @@ impl Mode {
             Mode::CheckBundle => "`check --from DIR`",
             Mode::Capture => "`capture`",
             Mode::Themes => "`themes`",
+            Mode::Meta(cmd) => cmd,
         }
     }
 
@@ -381,6 +399,7 @@ impl Mode {
         match self {
             Mode::Bundle | Mode::CheckBundle => "a bundle is read, not a cluster",
             Mode::Demo => "the demo plays a built-in scenario, with no cluster and no Vault",
+            Mode::Meta(_) => "it prints what the command line offers, from no cluster",
             _ => "it only lists the themes",
         }
     }
@@ -409,6 +428,8 @@ impl Cli {
             Some(Command::Demo(_)) => Mode::Demo,
             Some(Command::Capture(_)) => Mode::Capture,
             Some(Command::Themes) => Mode::Themes,
+            Some(Command::Completions { .. }) => Mode::Meta("`completions`"),
+            Some(Command::Man { .. }) => Mode::Meta("`man`"),
         }
     }
 
@@ -456,7 +477,7 @@ impl Cli {
                 refused.push(no(flag, mode.no_cluster()));
             }
         }
-        if given("all_namespaces") && matches!(mode, Mode::Demo | Mode::Themes) {
+        if given("all_namespaces") && matches!(mode, Mode::Demo | Mode::Themes | Mode::Meta(_)) {
             refused.push(no("-A/--all-namespaces", mode.no_cluster()));
         }
         if !mode.is_dashboard() {
@@ -474,7 +495,7 @@ impl Cli {
         let vault_polled = match mode {
             Mode::Live | Mode::CheckLive | Mode::Capture => given("vault_addr") || vault_env,
             Mode::Bundle | Mode::CheckBundle => given("vault_addr"),
-            Mode::Demo | Mode::Themes => false,
+            Mode::Demo | Mode::Themes | Mode::Meta(_) => false,
         };
         let vault_flags = [
             ("vault_addr", "--vault-addr"),
@@ -486,7 +507,7 @@ impl Cli {
             if !given(id) {
                 continue;
             }
-            if matches!(mode, Mode::Demo | Mode::Themes) {
+            if matches!(mode, Mode::Demo | Mode::Themes | Mode::Meta(_)) {
                 refused.push(no(flag, mode.no_cluster()));
             } else if !vault_polled {
                 let why = if matches!(mode, Mode::Bundle | Mode::CheckBundle) {

@@ -38,6 +38,17 @@ fn main() -> ExitCode {
         Some(Command::Capture(args)) => capture(args, &cli.kube, &cli.vault),
         Some(Command::Demo(args)) => demo(args, &cli.view),
         Some(Command::Themes) => themes(),
+        Some(Command::Completions { shell }) => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut cli::command(bin), bin, &mut text);
+            print(&text)
+        }
+        Some(Command::Man { out: None }) => {
+            let mut text = Vec::new();
+            let _ = clap_mangen::Man::new(cli::command(bin)).render(&mut text);
+            print(&text)
+        }
+        Some(Command::Man { out: Some(dir) }) => man_pages(&dir, bin),
         None => match &cli.from {
             Some(dir) => view_bundle(dir, &cli),
             None => live(&cli),
@@ -189,6 +200,27 @@ fn themes() -> Result<ExitCode, String> {
             dir.display()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Text generated from the command-line definitions (made whole first:
+/// the generators panic on a write error), to stdout.
+fn print(text: &[u8]) -> Result<ExitCode, String> {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = out.write_all(text).and_then(|()| out.flush());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `man --out DIR`: the page of the program and of each subcommand.
+fn man_pages(dir: &Path, bin: &str) -> Result<ExitCode, String> {
+    std::fs::create_dir_all(dir)
+        .and_then(|()| clap_mangen::generate_to(cli::command(bin), dir))
+        .map_err(|e| format!("--out {}: {e}", dir.display()))?;
+    say(
+        "note",
+        &format!("wrote the man pages into {}", dir.display()),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
