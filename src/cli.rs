@@ -27,8 +27,8 @@ macro_rules! environment {
                                proxy for Vault requests (a note on stderr says when one applies)
   NO_COLOR                     no colour: plain `check` tables, the monochrome theme
   COLORTERM                    truecolor or 24bit: 24-bit theme colours (else the nearest of 256)
-  XDG_CONFIG_HOME, HOME        user themes in $XDG_CONFIG_HOME/vaultscope/themes/
-                               (default ~/.config/vaultscope/themes/)"
+  XDG_CONFIG_HOME, HOME        the config file $XDG_CONFIG_HOME/vaultscope/config.toml and user
+                               themes in .../vaultscope/themes/ (default ~/.config/vaultscope/)"
     };
 }
 
@@ -105,6 +105,10 @@ pub struct Cli {
     /// with --from, only this namespace of the bundle).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    /// Config file of defaults (default: $XDG_CONFIG_HOME/vaultscope/config.toml,
+    /// else ~/.config/vaultscope/config.toml; see `vaultscope config`).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub kube: KubeArgs,
     #[command(flatten)]
@@ -160,35 +164,6 @@ pub struct VaultArgs {
     /// come sooner as expiry nears; 429/5xx answers double the wait).
     #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::vault::DEFAULT_INTERVAL_SECS, global = true, value_parser = poll_interval)]
     pub vault_interval: u64,
-}
-
-impl VaultArgs {
-    /// The connection settings, or `None` when no address is configured
-    /// (`env_fallback`: also look at VAULT_ADDR / BAO_ADDR). An error (bad
-    /// usage) names the flag or variable that holds a bad value, or the
-    /// variable and file of a TLS file that cannot be used.
-    pub fn config(
-        &self,
-        env_fallback: bool,
-    ) -> Result<Option<crate::sources::vault::VaultConfig>, String> {
-        use crate::sources::vault::VaultConfig;
-        let cfg = match (&self.vault_addr, env_fallback) {
-            (None, false) => None,
-            (flag, _) => VaultConfig::from_env(flag.as_deref())?,
-        };
-        // A CA or client certificate file that cannot be used is bad usage
-        // naming its variable, found before anything runs.
-        if let Some(cfg) = &cfg {
-            crate::sources::vault::http::check_tls_files(cfg)?;
-        }
-        Ok(cfg.map(|cfg| {
-            cfg.with_limits(
-                self.vault_concurrency,
-                self.vault_budget,
-                std::time::Duration::from_secs(self.vault_interval),
-            )
-        }))
-    }
 }
 
 /// Options of the interactive dashboard.
@@ -249,6 +224,15 @@ Resources the user may not read are left out and named on stderr.
     Capture(CaptureArgs),
     /// List the available themes.
     Themes,
+    /// Print the effective settings and where each came from (flag,
+    /// environment, config file, default); tokens are never shown.
+    #[command(
+        after_help = "Precedence: flag > environment > config file > built-in default.
+The config file's keys: theme, sort (severity|expiry|name), log_budget, vault_budget,
+vault_concurrency, vault_interval, and per kube context [contexts.NAME] vault_addr,
+vault_cacert, vault_namespace (README.md, Config file)."
+    )]
+    Config,
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish
     /// (README.md, Install, says where each goes).
     Completions {
@@ -271,6 +255,7 @@ impl Command {
             Command::Demo(_) => "demo",
             Command::Capture(_) => "capture",
             Command::Themes => "themes",
+            Command::Config => "config",
             Command::Completions { .. } => "completions",
             Command::Man { .. } => "man",
         }
@@ -367,6 +352,8 @@ pub enum Mode {
     CheckBundle,
     Capture,
     Themes,
+    /// `config`: shows what the other commands would use.
+    Config,
     /// A command that prints what the command line offers (`completions`, `man`).
     Meta(&'static str),
 }
@@ -382,12 +369,17 @@ impl Mode {
             Mode::CheckBundle => "`check --from DIR`",
             Mode::Capture => "`capture`",
             Mode::Themes => "`themes`",
+            Mode::Config => "`config`",
             Mode::Meta(cmd) => cmd,
         }
     }
 
-    fn reads_cluster(self) -> bool {
-        matches!(self, Mode::Live | Mode::CheckLive | Mode::Capture)
+    /// Whether a kube context is read (`config` reads only which one it is).
+    pub fn reads_cluster(self) -> bool {
+        matches!(
+            self,
+            Mode::Live | Mode::CheckLive | Mode::Capture | Mode::Config
+        )
     }
 
     fn is_dashboard(self) -> bool {
@@ -400,6 +392,7 @@ impl Mode {
             Mode::Bundle | Mode::CheckBundle => "a bundle is read, not a cluster",
             Mode::Demo => "the demo plays a built-in scenario, with no cluster and no Vault",
             Mode::Meta(_) => "it prints what the command line offers, from no cluster",
+            Mode::Config => "it shows the settings, and namespaces are not one",
             _ => "it only lists the themes",
         }
     }
@@ -428,6 +421,7 @@ impl Cli {
             Some(Command::Demo(_)) => Mode::Demo,
             Some(Command::Capture(_)) => Mode::Capture,
             Some(Command::Themes) => Mode::Themes,
+            Some(Command::Config) => Mode::Config,
             Some(Command::Completions { .. }) => Mode::Meta("`completions`"),
             Some(Command::Man { .. }) => Mode::Meta("`man`"),
         }
@@ -477,17 +471,24 @@ impl Cli {
                 refused.push(no(flag, mode.no_cluster()));
             }
         }
-        if given("all_namespaces") && matches!(mode, Mode::Demo | Mode::Themes | Mode::Meta(_)) {
+        if given("all_namespaces")
+            && matches!(
+                mode,
+                Mode::Demo | Mode::Themes | Mode::Meta(_) | Mode::Config
+            )
+        {
             refused.push(no("-A/--all-namespaces", mode.no_cluster()));
         }
         if !mode.is_dashboard() {
             let why = match mode {
                 Mode::Capture => "it writes a bundle; the theme and the mouse are the dashboard's",
                 Mode::Themes => "it lists the themes; --theme picks one for the dashboard",
+                Mode::Config => "it shows the settings, and the mouse is not one",
                 _ => "it prints text; the theme and the mouse are the dashboard's",
             };
             for (id, flag) in [("theme", "--theme"), ("mouse", "--mouse")] {
-                if given(id) {
+                // `config --theme NAME` shows the theme a flag picks.
+                if given(id) && !(mode == Mode::Config && id == "theme") {
                     refused.push(no(flag, why));
                 }
             }
@@ -496,6 +497,8 @@ impl Cli {
             Mode::Live | Mode::CheckLive | Mode::Capture => given("vault_addr") || vault_env,
             Mode::Bundle | Mode::CheckBundle => given("vault_addr"),
             Mode::Demo | Mode::Themes | Mode::Meta(_) => false,
+            // `config --vault-budget N` shows what a flag sets.
+            Mode::Config => true,
         };
         let vault_flags = [
             ("vault_addr", "--vault-addr"),
@@ -516,12 +519,15 @@ impl Cli {
                     "no Vault is polled (give --vault-addr, or set VAULT_ADDR)"
                 };
                 refused.push(no(flag, why));
-            } else if id == "vault_interval" && !mode.is_dashboard() {
+            } else if id == "vault_interval" && !mode.is_dashboard() && mode != Mode::Config {
                 refused.push(no(
                     flag,
                     "it polls Vault once; the interval is the dashboard's",
                 ));
             }
+        }
+        if given("config") && matches!(mode, Mode::Themes | Mode::Meta(_)) {
+            refused.push(no("--config", "it reads no config file"));
         }
         if self.command.is_none() && self.as_of.is_some() && mode == Mode::Live {
             refused.push(no(
