@@ -28,6 +28,12 @@ stop_labs() {
   VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-kubetest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17443 + off)) \
     VAULTSCOPE_LAB_KINE_PORT=$((17379 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17250 + off)) \
     scripts/lab.sh down >/dev/null 2>&1 || true
+  # tests/auth_backend_live.rs runs both, pointed at each other.
+  VAULTSCOPE_BAO_DIR="/tmp/vaultscope-bao-authtest$suffix" VAULTSCOPE_BAO_PORT=$((18390 + off)) \
+    VAULTSCOPE_PG_PORT=$((15590 + off)) scripts/bao.sh down >/dev/null 2>&1 || true
+  VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-authtest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17643 + off)) \
+    VAULTSCOPE_LAB_KINE_PORT=$((17579 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17550 + off)) \
+    scripts/lab.sh down >/dev/null 2>&1 || true
 }
 trap stop_labs EXIT
 cargo test --all-targets --locked

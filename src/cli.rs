@@ -228,7 +228,7 @@ Resources the user may not read are left out and named on stderr.
     /// environment, config file, default); tokens are never shown.
     #[command(
         after_help = "Precedence: flag > environment > config file > built-in default.
-The config file's keys: theme, sort (severity|expiry|name), log_budget, vault_budget,
+The config file's keys: theme, sort (severity|expiry|name|namespace), log_budget, vault_budget,
 vault_concurrency, vault_interval, and per kube context [contexts.NAME] vault_addr,
 vault_cacert, vault_namespace (README.md, Config file)."
     )]
@@ -289,11 +289,32 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// A point in the demo's story: `2m30s`, `90s` or plain seconds, within
+/// one pass of the story.
+fn parse_story_point(s: &str) -> Result<chrono::Duration, String> {
+    let limit = crate::sources::demo::LOOP_SECS;
+    match crate::model::annotations::parse_duration(s) {
+        Some(d) if d >= chrono::Duration::zero() && d.num_seconds() < limit => Ok(d),
+        Some(_) => Err(format!(
+            "must be within the story's {}m{:02}s",
+            limit / 60,
+            limit % 60
+        )),
+        None => Err(format!(
+            "\"{s}\" is not a duration such as 2m30s, 90s or 150"
+        )),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Play the scenario this many times faster than real time (0.1 to 1000).
     #[arg(long, value_name = "N", default_value = "1", value_parser = parse_speed)]
     pub speed: f64,
+    /// Start the story at this point (e.g. 2m30s), for a trainer who wants
+    /// to show one moment again.
+    #[arg(long, value_name = "TIME", default_value = "0s", value_parser = parse_story_point)]
+    pub at: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

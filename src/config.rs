@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! theme = "light"
-//! sort = "expiry"            # severity | expiry | name
+//! sort = "expiry"            # severity | expiry | name | namespace
 //! vault_budget = 100
 //! vault_concurrency = 2
 //! vault_interval = 30
@@ -30,7 +30,7 @@ use crate::sources::vault::{self, VaultConfig};
 /// A config file is a few hundred bytes; anything near this is not one.
 const FILE_CAP: u64 = 1 << 20;
 
-/// The dashboard's order of workloads (its `s` key cycles through them).
+/// The workload list's first order (its key cycles through them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
@@ -38,6 +38,7 @@ pub enum Sort {
     Severity,
     Expiry,
     Name,
+    Namespace,
 }
 
 impl Sort {
@@ -46,6 +47,7 @@ impl Sort {
             Sort::Severity => "severity",
             Sort::Expiry => "expiry",
             Sort::Name => "name",
+            Sort::Namespace => "namespace",
         }
     }
 }
@@ -56,6 +58,7 @@ impl From<Sort> for crate::app::state::Sort {
             Sort::Severity => Self::Severity,
             Sort::Expiry => Self::Expiry,
             Sort::Name => Self::Name,
+            Sort::Namespace => Self::Namespace,
         }
     }
 }
@@ -614,13 +617,10 @@ vault_namespace = "team-a"
                 "vault_budget = 0",
                 "key `vault_budget`: 0 is not a whole number of at least 1",
             ),
-            (
-                "vault_budget = \"many\"",
-                "invalid type: string \"many\"",
-            ),
+            ("vault_budget = \"many\"", "invalid type: string \"many\""),
             (
                 "sort = \"random\"",
-                "unknown variant `random`, expected one of `severity`, `expiry`, `name`",
+                "unknown variant `random`, expected one of `severity`, `expiry`, `name`, `namespace`",
             ),
             ("colour = 1", "unknown field `colour`"),
             (

@@ -131,13 +131,21 @@ fn view(mouse: bool, settings: &Settings) -> Result<session::View, String> {
     Ok(session::View {
         theme: pick_theme(settings)?,
         mouse,
+        sort: settings.sort.value.into(),
     })
 }
 
 fn demo(args: DemoArgs, mouse: bool, settings: &Settings) -> Result<ExitCode, String> {
     let view = view(mouse, settings)?;
-    session::dashboard(session::Data::Demo { speed: args.speed }, view, warn)
-        .map_err(|e| e.to_string())?;
+    session::dashboard(
+        session::Data::Demo {
+            speed: args.speed,
+            at: args.at,
+        },
+        view,
+        warn,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -382,7 +382,7 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         "pods {}/{} ready · {}",
         w.pods_ready,
         w.pods.len(),
-        w.method.label()
+        w.method_label()
     );
     if restarts > 0 {
         let _ = write!(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::app::{App, SourceKind};
-use crate::clock::Clock;
+use crate::clock::{Clock, DemoClock};
 use crate::dashboard;
 use crate::diagnose::{self, Report};
 use crate::model::World;
@@ -54,8 +54,9 @@ const LIST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where a dashboard's data comes from.
 pub enum Data {
-    /// The built-in scenario, `speed` times faster than real time.
-    Demo { speed: f64 },
+    /// The built-in scenario, `speed` times faster than real time, from
+    /// `at` into the story.
+    Demo { speed: f64, at: chrono::Duration },
     /// An offline bundle; with a live Vault, it replaces the bundle's
     /// vault.json and countdowns run on the wall clock.
     /// `namespace` shows only that namespace (one the bundle must hold);
@@ -77,6 +78,8 @@ pub enum Data {
 pub struct View {
     pub theme: Theme,
     pub mouse: bool,
+    /// The workload list's first order (the config file's `sort`).
+    pub sort: crate::app::state::Sort,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -113,17 +116,31 @@ fn connect(rt: &tokio::runtime::Runtime, opts: &KubeOptions) -> Result<Connectio
 pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Error> {
     let rt = runtime()?;
     match data {
-        Data::Demo { speed } => {
+        Data::Demo { speed, at } => {
             need_terminal()?;
             let start = Clock::Wall.now_seconds();
-            let clock = Clock::scaled(start, speed);
-            let app = App::new(SourceKind::Demo, view.theme, start);
+            let demo_clock = DemoClock::new(start, speed, at);
+            let clock = Clock::Demo(demo_clock.clone());
+            let mut app = App::new(SourceKind::Demo, view.theme, start);
+            app.ui.sort = view.sort;
             rt.block_on(async {
                 let (tx, rx) = tokio::sync::mpsc::channel(4096);
-                let source =
-                    tokio::spawn(demo::play(demo::Scenario::new(start), clock.clone(), tx));
-                let result =
-                    dashboard::run::run(app, rx, Inbox::default(), clock, view.mouse, true).await;
+                let (controls, control_rx) = tokio::sync::mpsc::unbounded_channel();
+                let source = tokio::spawn(demo::play(demo_clock.clone(), tx, Some(control_rx)));
+                let trainer = dashboard::run::Trainer {
+                    clock: demo_clock,
+                    controls,
+                };
+                let result = dashboard::run::run(
+                    app,
+                    rx,
+                    Inbox::default(),
+                    clock,
+                    view.mouse,
+                    true,
+                    Some(trainer),
+                )
+                .await;
                 // The scenario only ends early by failing; say so rather than
                 // show a frozen screen.
                 if source.is_finished()
@@ -167,6 +184,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 dir: dir.display().to_string(),
             };
             let mut app = App::new(source, view.theme, at);
+            app.ui.sort = view.sort;
             app.ui.namespace = namespace.clone();
             app.ui.fixed_namespace = namespace;
             app.ui.token_over_http = token_over_http(vault.as_ref());
@@ -180,7 +198,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                     }
                     None => drop(tx),
                 }
-                dashboard::run::run(app, rx, inbox, clock, view.mouse, false).await
+                dashboard::run::run(app, rx, inbox, clock, view.mouse, false, None).await
             })
             .map_err(Error::Terminal)
         }
@@ -191,6 +209,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 context: conn.context.clone(),
             };
             let mut app = App::new(source, view.theme, Clock::Wall.now_seconds());
+            app.ui.sort = view.sort;
             app.ui.namespace = conn.namespace.clone();
             app.ui.fixed_namespace = conn.namespace.clone();
             app.ui.token_over_http = token_over_http(vault.as_ref());
@@ -204,7 +223,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 }
                 app.listening = inbox.listens();
                 tokio::spawn(kube::run(conn, tx, logs));
-                dashboard::run::run(app, rx, inbox, Clock::Wall, view.mouse, false).await
+                dashboard::run::run(app, rx, inbox, Clock::Wall, view.mouse, false, None).await
             })
             .map_err(Error::Terminal)
         }

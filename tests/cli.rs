@@ -222,6 +222,11 @@ fn bad_input_exits_two_with_a_clear_message() {
     let (code, _, err) = vaultscope(&["demo", "--speed", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("--speed"), "{err}");
+    for at in ["--at=soon", "--at=9m", "--at=-1s"] {
+        let (code, _, err) = vaultscope(&["demo", at]);
+        assert_eq!(code, 2, "{at}");
+        assert!(err.contains("--at"), "{at}: {err}");
+    }
     let (code, _, err) = vaultscope(&["demo", "--theme", "nope"]);
     assert_eq!(code, 2);
     assert!(
@@ -862,7 +867,7 @@ fn the_table_counts_in_the_singular_shows_restarts_info_and_expired_leases() {
     ]);
     assert!(
         out.contains(
-            "ERROR  payments Deployment billing-api  pods 2/2 ready · agent · expired 33d08h ago"
+            "ERROR  payments Deployment billing-api  pods 2/2 ready · agent (vault-k8s) · expired 33d08h ago"
         ),
         "{out}"
     );

@@ -64,6 +64,8 @@ pub enum Code {
     ConfigRoleBindingMismatch,
     ConfigPolicyDeniesPath,
     VaultscopePermissionLimited,
+    /// A kubernetes auth mount's config does not fit the watched cluster.
+    ConfigAuthBackendMismatch,
 }
 
 impl Code {
@@ -112,6 +114,7 @@ impl Code {
         Code::ConfigRoleBindingMismatch,
         Code::ConfigPolicyDeniesPath,
         Code::VaultscopePermissionLimited,
+        Code::ConfigAuthBackendMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +164,7 @@ impl Code {
             ConfigRoleBindingMismatch => "config.role_binding_mismatch",
             ConfigPolicyDeniesPath => "config.policy_denies_path",
             VaultscopePermissionLimited => "vaultscope.permission_limited",
+            ConfigAuthBackendMismatch => "config.auth_backend_mismatch",
         }
     }
 

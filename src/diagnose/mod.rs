@@ -2,7 +2,9 @@
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
 pub mod api_error;
+pub mod auth_backend;
 pub mod crosscheck;
+pub mod evidence;
 pub mod expiry;
 pub mod finding;
 pub mod hints;
@@ -589,6 +591,7 @@ fn global_findings(world: &World) -> Vec<Finding> {
     out.extend(crosscheck::permission_findings(
         &world.vault.permission_problems,
     ));
+    out.extend(auth_backend::findings(world));
     if world.injector_ready_endpoints == Some(0) {
         // The endpoints counted are those of the first webhook's Service.
         let first = world.webhooks.first();

@@ -380,6 +380,9 @@ pub struct InjectionSpec {
     pub cache: CacheSpec,
     pub secret_volume_path: String,
     pub tls_skip_verify: bool,
+    /// `template-static-secret-render-interval`: how often the sidecar
+    /// re-reads static (KV) secrets; the agent's default is 5 minutes.
+    pub static_render_interval: Option<chrono::Duration>,
     pub secrets: Vec<SecretSpec>,
 }
 
@@ -516,29 +519,48 @@ pub fn is_valid_perms(raw: &str) -> bool {
 
 /// A Go duration (`30s`, `1m30s`, `250ms`) or plain seconds.
 pub fn is_valid_duration(raw: &str) -> bool {
+    parse_duration(raw).is_some()
+}
+
+/// A Go duration (`30s`, `1m30s`, `1.5h`, `250ms`) or plain seconds, as
+/// the injector reads its duration annotations.
+pub fn parse_duration(raw: &str) -> Option<chrono::Duration> {
     if raw.chars().all(|c| c.is_ascii_digit()) {
-        return !raw.is_empty();
+        return raw
+            .parse::<i64>()
+            .ok()
+            .and_then(chrono::Duration::try_seconds);
     }
     let mut rest = raw;
+    let mut nanos: f64 = 0.0;
     let mut parts = 0;
     while !rest.is_empty() {
         let n = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if n == 0 {
-            return false;
+            return None;
         }
+        let value: f64 = rest[..n].parse().ok()?;
         rest = &rest[n..];
-        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
-            .iter()
-            .find(|u| rest.starts_with(**u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
+        let (unit, scale) = [
+            ("ns", 1.0),
+            ("us", 1e3),
+            ("µs", 1e3),
+            ("ms", 1e6),
+            ("s", 1e9),
+            ("m", 60e9),
+            ("h", 3600e9),
+        ]
+        .into_iter()
+        .find(|(u, _)| rest.starts_with(*u))?;
+        rest = &rest[unit.len()..];
+        nanos += value * scale;
         parts += 1;
     }
-    parts > 0
+    // Go's time.ParseDuration caps at about 290 years.
+    (parts > 0 && nanos.is_finite() && nanos < 9.2e18)
+        .then(|| chrono::Duration::nanoseconds(nanos as i64))
 }
 
 /// The closest known key, to suggest a fix for a typo.
@@ -784,6 +806,9 @@ fn injection_spec(r: &Reader<'_>) -> InjectionSpec {
         },
         secret_volume_path: r.string_or_default("secret-volume-path"),
         tls_skip_verify: r.flag("tls-skip-verify"),
+        static_render_interval: r
+            .string("template-static-secret-render-interval")
+            .and_then(|v| parse_duration(&v)),
         secrets: Vec::new(),
     }
 }

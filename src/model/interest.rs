@@ -40,6 +40,13 @@ impl Interest {
     pub fn is_empty(&self) -> bool {
         self.secret_paths.is_empty() && self.roles.is_empty() && self.service_accounts.is_empty()
     }
+
+    /// The kubernetes auth mounts the workloads log in at (`auth/kubernetes`
+    /// by default, else the `vault.hashicorp.com/auth-path` annotation or a
+    /// SecretProviderClass's `vaultKubernetesMountPath`).
+    pub fn auth_mounts(&self) -> BTreeSet<&str> {
+        self.roles.iter().map(|r| r.auth_path.as_str()).collect()
+    }
 }
 
 /// How one pod (or pod template) logs in to Vault and what it reads with

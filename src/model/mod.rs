@@ -2,6 +2,7 @@
 //! clock reads; time is always passed in.
 
 pub mod annotations;
+pub mod cluster;
 pub mod csi;
 pub mod injection;
 pub mod injector;

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cluster::CaCert;
+
 /// `sys/health`, with the fields both Vault and OpenBao return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct VaultHealth {
@@ -250,6 +252,62 @@ impl AuthRole {
     }
 }
 
+/// A kubernetes auth mount's configuration as `GET auth/<mount>/config`
+/// returned it (`found: false`: 404, the mount has none). Reading it returns
+/// no secret: Vault answers `token_reviewer_jwt_set`, never the JWT; the CA
+/// is kept as fingerprints, not PEM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthBackendConfig {
+    /// e.g. `auth/kubernetes` (no trailing slash).
+    pub auth_path: String,
+    pub found: bool,
+    /// Where Vault sends every login's TokenReview (without userinfo).
+    #[serde(default)]
+    pub kubernetes_host: String,
+    /// Whether `kubernetes_ca_cert` holds anything at all.
+    #[serde(default)]
+    pub ca_set: bool,
+    /// The certificates in `kubernetes_ca_cert` (the ones that parse).
+    #[serde(default)]
+    pub ca_certs: Vec<CaCert>,
+    /// How many `pem_keys` (JWT signature keys) are set.
+    #[serde(default)]
+    pub pem_keys: usize,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub disable_iss_validation: Option<bool>,
+    #[serde(default)]
+    pub disable_local_ca_jwt: Option<bool>,
+    /// `None` when the server does not say (vault-plugin-auth-kubernetes
+    /// before 0.18, i.e. Vault before 1.16).
+    #[serde(default)]
+    pub token_reviewer_jwt_set: Option<bool>,
+}
+
+impl AuthBackendConfig {
+    /// A mount Vault answered 404 for.
+    pub fn missing(auth_path: &str) -> AuthBackendConfig {
+        AuthBackendConfig {
+            auth_path: auth_path.to_string(),
+            found: false,
+            kubernetes_host: String::new(),
+            ca_set: false,
+            ca_certs: vec![],
+            pem_keys: 0,
+            issuer: None,
+            disable_iss_validation: None,
+            disable_local_ca_jwt: None,
+            token_reviewer_jwt_set: None,
+        }
+    }
+
+    /// The read path, e.g. `auth/kubernetes/config`.
+    pub fn path(&self) -> String {
+        format!("{}/config", self.auth_path)
+    }
+}
+
 /// An ACL policy's text (`sys/policies/acl/<name>`); `rules: None` when the
 /// policy does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,6 +374,8 @@ pub struct VaultView {
     pub policies: Vec<AclPolicy>,
     /// Agent tokens whose metadata names a workload's service account.
     pub tokens: Vec<AgentToken>,
+    /// The configuration of the kubernetes auth mounts those roles are on.
+    pub auth_configs: Vec<AuthBackendConfig>,
     /// What vaultscope's own token could not read.
     pub permission_problems: Vec<PermissionProblem>,
 }

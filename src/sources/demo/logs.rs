@@ -182,7 +182,14 @@ impl Scenario {
         )
     }
 
-    pub(super) fn rendered(&self, ns: &str, pod: &str, s: i64, file: &str) -> Observation {
+    /// The agent re-renders `file` a moment after second `s` (logged at
+    /// `s` + 212 ms, emitted at `s + 1`).
+    pub(super) fn render_after(&mut self, ns: &str, pod: &str, s: i64, file: &str) {
+        let o = self.rendered(ns, pod, s, file);
+        self.later(s + 1, o);
+    }
+
+    fn rendered(&self, ns: &str, pod: &str, s: i64, file: &str) -> Observation {
         self.log(
             ns,
             pod,

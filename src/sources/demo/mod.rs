@@ -24,9 +24,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::model::Observation;
 use crate::model::pod::PodInfo;
 
-pub use player::{play, snapshot};
+pub use player::{Control, LOOP_SECS, cue, play, snapshot};
 
 pub const VAULT_ADDR: &str = "https://vault.vault.svc:8200";
 const VAULT_VERSION: &str = "1.17.3";
@@ -52,6 +53,10 @@ pub struct Scenario {
     kv_version: u64,
     kv_updated: i64,
     cart_mount_failures: i32,
+    /// Observations that happen a moment after the second that caused them
+    /// (a re-render after a renewal), held until the clock gets there: the
+    /// demo never shows a line from the future.
+    pending: Vec<(i64, Observation)>,
 }
 
 impl Scenario {
@@ -65,6 +70,7 @@ impl Scenario {
             kv_version: 6,
             kv_updated: -3 * 3600,
             cart_mount_failures: 14,
+            pending: Vec::new(),
         }
     }
 
@@ -74,6 +80,11 @@ impl Scenario {
 
     fn t(&self, s: i64) -> DateTime<Utc> {
         self.base + Duration::seconds(s)
+    }
+
+    /// Emit `o` when the scenario reaches second `due`.
+    fn later(&mut self, due: i64, o: Observation) {
+        self.pending.push((due, o));
     }
 }
 

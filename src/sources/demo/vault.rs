@@ -159,7 +159,7 @@ impl Scenario {
                 l.last_renewal = None;
                 let file = l.file.clone();
                 leases_changed = true;
-                out.push(self.rendered(&ns, &pod, s, &file));
+                self.render_after(&ns, &pod, s, &file);
             } else if s >= due && !sealed && due < hard_end {
                 l.last_renewal = Some(s);
                 leases_changed = true;
@@ -178,7 +178,9 @@ impl Scenario {
 
     /// Token renewals: every two minutes per healthy sidecar; errors while sealed.
     pub(super) fn renew_tokens(&self, s: i64, sealed: bool, out: &mut Vec<Observation>) {
-        if !(s % 120 == 37 || s == SEALED_UNTIL + 2) {
+        // Right after the unseal the agents renew at once, so the list
+        // recovers in the same second the header says unsealed.
+        if !(s % 120 == 37 || s == SEALED_UNTIL) {
             return;
         }
         // Each sidecar by its own name; OpenBao's agents log in to their
@@ -228,7 +230,7 @@ impl Scenario {
                 c.generation += 1;
                 certs_changed = true;
                 for (ns, pod) in pods {
-                    out.push(self.rendered(&ns, &pod, s, &file));
+                    self.render_after(&ns, &pod, s, &file);
                 }
             }
         }
@@ -243,12 +245,7 @@ impl Scenario {
             self.kv_version += 1;
             self.kv_updated = s;
             out.push(self.kv());
-            out.push(self.rendered(
-                "platform",
-                "config-sync-8d9f7b6c5-f4g5h",
-                s + 11,
-                "settings",
-            ));
+            self.render_after("platform", "config-sync-8d9f7b6c5-f4g5h", s, "settings");
         }
     }
 }

@@ -126,7 +126,7 @@ impl Scenario {
             let l = vec![
                 format!(
                     "{} [INFO]  agent.auth.handler: authenticating",
-                    ts(self.t(s) - Duration::milliseconds(20))
+                    ts(self.t(s) - Duration::milliseconds(100))
                 ),
                 self.sa_error(s, "30s"),
             ];
@@ -245,14 +245,14 @@ impl Scenario {
         while at < 0 {
             l.push(self.sa_error(at, &format!("{backoff}s")));
             at += backoff;
-            if at > 0 {
-                // The next attempt is still to come.
-                break;
+            // The next attempt, unless it is still to come (the scenario
+            // logs it when its time comes).
+            if at < 0 {
+                l.push(format!(
+                    "{} [INFO]  agent.auth.handler: authenticating",
+                    ts(self.t(at) - Duration::milliseconds(100))
+                ));
             }
-            l.push(format!(
-                "{} [INFO]  agent.auth.handler: authenticating",
-                ts(self.t(at))
-            ));
             backoff = (backoff * 2).min(30);
         }
         out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));
@@ -439,7 +439,8 @@ impl Scenario {
             ),
             count: self.cart_mount_failures,
             first_seen: Some(self.t(-1690)),
-            last_seen: Some(self.t(self.at.min(0) - 20)),
+            // At the start, a retry 20 s ago; later, now.
+            last_seen: Some(self.t(if self.at == 0 { -20 } else { self.at })),
         }))
     }
 

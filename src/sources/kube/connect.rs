@@ -9,6 +9,8 @@ use std::time::Duration;
 use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use crate::model::cluster::CaCert;
+
 /// How to connect, from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct KubeOptions {
@@ -27,6 +29,9 @@ pub struct Connection {
     /// The namespace watched; `None` for all namespaces.
     pub namespace: Option<String>,
     pub server: String,
+    /// The CA certificates the kubeconfig trusts for the server (empty when
+    /// it names none).
+    pub ca: Vec<CaCert>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -127,6 +132,12 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connection, ConnectError> {
     config.connect_timeout = Some(PROBE_TIMEOUT);
     // Shown in messages: a kubeconfig's server may carry a password or token.
     let server = crate::safe::display_address(&config.cluster_url.to_string());
+    let ca = config
+        .root_cert
+        .iter()
+        .flatten()
+        .filter_map(|der| crate::sources::ca::from_der(der))
+        .collect();
     let namespace = match (&opts.namespace, opts.all_namespaces) {
         (Some(ns), _) => Some(ns.clone()),
         (None, true) => None,
@@ -148,5 +159,6 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connection, ConnectError> {
         context,
         namespace,
         server,
+        ca,
     })
 }

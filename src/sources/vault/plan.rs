@@ -8,8 +8,9 @@
 //! cycle's answers: which mount a path is on by `sys/mounts`, the policies by
 //! the roles, the lease, certificate and token lookups by their LISTs. In the
 //! order they are sent:
-//! 1. `sys/mounts`, then the roles, then the policies the roles name (each
-//!    every [`CONFIG_REFRESH_SECS`]);
+//! 1. `sys/mounts`, then the roles, then the policies the roles name and
+//!    the configuration of the auth mounts they are on (each every
+//!    [`CONFIG_REFRESH_SECS`]);
 //! 2. the metadata of each KV v2 secret (every [`KV_REFRESH_SECS`]);
 //! 3. a LIST of each lease prefix (every cycle), then lookups of the leases
 //!    new or due ([`next_refresh`]), new ones first, then soonest to expire;
@@ -25,8 +26,8 @@ use serde_json::{Value, json};
 use super::http::is_safe_path;
 use crate::model::interest::{Interest, RoleRef};
 use crate::model::vault::{
-    AclPolicy, AgentToken, AuthRole, Certificate, Engine, KvMetadata, Lease, MountInfo,
-    resolve_mount,
+    AclPolicy, AgentToken, AuthBackendConfig, AuthRole, Certificate, Engine, KvMetadata, Lease,
+    MountInfo, resolve_mount,
 };
 
 /// Longest time between two lookups of the same lease or token.
@@ -95,6 +96,8 @@ pub struct Known {
     pub mounts: Option<Cached<Result<Vec<MountInfo>, Denied>>>,
     pub roles: BTreeMap<RoleRef, Cached<Result<AuthRole, Denied>>>,
     pub policies: BTreeMap<String, Cached<Result<AclPolicy, Denied>>>,
+    /// By auth mount (`auth/kubernetes`).
+    pub auth_configs: BTreeMap<String, Cached<Result<AuthBackendConfig, Denied>>>,
     pub leases: BTreeMap<String, Cached<Lease>>,
     /// By `<mount>/<path>`.
     pub kv: BTreeMap<String, Cached<Result<KvMetadata, Denied>>>,
@@ -112,6 +115,8 @@ pub enum Read {
     Mounts,
     Role(RoleRef),
     Policy(String),
+    /// A kubernetes auth mount's configuration, e.g. `auth/kubernetes`.
+    AuthConfig(String),
     KvMetadata {
         mount: String,
         path: String,
@@ -146,6 +151,7 @@ impl Read {
             Read::Mounts => "sys/mounts".into(),
             Read::Role(r) => format!("{}/role/{}", r.auth_path, r.role),
             Read::Policy(name) => format!("sys/policies/acl/{name}"),
+            Read::AuthConfig(mount) => format!("{mount}/config"),
             Read::KvMetadata { mount, path } => format!("{mount}/metadata/{path}"),
             Read::LeaseList(prefix) => format!("sys/leases/lookup/{prefix}/"),
             Read::Lease(_) => "sys/leases/lookup".into(),
@@ -339,6 +345,22 @@ impl Planner<'_> {
                     .is_none_or(|c| c.is_due(self.now))
             })
             .map(|n| Read::Policy(n.clone()));
+        self.cut(due)
+    }
+
+    /// The mounts the workloads' roles are on.
+    pub fn auth_configs(&self) -> Plan {
+        let due = self
+            .interest
+            .auth_mounts()
+            .into_iter()
+            .filter(|m| {
+                self.known
+                    .auth_configs
+                    .get(*m)
+                    .is_none_or(|c| c.is_due(self.now))
+            })
+            .map(|m| Read::AuthConfig(m.to_string()));
         self.cut(due)
     }
 
@@ -694,6 +716,50 @@ mod tests {
                 .reads
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn each_auth_mount_in_use_has_its_config_read_once_a_minute() {
+        let mut i = Interest::default();
+        for (path, role) in [
+            ("auth/kubernetes", "a"),
+            ("auth/kubernetes", "b"),
+            ("auth/k8s-east", "c"),
+            ("auth/../sys", "d"),
+        ] {
+            i.roles.insert(RoleRef {
+                auth_path: path.into(),
+                role: role.into(),
+            });
+        }
+        let mut known = Known::default();
+        let reads = planner(&i, &known, 100).auth_configs().reads;
+        // One read per mount; a mount path with dot segments is refused.
+        assert_eq!(
+            reads,
+            [
+                Read::AuthConfig("auth/k8s-east".into()),
+                Read::AuthConfig("auth/kubernetes".into())
+            ]
+        );
+        assert_eq!(reads[1].path(), "auth/kubernetes/config");
+        assert_eq!(reads[1].method(), "GET");
+        for m in ["auth/k8s-east", "auth/kubernetes"] {
+            let value = Ok(AuthBackendConfig::missing(m));
+            known.auth_configs.insert(
+                m.into(),
+                Cached {
+                    value,
+                    due: config_due(now()),
+                },
+            );
+        }
+        let at = |secs: i64| Planner {
+            now: now() + Duration::seconds(secs),
+            ..planner(&i, &known, 100)
+        };
+        assert!(at(59).auth_configs().reads.is_empty());
+        assert_eq!(at(60).auth_configs().reads.len(), 2);
     }
 
     #[test]

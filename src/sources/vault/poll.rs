@@ -15,15 +15,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::config::VaultConfig;
-use super::http::{ApiError, Http};
+use super::http::{ApiError, Http, quote};
 use super::plan::{self, Cached, Denied, Known, Places, Plan, Planner, Read, next_refresh};
 use super::snapshot::VaultSnapshot;
 use crate::model::interest::Interest;
 use crate::model::vault::{
-    AclPolicy, AgentToken, AuthRole, Engine, KvMetadata, Lease, MountInfo, PermissionProblem,
-    VaultHealth,
+    AclPolicy, AgentToken, AuthBackendConfig, AuthRole, Engine, KvMetadata, Lease, MountInfo,
+    PermissionProblem, VaultHealth,
 };
 use crate::safe::display_address;
+use crate::sources::ca;
 
 fn data(v: &Value) -> &Value {
     v.get("data").filter(|d| d.is_object()).unwrap_or(v)
@@ -220,8 +221,8 @@ impl Poller {
         }
     }
 
-    /// Mounts, roles and the policies the roles name: few requests, re-read
-    /// every minute.
+    /// Mounts, roles, the policies the roles name and the configuration of
+    /// the auth mounts they are on: few requests, re-read every minute.
     async fn read_config(
         &mut self,
         interest: &Interest,
@@ -255,6 +256,43 @@ impl Poller {
                 Some(Err(d)) => denied.push(d.clone()),
                 None => {}
             }
+        }
+        self.read_auth_configs(interest).await;
+        for m in interest.auth_mounts() {
+            match self.known.auth_configs.get(m).map(|c| &c.value) {
+                Some(Ok(c)) => snap.auth_configs.push(c.clone()),
+                Some(Err(d)) => denied.push(d.clone()),
+                None => {}
+            }
+        }
+    }
+
+    async fn read_auth_configs(&mut self, interest: &Interest) {
+        let now = Utc::now();
+        let mounts = interest.auth_mounts();
+        self.known
+            .auth_configs
+            .retain(|m, _| mounts.contains(m.as_str()));
+        let plan = self.planner(interest, now).auth_configs();
+        for (read, res) in self.send(plan, Pace::InOrder).await {
+            let path = read.path();
+            let Read::AuthConfig(mount) = read else {
+                continue;
+            };
+            let value = match res {
+                Ok(v) => Ok(parse_auth_config(&mount, data(&v))),
+                Err(e) if e.code() == Some(404) => Ok(AuthBackendConfig::missing(&mount)),
+                Err(e) if e.code() == Some(403) => Err(Denied {
+                    path,
+                    needed: &["read"],
+                    impact: format!(
+                        "the kubernetes auth backend at {mount} is not checked against the cluster"
+                    ),
+                }),
+                Err(_) => continue,
+            };
+            let due = plan::config_due(now);
+            self.known.auth_configs.insert(mount, Cached { value, due });
         }
     }
 
@@ -740,6 +778,36 @@ fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
     }
 }
 
+/// `GET auth/<mount>/config`, keeping no PEM: the CA as fingerprints, the
+/// signature keys as a count. The reviewer JWT is never in the answer (only
+/// `token_reviewer_jwt_set`, vault-plugin-auth-kubernetes path_config.go).
+fn parse_auth_config(auth_path: &str, d: &Value) -> AuthBackendConfig {
+    let ca = d
+        .get("kubernetes_ca_cert")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let flag = |k: &str| d.get(k).and_then(Value::as_bool);
+    AuthBackendConfig {
+        auth_path: auth_path.to_string(),
+        found: true,
+        kubernetes_host: d
+            .get("kubernetes_host")
+            .and_then(Value::as_str)
+            .map(|h| quote(&display_address(h)))
+            .unwrap_or_default(),
+        ca_set: !ca.trim().is_empty(),
+        ca_certs: ca::from_pem(ca),
+        pem_keys: d
+            .get("pem_keys")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len),
+        issuer: opt_string(d.get("issuer")).map(|i| quote(&i)),
+        disable_iss_validation: flag("disable_iss_validation"),
+        disable_local_ca_jwt: flag("disable_local_ca_jwt"),
+        token_reviewer_jwt_set: flag("token_reviewer_jwt_set"),
+    }
+}
+
 /// A token lookup, kept only when its kubernetes-auth metadata names a
 /// service account.
 fn parse_token(d: &Value) -> Option<AgentToken> {
@@ -788,6 +856,41 @@ mod tests {
         assert_eq!(r.bound_service_account_names, vec!["ledger-writer"]);
         assert_eq!(r.bound_service_account_namespace_selector, None);
         assert_eq!(r.effective_policies(), vec!["ledger", "default"]);
+    }
+
+    #[test]
+    fn an_auth_config_keeps_fingerprints_and_flags_never_pem() {
+        // The shape OpenBao 2.x and Vault 1.16+ answer (path_config.go).
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIBkTCCATegAwIBAgIUcOOx42J2lrdKWT3oLJmxd31BdgIwCgYIKoZIzj0EAwIw\nHTEbMBkGA1UEAwwSdmF1bHRzY29wZSB0ZXN0IENBMCAXDTI2MTEyOTE4MTU1MloY\nDzIxMjYxMTA1MTgxNTUyWjAdMRswGQYDVQQDDBJ2YXVsdHNjb3BlIHRlc3QgQ0Ew\nWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQoAwgFDbSoaGfwtQEOt3URQ/SU/y+F\nREJneGCem6tEp7bK0N2UId9BSvoSznnKSENajv4jlbSyLyXpxTqWzLjGo1MwUTAd\nBgNVHQ4EFgQUjAkCP/jXRNxMgNFMtV2lgF4J4mMwHwYDVR0jBBgwFoAUjAkCP/jX\nRNxMgNFMtV2lgF4J4mMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF\nAiEA1slNEkaPU+lhXdU/Lr5FI6MUwH7lWOyHOpKQOEMY0zoCIDmOPF+r99kboiWV\nkH5Ku5vCJHzbGon2XdLTm/d7ko5s\n-----END CERTIFICATE-----\n";
+        let v = json!({"data": {
+            "kubernetes_host": "https://admin:pw@203.0.113.10:6443/",
+            "kubernetes_ca_cert": pem,
+            "pem_keys": [],
+            "issuer": "",
+            "disable_iss_validation": true,
+            "disable_local_ca_jwt": true,
+            "token_reviewer_jwt_set": false
+        }});
+        let c = parse_auth_config("auth/kubernetes", data(&v));
+        assert!(c.found && c.ca_set);
+        assert_eq!(c.kubernetes_host, "https://203.0.113.10:6443");
+        assert_eq!(c.ca_certs.len(), 1);
+        assert_eq!(c.ca_certs[0].subject, "CN=vaultscope test CA");
+        assert_eq!(c.issuer, None);
+        assert_eq!(c.token_reviewer_jwt_set, Some(false));
+        assert_eq!(c.disable_local_ca_jwt, Some(true));
+        let kept = serde_json::to_string(&c).unwrap();
+        assert!(
+            !kept.contains("BEGIN CERTIFICATE") && !kept.contains("MIIB"),
+            "{kept}"
+        );
+        // An older server: no token_reviewer_jwt_set, and no CA.
+        let old = parse_auth_config(
+            "auth/k8s",
+            &json!({"kubernetes_host": "https://k8s.example", "kubernetes_ca_cert": ""}),
+        );
+        assert_eq!(old.token_reviewer_jwt_set, None);
+        assert!(!old.ca_set && old.ca_certs.is_empty());
     }
 
     #[test]
