@@ -401,6 +401,7 @@ impl Http {
     /// active, 429 standby, 472/473, 501 not initialized, 503 sealed) carries
     /// the JSON body; it does not count against the budget.
     pub async fn health(&self) -> Result<Value, ApiError> {
+        // vaultrs's sys::health fails on OpenBao: its answer has no `performance_standby`.
         let (status, value) = self.send(Method::GET, "sys/health", None, false).await?;
         // A proxy or load balancer in front of Vault can answer with JSON of
         // its own; only an answer that says sealed or not is Vault's health.
