@@ -10,6 +10,7 @@ pub mod app;
 pub mod bounded;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod dashboard;
 pub mod diagnose;
 pub mod model;

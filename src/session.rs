@@ -82,6 +82,8 @@ pub enum Data {
 pub struct View {
     pub theme: Theme,
     pub mouse: bool,
+    /// The workload list's first order (the config file's `sort`).
+    pub sort: crate::app::state::Sort,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -123,7 +125,8 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
             let start = Clock::Wall.now_seconds();
             let demo_clock = DemoClock::new(start, speed, at);
             let clock = Clock::Demo(demo_clock.clone());
-            let app = App::new(SourceKind::Demo, view.theme, start);
+            let mut app = App::new(SourceKind::Demo, view.theme, start);
+            app.ui.sort = view.sort;
             rt.block_on(async {
                 let (tx, rx) = tokio::sync::mpsc::channel(4096);
                 let (controls, control_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -185,6 +188,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 dir: dir.display().to_string(),
             };
             let mut app = App::new(source, view.theme, at);
+            app.ui.sort = view.sort;
             app.ui.namespace = namespace.clone();
             app.ui.fixed_namespace = namespace;
             app.ui.token_over_http = token_over_http(vault.as_ref());
@@ -209,6 +213,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 context: conn.context.clone(),
             };
             let mut app = App::new(source, view.theme, Clock::Wall.now_seconds());
+            app.ui.sort = view.sort;
             app.ui.namespace = conn.namespace.clone();
             app.ui.fixed_namespace = conn.namespace.clone();
             app.ui.token_over_http = token_over_http(vault.as_ref());
