@@ -39,6 +39,11 @@ stop_labs() {
   VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-preflighttest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17500 + off)) \
     VAULTSCOPE_LAB_KINE_PORT=$((17550 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17300 + off)) \
     scripts/lab.sh down >/dev/null 2>&1 || true
+  # tests/real_lab.rs: the workshop lab (lab.sh up --with-vault; its OpenBao and PostgreSQL live
+  # in the lab's dir, on ports derived from the lab's, and lab.sh down stops them and the agents).
+  VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-realtest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17843 + off)) \
+    VAULTSCOPE_LAB_KINE_PORT=$((17779 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17750 + off)) \
+    scripts/lab.sh down >/dev/null 2>&1 || true
 }
 trap stop_labs EXIT
 cargo test --all-targets --locked

@@ -596,3 +596,53 @@ fn healthy_agents_that_look_scary_report_nothing() {
         assert!(got.is_empty(), "{why}: {got:#?}");
     }
 }
+
+/// A read of a sealed Vault as OpenBao 2.7's agent logs it (seen from the
+/// workshop lab's real agents, tests/real_lab.rs): Vault's error unquoted,
+/// its lines flush left, the retry announced on the last one.
+fn sealed_read(at: &str, attempt: u32, wait: &str) -> String {
+    format!(
+        "{at} [WARN]  agent: (view) vault.read(secret/data/shop/cfg): vault.read(secret/data/shop/cfg): Error making API request.\n\nURL: GET http://127.0.0.1:8200/v1/secret/data/shop/cfg\nCode: 503. Errors:\n\n* Vault is sealed (retry attempt {attempt} after \"{wait}\")"
+    )
+}
+
+#[test]
+fn a_sidecar_whose_retries_went_quiet_got_its_read() {
+    let p = injected("shop", "cfg", "cfg", &[("cfg", "secret/data/shop/cfg")]);
+    let name = p.name.clone();
+    // Failing until 30 s ago, the next attempt due: still sealed, one cause
+    // (not also a bare `Code: 503` line read as a second one).
+    let log = [
+        sealed_read("2026-11-28T09:59:24.000Z", 4, "2s"),
+        sealed_read("2026-11-28T09:59:30.000Z", 5, "4s"),
+    ]
+    .join("\n");
+    let r = report_for(vec![p.clone()], &[(&name, "vault-agent", false, &log)]);
+    let (f, _) = only_workload(&r);
+    assert_eq!(codes(f), vec![Code::VaultSealed], "{f:#?}");
+    assert!(
+        f[0].message.contains("(2 times in the log)"),
+        "{}",
+        f[0].message
+    );
+    // The same failures ten minutes ago and nothing since: consul-template
+    // logs no success when the file is unchanged, so the retry worked.
+    let log = [
+        sealed_read("2026-11-28T09:49:54.000Z", 4, "2s"),
+        sealed_read("2026-11-28T09:50:00.000Z", 5, "4s"),
+    ]
+    .join("\n");
+    let r = report_for(vec![p.clone()], &[(&name, "vault-agent", false, &log)]);
+    let (f, health) = only_workload(&r);
+    assert!(f.is_empty(), "{f:#?}");
+    assert_eq!(health, Health::Ok);
+    // An init agent still running after such a quiet retry has not got its
+    // secrets (it would have exited): the cause stays.
+    let mut stuck = p;
+    stuck.phase = "Pending".into();
+    stuck.conditions.clear();
+    stuck.init_containers[0].state = running(900);
+    let r = report_for(vec![stuck], &[(&name, "vault-agent-init", false, &log)]);
+    let (f, _) = only_workload(&r);
+    assert_eq!(codes(f), vec![Code::VaultSealed], "{f:#?}");
+}

@@ -81,11 +81,15 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
     }
     let start = lease.last_renewal.or(lease.issue_time)?;
     let span = expire - start;
+    // Agents renew when 70-73 % of the lease has run (vault api
+    // lifetime_watcher.go: 2/3 of it plus a third of a 10-20 % grace), so a
+    // lease with a fifth of its span left has missed its renewal; half would
+    // flag every short lease (2 min) in good health for a quarter of its life.
     if left
         <= window(
             span,
             LEASE_WARN_FRACTION,
-            MIN_WARN.min(span.num_seconds() / 2),
+            MIN_WARN.min(span.num_seconds() / 5),
         )
     {
         let why = if lease.renewable {
@@ -218,6 +222,20 @@ mod tests {
         // Near its max TTL even though the current TTL is long.
         let f = lease_finding(&lease(true, Some(3000)), t("2026-01-01T00:47:00Z")).unwrap();
         assert!(f.message.contains("max TTL"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_short_lease_is_not_overdue_before_the_agent_renews_it() {
+        // database role with default_ttl=2m, as the workshop lab has it.
+        let mut l = lease(true, Some(600));
+        l.expire_time = Some(t("2026-01-01T00:02:00Z"));
+        l.ttl_seconds = 120;
+        // 66 s in: the agent renews at 84-88 s; nothing to say yet.
+        assert!(lease_finding(&l, t("2026-01-01T00:01:06Z")).is_none());
+        // 100 s in: it should have been renewed by now.
+        let f = lease_finding(&l, t("2026-01-01T00:01:40Z")).unwrap();
+        assert_eq!(f.code, Code::LeaseExpiring);
+        assert!(f.message.contains("renewal is overdue"), "{}", f.message);
     }
 
     #[test]

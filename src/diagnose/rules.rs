@@ -341,7 +341,13 @@ pub fn container_findings(
         let signals = if secrets_rendered(pod, c) {
             Vec::new()
         } else {
-            logs::analyse_with(lines.iter().copied(), renders)
+            let mut s = logs::analyse_with(lines.iter().copied(), renders);
+            // A sidecar stays up after a quiet success; an init agent would
+            // have exited, so one still running has not got its secrets.
+            if via == Via::Agent && matches!(c.state, ContainerState::Running { .. }) {
+                s.retain(|s| !s.retried_quietly(now));
+            }
+            s
         };
         let mut specific: Vec<Finding> = signals
             .into_iter()

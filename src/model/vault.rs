@@ -196,6 +196,10 @@ pub struct AuthRole {
     pub auth_path: String,
     pub name: String,
     pub found: bool,
+    /// Not found because no auth method is mounted at `auth_path` at all
+    /// (Vault's 404 says `no handler for route`).
+    #[serde(default)]
+    pub mount_missing: bool,
     #[serde(default)]
     pub bound_service_account_names: Vec<String>,
     #[serde(default)]
@@ -223,6 +227,7 @@ impl AuthRole {
             auth_path: auth_path.to_string(),
             name: name.to_string(),
             found: false,
+            mount_missing: false,
             bound_service_account_names: vec![],
             bound_service_account_namespaces: vec![],
             bound_service_account_namespace_selector: None,
@@ -231,6 +236,14 @@ impl AuthRole {
             token_no_default_policy: false,
             token_ttl: None,
             token_max_ttl: None,
+        }
+    }
+
+    /// A role asked of a mount that does not exist.
+    pub fn without_mount(auth_path: &str, name: &str) -> AuthRole {
+        AuthRole {
+            mount_missing: true,
+            ..AuthRole::missing(auth_path, name)
         }
     }
 }

@@ -935,7 +935,8 @@ fn role(p: &Pool) -> BoxedStrategy<AuthRole> {
         (
             one_of(&["auth/kubernetes", "auth/k8s"]),
             select(p.roles.clone()),
-            any::<bool>(),
+            // found, and (when not) whether the whole mount was missing
+            (any::<bool>(), any::<bool>()),
         ),
         (
             proptest::collection::vec(prop_oneof![select(p.names.clone()), Just("*".into())], 0..3),
@@ -955,7 +956,7 @@ fn role(p: &Pool) -> BoxedStrategy<AuthRole> {
     )
         .prop_map(
             |(
-                (auth_path, name, found),
+                (auth_path, name, (found, no_mount)),
                 (sas, nss, selector, audience),
                 (pols, nodef, ttl, max),
             )| {
@@ -963,6 +964,7 @@ fn role(p: &Pool) -> BoxedStrategy<AuthRole> {
                     auth_path,
                     name,
                     found,
+                    mount_missing: !found && no_mount,
                     bound_service_account_names: sas,
                     bound_service_account_namespaces: nss,
                     bound_service_account_namespace_selector: selector,

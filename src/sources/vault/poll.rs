@@ -321,7 +321,11 @@ impl Poller {
             let Read::Role(r) = read else { continue };
             let value = match res {
                 Ok(v) => Ok(parse_role(&r.auth_path, &r.role, data(&v))),
-                Err(e) if e.code() == Some(404) => Ok(AuthRole::missing(&r.auth_path, &r.role)),
+                Err(e) if e.code() == Some(404) => Ok(if no_handler(&e) {
+                    AuthRole::without_mount(&r.auth_path, &r.role)
+                } else {
+                    AuthRole::missing(&r.auth_path, &r.role)
+                }),
                 Err(e) if e.code() == Some(403) => Err(Denied {
                     path,
                     needed: &["read"],
@@ -753,6 +757,13 @@ pub fn parse_mounts(v: &Value) -> Vec<MountInfo> {
     out
 }
 
+/// A 404 from Vault's router rather than from a backend: nothing is mounted
+/// there (`no handler for route "auth/k8s/role/x". route entry not found.`;
+/// a role the mount lacks is a bare 404 with no errors).
+fn no_handler(e: &ApiError) -> bool {
+    matches!(e, ApiError::Status { errors, .. } if errors.iter().any(|m| m.contains("no handler for route")))
+}
+
 /// A kubernetes auth role's `data`.
 pub fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
     let mut policies = strings(d.get("token_policies"));
@@ -763,6 +774,7 @@ pub fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
         auth_path: auth_path.to_string(),
         name: name.to_string(),
         found: true,
+        mount_missing: false,
         bound_service_account_names: strings(d.get("bound_service_account_names")),
         bound_service_account_namespaces: strings(d.get("bound_service_account_namespaces")),
         bound_service_account_namespace_selector: opt_string(
@@ -856,6 +868,24 @@ mod tests {
         assert_eq!(r.bound_service_account_names, vec!["ledger-writer"]);
         assert_eq!(r.bound_service_account_namespace_selector, None);
         assert_eq!(r.effective_policies(), vec!["ledger", "default"]);
+    }
+
+    #[test]
+    fn a_404_from_the_router_means_no_mount() {
+        // OpenBao 2.7's answers (the workshop lab): a mount that does not
+        // exist, and a role its mount lacks.
+        let gone = ApiError::Status {
+            code: 404,
+            errors: vec![super::super::http::quote(
+                "no handler for route \"auth/k8s/role/webapp\". route entry not found.",
+            )],
+        };
+        assert!(no_handler(&gone));
+        let missing = ApiError::Status {
+            code: 404,
+            errors: vec![],
+        };
+        assert!(!no_handler(&missing));
     }
 
     #[test]
