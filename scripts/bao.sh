@@ -331,13 +331,16 @@ configure_kubernetes_auth() {
   bao_ write auth/kubernetes/config kubernetes_host="$KUBE_HOST" kubernetes_ca_cert="@$ca_file" \
     disable_local_ca_jwt=true "${extra[@]}" >/dev/null
   local p
-  for p in billing catalog ledger; do bao_ policy write "$p" "$ASSETS/policies/$p.hcl" >/dev/null; done
+  for p in billing catalog ledger web; do bao_ policy write "$p" "$ASSETS/policies/$p.hcl" >/dev/null; done
   # Healthy: payments/billing-api -> policy billing (database/creds/billing).
   bao_ write auth/kubernetes/role/billing bound_service_account_names=billing-api \
     bound_service_account_namespaces=payments token_policies=billing token_ttl=1h token_max_ttl=4h >/dev/null
   # Healthy: shop/catalog -> policy catalog (secret/data/shop/*).
   bao_ write auth/kubernetes/role/catalog bound_service_account_names=catalog \
     bound_service_account_namespaces=shop token_policies=catalog token_ttl=1h token_max_ttl=4h >/dev/null
+  # Healthy: shop/web -> policy web (pki/issue/web), the PKI certificate example.
+  bao_ write auth/kubernetes/role/web bound_service_account_names=web \
+    bound_service_account_namespaces=shop token_policies=web token_ttl=1h token_max_ttl=4h >/dev/null
   # Broken twice: bound to SA "ledger-writer" while the ledger pod runs as SA "ledger"
   # (login fails: "service account name not authorized"), and policy ledger does not grant
   # secret/data/payments/config, the path the pod asks for (403 once login is fixed).

@@ -27,8 +27,8 @@ macro_rules! environment {
                                proxy for Vault requests (a note on stderr says when one applies)
   NO_COLOR                     no colour: plain `check` tables, the monochrome theme
   COLORTERM                    truecolor or 24bit: 24-bit theme colours (else the nearest of 256)
-  XDG_CONFIG_HOME, HOME        user themes in $XDG_CONFIG_HOME/vaultscope/themes/
-                               (default ~/.config/vaultscope/themes/)"
+  XDG_CONFIG_HOME, HOME        the config file $XDG_CONFIG_HOME/vaultscope/config.toml and user
+                               themes in .../vaultscope/themes/ (default ~/.config/vaultscope/)"
     };
 }
 
@@ -57,10 +57,34 @@ macro_rules! examples {
 /// What `--help` says about the environment.
 pub const ENVIRONMENT: &str = environment!();
 
+/// `--version`: the version, and the commit and date of the build (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("VAULTSCOPE_GIT_COMMIT"),
+    ", built ",
+    env!("VAULTSCOPE_BUILD_DATE"),
+    ")"
+);
+
+/// The binary that kubectl runs for `kubectl vaultscope`.
+pub const KUBECTL_PLUGIN: &str = "kubectl-vaultscope";
+
+/// The command line as the binary named `bin` presents it: as the kubectl
+/// plugin, usage and errors read `kubectl vaultscope ...`.
+pub fn command(bin: &str) -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    if bin == KUBECTL_PLUGIN {
+        cmd.name(KUBECTL_PLUGIN).bin_name("kubectl vaultscope")
+    } else {
+        cmd
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "vaultscope",
-    version,
+    version = VERSION,
     about = "Secret-injection health for Kubernetes workloads that get secrets from Vault or OpenBao",
     long_about = "vaultscope shows, per workload, the Vault Agent Injector containers, Secrets Store CSI mounts, \
 the Vault leases and certificates behind each secret, and injection errors with their cause, evidence and fix. \
@@ -81,6 +105,10 @@ pub struct Cli {
     /// with --from, only this namespace of the bundle).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    /// Config file of defaults (default: $XDG_CONFIG_HOME/vaultscope/config.toml,
+    /// else ~/.config/vaultscope/config.toml; see `vaultscope config`).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub kube: KubeArgs,
     #[command(flatten)]
@@ -136,35 +164,6 @@ pub struct VaultArgs {
     /// come sooner as expiry nears; 429/5xx answers double the wait).
     #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::vault::DEFAULT_INTERVAL_SECS, global = true, value_parser = poll_interval)]
     pub vault_interval: u64,
-}
-
-impl VaultArgs {
-    /// The connection settings, or `None` when no address is configured
-    /// (`env_fallback`: also look at VAULT_ADDR / BAO_ADDR). An error (bad
-    /// usage) names the flag or variable that holds a bad value, or the
-    /// variable and file of a TLS file that cannot be used.
-    pub fn config(
-        &self,
-        env_fallback: bool,
-    ) -> Result<Option<crate::sources::vault::VaultConfig>, String> {
-        use crate::sources::vault::VaultConfig;
-        let cfg = match (&self.vault_addr, env_fallback) {
-            (None, false) => None,
-            (flag, _) => VaultConfig::from_env(flag.as_deref())?,
-        };
-        // A CA or client certificate file that cannot be used is bad usage
-        // naming its variable, found before anything runs.
-        if let Some(cfg) = &cfg {
-            crate::sources::vault::http::check_tls_files(cfg)?;
-        }
-        Ok(cfg.map(|cfg| {
-            cfg.with_limits(
-                self.vault_concurrency,
-                self.vault_budget,
-                std::time::Duration::from_secs(self.vault_interval),
-            )
-        }))
-    }
 }
 
 /// Options of the interactive dashboard.
@@ -225,6 +224,31 @@ Resources the user may not read are left out and named on stderr.
     Capture(CaptureArgs),
     /// List the available themes.
     Themes,
+    /// Check manifests before they are deployed (exit 1 if any finding is an error).
+    #[command(after_help = crate::preflight::HELP)]
+    Preflight(PreflightArgs),
+    /// Print the effective settings and where each came from (flag,
+    /// environment, config file, default); tokens are never shown.
+    #[command(
+        after_help = "Precedence: flag > environment > config file > built-in default.
+The config file's keys: theme, sort (severity|expiry|name|namespace), log_budget, vault_budget,
+vault_concurrency, vault_interval, and per kube context [contexts.NAME] vault_addr,
+vault_cacert, vault_namespace (README.md, Config file)."
+    )]
+    Config,
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish
+    /// (README.md, Install, says where each goes).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `vaultscope man > vaultscope.1`; with
+    /// --out DIR, write it and one page per subcommand into DIR.
+    Man {
+        /// Folder to write vaultscope.1, vaultscope-check.1, ... into.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 impl Command {
@@ -234,6 +258,10 @@ impl Command {
             Command::Demo(_) => "demo",
             Command::Capture(_) => "capture",
             Command::Themes => "themes",
+            Command::Preflight(_) => "preflight",
+            Command::Config => "config",
+            Command::Completions { .. } => "completions",
+            Command::Man { .. } => "man",
         }
     }
 }
@@ -349,6 +377,12 @@ pub enum Mode {
     CheckBundle,
     Capture,
     Themes,
+    /// `preflight`: manifests, with Vault and the cluster when given.
+    Preflight,
+    /// `config`: shows what the other commands would use.
+    Config,
+    /// A command that prints what the command line offers (`completions`, `man`).
+    Meta(&'static str),
 }
 
 impl Mode {
@@ -362,11 +396,18 @@ impl Mode {
             Mode::CheckBundle => "`check --from DIR`",
             Mode::Capture => "`capture`",
             Mode::Themes => "`themes`",
+            Mode::Preflight => "`preflight`",
+            Mode::Config => "`config`",
+            Mode::Meta(cmd) => cmd,
         }
     }
 
-    fn reads_cluster(self) -> bool {
-        matches!(self, Mode::Live | Mode::CheckLive | Mode::Capture)
+    /// Whether a kube context is read (`config` reads only which one it is).
+    pub fn reads_cluster(self) -> bool {
+        matches!(
+            self,
+            Mode::Live | Mode::CheckLive | Mode::Capture | Mode::Config | Mode::Preflight
+        )
     }
 
     fn is_dashboard(self) -> bool {
@@ -378,12 +419,27 @@ impl Mode {
         match self {
             Mode::Bundle | Mode::CheckBundle => "a bundle is read, not a cluster",
             Mode::Demo => "the demo plays a built-in scenario, with no cluster and no Vault",
+            Mode::Meta(_) => "it prints what the command line offers, from no cluster",
+            Mode::Config => "it shows the settings, and namespaces are not one",
             _ => "it only lists the themes",
         }
     }
 }
 
 impl Cli {
+    /// As kubectl takes `-n` before or after the verb, the plugin takes
+    /// `kubectl vaultscope -n NS check` as `check -n NS` (not refused).
+    pub fn kubectl_habits(&mut self) {
+        let sub_ns = match &mut self.command {
+            Some(Command::Check(a)) => &mut a.namespace,
+            Some(Command::Capture(a)) => &mut a.namespace,
+            _ => return,
+        };
+        if sub_ns.is_none() {
+            *sub_ns = self.namespace.take();
+        }
+    }
+
     pub fn mode(&self) -> Mode {
         match &self.command {
             None if self.from.is_some() => Mode::Bundle,
@@ -393,6 +449,10 @@ impl Cli {
             Some(Command::Demo(_)) => Mode::Demo,
             Some(Command::Capture(_)) => Mode::Capture,
             Some(Command::Themes) => Mode::Themes,
+            Some(Command::Preflight(_)) => Mode::Preflight,
+            Some(Command::Config) => Mode::Config,
+            Some(Command::Completions { .. }) => Mode::Meta("`completions`"),
+            Some(Command::Man { .. }) => Mode::Meta("`man`"),
         }
     }
 
@@ -440,25 +500,36 @@ impl Cli {
                 refused.push(no(flag, mode.no_cluster()));
             }
         }
-        if given("all_namespaces") && matches!(mode, Mode::Demo | Mode::Themes) {
+        if given("all_namespaces")
+            && matches!(
+                mode,
+                Mode::Demo | Mode::Themes | Mode::Meta(_) | Mode::Config | Mode::Preflight
+            )
+        {
             refused.push(no("-A/--all-namespaces", mode.no_cluster()));
         }
         if !mode.is_dashboard() {
             let why = match mode {
                 Mode::Capture => "it writes a bundle; the theme and the mouse are the dashboard's",
                 Mode::Themes => "it lists the themes; --theme picks one for the dashboard",
+                Mode::Config => "it shows the settings, and the mouse is not one",
                 _ => "it prints text; the theme and the mouse are the dashboard's",
             };
             for (id, flag) in [("theme", "--theme"), ("mouse", "--mouse")] {
-                if given(id) {
+                // `config --theme NAME` shows the theme a flag picks.
+                if given(id) && !(mode == Mode::Config && id == "theme") {
                     refused.push(no(flag, why));
                 }
             }
         }
         let vault_polled = match mode {
-            Mode::Live | Mode::CheckLive | Mode::Capture => given("vault_addr") || vault_env,
+            Mode::Live | Mode::CheckLive | Mode::Capture | Mode::Preflight => {
+                given("vault_addr") || vault_env
+            }
             Mode::Bundle | Mode::CheckBundle => given("vault_addr"),
-            Mode::Demo | Mode::Themes => false,
+            Mode::Demo | Mode::Themes | Mode::Meta(_) => false,
+            // `config --vault-budget N` shows what a flag sets.
+            Mode::Config => true,
         };
         let vault_flags = [
             ("vault_addr", "--vault-addr"),
@@ -470,7 +541,7 @@ impl Cli {
             if !given(id) {
                 continue;
             }
-            if matches!(mode, Mode::Demo | Mode::Themes) {
+            if matches!(mode, Mode::Demo | Mode::Themes | Mode::Meta(_)) {
                 refused.push(no(flag, mode.no_cluster()));
             } else if !vault_polled {
                 let why = if matches!(mode, Mode::Bundle | Mode::CheckBundle) {
@@ -479,12 +550,15 @@ impl Cli {
                     "no Vault is polled (give --vault-addr, or set VAULT_ADDR)"
                 };
                 refused.push(no(flag, why));
-            } else if id == "vault_interval" && !mode.is_dashboard() {
+            } else if id == "vault_interval" && !mode.is_dashboard() && mode != Mode::Config {
                 refused.push(no(
                     flag,
                     "it polls Vault once; the interval is the dashboard's",
                 ));
             }
+        }
+        if given("config") && matches!(mode, Mode::Themes | Mode::Meta(_)) {
+            refused.push(no("--config", "it reads no config file"));
         }
         if self.command.is_none() && self.as_of.is_some() && mode == Mode::Live {
             refused.push(no(
@@ -508,6 +582,38 @@ pub fn given(matches: &clap::ArgMatches, id: &str) -> bool {
             && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
     };
     typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub))
+}
+
+/// `vaultscope preflight`: see [`crate::preflight`].
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// Manifests: a file, a directory (read recursively: .yaml, .yml, .json)
+    /// or - for stdin. Repeatable.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE|DIR|-",
+        required = true
+    )]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = PreflightOutput::Table)]
+    pub output: PreflightOutput,
+    /// Namespace of the objects that name none (as `kubectl apply -n`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = "default")]
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreflightOutput {
+    /// For people: file:line, code, object, message and fix.
+    Table,
+    /// Machine-readable; the shape is documented in README.md.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and GitLab.
+    Sarif,
+    /// GitHub Actions workflow commands (::error file=...,line=...::...).
+    Github,
 }
 
 #[cfg(test)]

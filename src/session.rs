@@ -15,6 +15,7 @@ use crate::dashboard;
 use crate::diagnose::{self, Report};
 use crate::model::World;
 use crate::model::interest::interest;
+use crate::preflight;
 use crate::sources::kube::{self, Connection, KubeOptions};
 use crate::sources::vault::{self, VaultConfig};
 use crate::sources::{Inbox, bundle, demo};
@@ -47,6 +48,9 @@ pub enum Error {
     Demo(tokio::task::JoinError),
     #[error("terminal: {0}")]
     Terminal(std::io::Error),
+    /// Preflight's input could not be read or parsed.
+    #[error("{0}")]
+    Input(String),
 }
 
 /// How long `check` waits for the watchers' first lists.
@@ -78,6 +82,8 @@ pub enum Data {
 pub struct View {
     pub theme: Theme,
     pub mouse: bool,
+    /// The workload list's first order (the config file's `sort`).
+    pub sort: crate::app::state::Sort,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -119,7 +125,8 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
             let start = Clock::Wall.now_seconds();
             let demo_clock = DemoClock::new(start, speed, at);
             let clock = Clock::Demo(demo_clock.clone());
-            let app = App::new(SourceKind::Demo, view.theme, start);
+            let mut app = App::new(SourceKind::Demo, view.theme, start);
+            app.ui.sort = view.sort;
             rt.block_on(async {
                 let (tx, rx) = tokio::sync::mpsc::channel(4096);
                 let (controls, control_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -181,6 +188,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 dir: dir.display().to_string(),
             };
             let mut app = App::new(source, view.theme, at);
+            app.ui.sort = view.sort;
             app.ui.namespace = namespace.clone();
             app.ui.fixed_namespace = namespace;
             app.ui.token_over_http = token_over_http(vault.as_ref());
@@ -205,6 +213,7 @@ pub fn dashboard(data: Data, view: View, warn: impl Fn(&str)) -> Result<(), Erro
                 context: conn.context.clone(),
             };
             let mut app = App::new(source, view.theme, Clock::Wall.now_seconds());
+            app.ui.sort = view.sort;
             app.ui.namespace = conn.namespace.clone();
             app.ui.fixed_namespace = conn.namespace.clone();
             app.ui.token_over_http = token_over_http(vault.as_ref());
@@ -464,4 +473,54 @@ pub fn capture(
             .collect(),
         warnings,
     })
+}
+
+/// What `preflight` found, and what the user should know about it.
+pub struct Preflighted {
+    pub report: preflight::Report,
+    pub warnings: Vec<String>,
+}
+
+/// Check manifests: the cluster is read first (its classes feed the
+/// Vault ring), then Vault; each only when given.
+pub fn preflight(
+    files: &[PathBuf],
+    namespace: &str,
+    vault: Option<VaultConfig>,
+    cluster: Option<KubeOptions>,
+) -> Result<Preflighted, Error> {
+    use preflight::checks;
+    let inputs =
+        preflight::input::read_all(files, std::io::stdin().lock()).map_err(Error::Input)?;
+    let m = preflight::load(&inputs, namespace).map_err(Error::Input)?;
+    let rt = runtime()?;
+    let cluster = match cluster {
+        Some(opts) => {
+            let conn = connect(&rt, &opts)?;
+            Some(rt.block_on(preflight::cluster::read(&conn, &checks::cluster::needs(&m))))
+        }
+        None => None,
+    };
+    let vault = vault.map(|cfg| {
+        let class = |ns: &str, n: &str| cluster.as_ref().and_then(|c| c.class(ns, n));
+        let needs = checks::vault::needs(&checks::logins(&m, &class));
+        rt.block_on(preflight::vault::read(cfg, &needs))
+    });
+    let mut warnings = Vec::new();
+    if let Some(v) = vault.as_ref().filter(|v| v.unread > 0) {
+        warnings.push(format!(
+            "{} Vault reads were not made: the request budget ran out (raise --vault-budget)",
+            v.unread
+        ));
+    }
+    let report = preflight::report(
+        &m,
+        vault
+            .as_ref()
+            .ok_or("no --vault-addr, VAULT_ADDR or BAO_ADDR"),
+        cluster
+            .as_ref()
+            .ok_or("no --kubeconfig, --context or KUBECONFIG"),
+    );
+    Ok(Preflighted { report, warnings })
 }

@@ -982,3 +982,79 @@ fn a_proxy_for_vault_is_noted_once() {
     );
     assert!(!err.contains("proxy"), "{err}");
 }
+
+#[test]
+fn version_names_the_commit_and_the_build_date() {
+    let (code, out, err) = vaultscope(&["--version"]);
+    assert_eq!(code, 0, "{err}");
+    // vaultscope 0.1.0 (commit 0123456789ab, built 2026-11-29)
+    let re = regex::Regex::new(
+        r"^vaultscope \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown), built \d{4}-\d{2}-\d{2}\)\n$",
+    )
+    .unwrap();
+    assert!(re.is_match(&out), "{out:?}");
+}
+
+#[test]
+fn the_kubectl_plugin_is_the_same_program_with_kubectl_habits() {
+    let plugin = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-vaultscope"))
+            .args(args)
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("run kubectl-vaultscope");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = plugin(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Usage: kubectl vaultscope [OPTIONS] [COMMAND]"),
+        "{out}"
+    );
+    let (code, _, err) = plugin(&["check", "--bogus"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("Usage: kubectl vaultscope check"), "{err}");
+    // `-n` before the subcommand, as `kubectl -n NS get pods`: the same
+    // report as after it (plain vaultscope refuses it, naming the flag).
+    let args = [
+        "check",
+        "--from",
+        "examples/broken-auth",
+        "-o",
+        "json",
+        "-n",
+        "shop",
+    ];
+    let (want_code, want, _) = vaultscope(&args);
+    let (code, got, err) = plugin(&[
+        "-n",
+        "shop",
+        "check",
+        "--from",
+        "examples/broken-auth",
+        "-o",
+        "json",
+    ]);
+    assert_eq!((code, &got), (want_code, &want), "{err}");
+    let v: Value = serde_json::from_str(&got).unwrap();
+    let namespaces: Vec<&str> = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["namespace"].as_str().unwrap())
+        .collect();
+    assert!(
+        !namespaces.is_empty() && namespaces.iter().all(|n| *n == "shop"),
+        "{namespaces:?}"
+    );
+    let (code, _, err) = vaultscope(&["-n", "shop", "check", "--from", "examples/broken-auth"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("-n/--namespace before the subcommand"),
+        "{err}"
+    );
+}

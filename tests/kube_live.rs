@@ -40,7 +40,7 @@ fn place() -> &'static LabPlace {
     PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
 }
 /// The number of tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 9;
+const TESTS: usize = 10;
 
 const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
 /// Seeded as OpenBao's injector (openbao-k8s) leaves pods.
@@ -671,6 +671,88 @@ async fn restricted_user_sees_its_namespace_and_no_access_for_the_rest() {
         err.contains("no access to pods in default (needs: watch pods)"),
         "{err}"
     );
+}
+
+/// `kubectl vaultscope`: the lab's real kubectl finds the plugin on PATH and
+/// hands it the words after `vaultscope`, with kubectl's habits (`-n`
+/// before the subcommand, `--context` from a merged KUBECONFIG).
+#[test]
+fn kubectl_runs_the_plugin_with_its_flags() {
+    let lab = lab();
+    let env =
+        std::fs::read_to_string(Path::new(&place().dir).join("env")).expect("the lab's env file");
+    let kubectl = env
+        .lines()
+        .find_map(|l| l.strip_prefix("export VAULTSCOPE_LAB_KUBECTL="))
+        .map(|v| v.trim_matches('"').to_string())
+        .expect("VAULTSCOPE_LAB_KUBECTL in the lab's env file");
+    let plugin = PathBuf::from(env!("CARGO_BIN_EXE_kubectl-vaultscope"));
+    let path = std::env::join_paths(
+        std::iter::once(plugin.parent().unwrap().to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .unwrap();
+    let kubeconfig = std::env::join_paths([&lab.lab.admin, &lab.lab.restricted]).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(&kubectl)
+            .args(args)
+            .env("PATH", &path)
+            .env("KUBECONFIG", &kubeconfig)
+            .env_remove("VAULT_ADDR")
+            .env_remove("BAO_ADDR")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run the lab's kubectl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["plugin", "list"]);
+    assert!(out.contains("kubectl-vaultscope"), "{code} {out}\n{err}");
+    for args in [
+        &[
+            "vaultscope",
+            "check",
+            "-n",
+            "payments",
+            "--context",
+            "lab-restricted",
+            "-o",
+            "json",
+        ][..],
+        &[
+            "vaultscope",
+            "-n",
+            "payments",
+            "check",
+            "--context",
+            "lab-restricted",
+            "-o",
+            "json",
+        ],
+    ] {
+        let (code, out, err) = run(args);
+        assert_eq!(
+            code, 1,
+            "error findings in payments → 1: {args:?}\n{out}\n{err}"
+        );
+        let got = findings_of(&out);
+        assert!(got.keys().all(|k| k.starts_with("payments/")), "{got:?}");
+        assert!(got.contains_key("payments/Deployment/ledger"), "{got:?}");
+        assert!(
+            err.contains("no access to jobs in payments"),
+            "the restricted user's context: {err}"
+        );
+    }
+    let (code, out, err) = run(&["vaultscope", "--version"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("kubectl-vaultscope 0."), "{out}");
+    let (code, _, err) = run(&["vaultscope", "check", "--context", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no context \"nope\""), "{err}");
 }
 
 fn findings_of(json: &str) -> BTreeMap<String, (String, Vec<String>)> {

@@ -182,6 +182,29 @@ fn demo_starts_at_a_point_of_the_story() {
     s.assert_restored();
 }
 
+/// The config file's `sort` and `theme` are the dashboard's first order and theme.
+#[test]
+fn the_config_file_sets_the_first_sort_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("vaultscope")).unwrap();
+    std::fs::write(
+        dir.path().join("vaultscope/config.toml"),
+        "sort = \"name\"\ntheme = \"light\"\n",
+    )
+    .unwrap();
+    let xdg = dir.path().to_str().unwrap();
+    let mut s = Session::start(&["demo"], &[("XDG_CONFIG_HOME", xdg)]);
+    s.wait_for("sorted by name");
+    s.keys("q");
+    let st = s.wait_exit();
+    assert!(st.success(), "{st:?}");
+    s.assert_restored();
+    let mut s = Session::start(&["demo"], &[]);
+    s.wait_for("sorted by severity");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+}
+
 #[test]
 fn restored_after_ctrl_c() {
     let mut s = Session::start(&["demo"], &[]);

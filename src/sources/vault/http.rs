@@ -194,7 +194,10 @@ fn ca_certificates(cfg: &VaultConfig) -> Result<Vec<Certificate>, String> {
             if in_dir.len() == CA_PATH_FILES {
                 return Err(too_much(format!("{CA_PATH_FILES} files")));
             }
-            in_dir.push(EnvFile { var: d.var, path });
+            in_dir.push(EnvFile {
+                var: d.var.clone(),
+                path,
+            });
         }
         in_dir.sort_by(|a, b| a.path.cmp(&b.path));
         let mut bytes: u64 = 0;
@@ -398,6 +401,7 @@ impl Http {
     /// active, 429 standby, 472/473, 501 not initialized, 503 sealed) carries
     /// the JSON body; it does not count against the budget.
     pub async fn health(&self) -> Result<Value, ApiError> {
+        // vaultrs's sys::health fails on OpenBao: its answer has no `performance_standby`.
         let (status, value) = self.send(Method::GET, "sys/health", None, false).await?;
         // A proxy or load balancer in front of Vault can answer with JSON of
         // its own; only an answer that says sealed or not is Vault's health.
@@ -736,8 +740,8 @@ mod tests {
     fn ca_and_client_files_are_read_within_a_cap() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("big.pem"), vec![b'a'; 2 * 1024 * 1024]).unwrap();
-        let file = |var, path: &str| EnvFile {
-            var,
+        let file = |var: &str, path: &str| EnvFile {
+            var: var.to_string(),
             path: path.into(),
         };
         let err = |cfg: &VaultConfig| Http::new(cfg).err().expect("refused");

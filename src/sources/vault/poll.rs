@@ -18,6 +18,7 @@ use super::config::VaultConfig;
 use super::http::{ApiError, Http, quote};
 use super::plan::{self, Cached, Denied, Known, Places, Plan, Planner, Read, next_refresh};
 use super::snapshot::VaultSnapshot;
+use super::typed;
 use crate::model::interest::Interest;
 use crate::model::vault::{
     AclPolicy, AgentToken, AuthBackendConfig, AuthRole, Engine, KvMetadata, Lease, MountInfo,
@@ -26,7 +27,8 @@ use crate::model::vault::{
 use crate::safe::display_address;
 use crate::sources::ca;
 
-fn data(v: &Value) -> &Value {
+/// A response's `data` (the answer itself when it has none).
+pub fn data(v: &Value) -> &Value {
     v.get("data").filter(|d| d.is_object()).unwrap_or(v)
 }
 
@@ -60,10 +62,6 @@ fn opt_string(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-}
-
-fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
-    v.and_then(Value::as_str).and_then(|s| s.parse().ok())
 }
 
 fn classify(kind: &str, version: Option<&str>) -> Engine {
@@ -380,19 +378,16 @@ impl Poller {
             };
             let key = format!("{mount}/{p}");
             let value = match res {
-                Ok(v) => {
-                    let d = data(&v);
-                    Ok(KvMetadata {
+                Ok(v) => match typed::decode::<typed::ReadSecretMetadataResponse>(&v) {
+                    Ok(m) => Ok(KvMetadata {
                         mount,
                         path: p,
-                        current_version: d
-                            .get("current_version")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(0),
-                        updated_time: time(d.get("updated_time")),
-                        created_time: time(d.get("created_time")),
-                    })
-                }
+                        current_version: m.current_version,
+                        updated_time: m.updated_time.parse().ok(),
+                        created_time: m.created_time.parse().ok(),
+                    }),
+                    Err(_) => continue,
+                },
                 Err(e) if e.code() == Some(404) => {
                     self.known.kv.remove(&key);
                     continue;
@@ -517,17 +512,12 @@ impl Poller {
             };
             match res {
                 Ok(v) => {
-                    let d = data(&v);
-                    let cert = d
-                        .get("certificate")
-                        .and_then(Value::as_str)
-                        .and_then(|pem| super::pki::parse_pem(pem, &mount, &serial))
-                        .map(|mut c| {
-                            c.revoked = d
-                                .get("revocation_time")
-                                .and_then(Value::as_i64)
-                                .is_some_and(|t| t > 0);
-                            c
+                    let cert = typed::decode::<typed::ReadCertificateResponse>(&v)
+                        .ok()
+                        .and_then(|r| {
+                            let mut c = super::pki::parse_pem(&r.certificate, &mount, &serial)?;
+                            c.revoked = r.revocation_time > 0;
+                            Some(c)
                         });
                     self.known.certs.insert((mount, serial), cert);
                 }
@@ -552,7 +542,10 @@ impl Poller {
             let Read::CertList(m) = read else { continue };
             match res {
                 Ok(v) => {
-                    let listed: BTreeSet<String> = keys(&v).into_iter().collect();
+                    let Ok(list) = typed::decode::<typed::ListCertificatesResponse>(&v) else {
+                        continue;
+                    };
+                    let listed: BTreeSet<String> = list.keys.into_iter().collect();
                     self.known
                         .certs
                         .retain(|(cm, s), _| *cm != m || listed.contains(s));
@@ -575,7 +568,10 @@ impl Poller {
             return;
         };
         let listed: BTreeSet<String> = match res {
-            Ok(v) => keys(&v).into_iter().collect(),
+            Ok(v) => match typed::decode::<typed::ListAccessorResponse>(&v) {
+                Ok(list) => list.keys.into_iter().collect(),
+                Err(_) => return,
+            },
             Err(e) => {
                 if e.code() == Some(403) {
                     denied.push(Denied {
@@ -597,7 +593,10 @@ impl Poller {
             };
             match res {
                 Ok(v) => {
-                    let t = parse_token(data(&v));
+                    let Ok(t) = typed::decode::<typed::LookupTokenResponse>(&v) else {
+                        continue;
+                    };
+                    let t = agent_token(t);
                     let expire = t.as_ref().and_then(|t| t.expire_time);
                     let due = next_refresh(now, expire, self.interval(), &accessor);
                     self.known.tokens.insert(accessor, Cached { value: t, due });
@@ -731,7 +730,8 @@ impl Poller {
     }
 }
 
-fn parse_mounts(v: &Value) -> Vec<MountInfo> {
+/// `sys/mounts` as mounts with their engines.
+pub fn parse_mounts(v: &Value) -> Vec<MountInfo> {
     let d = data(v);
     let Some(map) = d.as_object() else {
         return Vec::new();
@@ -764,7 +764,8 @@ fn no_handler(e: &ApiError) -> bool {
     matches!(e, ApiError::Status { errors, .. } if errors.iter().any(|m| m.contains("no handler for route")))
 }
 
-fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
+/// A kubernetes auth role's `data`.
+pub fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
     let mut policies = strings(d.get("token_policies"));
     if policies.is_empty() {
         policies = strings(d.get("policies"));
@@ -822,20 +823,19 @@ fn parse_auth_config(auth_path: &str, d: &Value) -> AuthBackendConfig {
 
 /// A token lookup, kept only when its kubernetes-auth metadata names a
 /// service account.
-fn parse_token(d: &Value) -> Option<AgentToken> {
-    let meta = d.get("meta")?;
-    let sa = opt_string(meta.get("service_account_name"))?;
-    let ns = opt_string(meta.get("service_account_namespace"))?;
+fn agent_token(t: typed::LookupTokenResponse) -> Option<AgentToken> {
+    let meta = t.meta?;
+    let get = |k: &str| meta.get(k).filter(|v| !v.is_empty()).cloned();
     Some(AgentToken {
-        display_name: opt_string(d.get("display_name")).unwrap_or_default(),
-        role: opt_string(meta.get("role")),
-        service_account_name: sa,
-        service_account_namespace: ns,
-        policies: strings(d.get("policies")),
-        issue_time: time(d.get("issue_time")),
-        expire_time: time(d.get("expire_time")),
-        ttl_seconds: d.get("ttl").and_then(Value::as_i64).unwrap_or(0),
-        renewable: d.get("renewable").and_then(Value::as_bool).unwrap_or(false),
+        role: get("role"),
+        service_account_name: get("service_account_name")?,
+        service_account_namespace: get("service_account_namespace")?,
+        display_name: t.display_name,
+        policies: t.policies.into_iter().filter(|p| !p.is_empty()).collect(),
+        issue_time: t.issue_time.and_then(|s| s.parse().ok()),
+        expire_time: t.expire_time.and_then(|s| s.parse().ok()),
+        ttl_seconds: i64::try_from(t.ttl).unwrap_or(i64::MAX),
+        renewable: t.renewable.unwrap_or(false),
     })
 }
 
@@ -925,12 +925,22 @@ mod tests {
 
     #[test]
     fn tokens_without_kubernetes_metadata_are_of_no_interest() {
-        assert!(parse_token(&json!({"meta": null, "display_name": "root"})).is_none());
-        let tok = parse_token(&json!({
-            "meta": {"role": "billing", "service_account_name": "billing-api",
-                     "service_account_namespace": "payments"},
-            "expire_time": "2026-01-01T01:00:00.123456789Z", "ttl": 3600
-        }))
+        // A lookup-accessor answer as Vault and OpenBao give it.
+        let answer = |meta: Value| {
+            json!({"data": {
+                "accessor": "acc", "creation_time": 1767225600, "creation_ttl": 3600,
+                "display_name": "kubernetes-payments-billing-api", "entity_id": "e",
+                "expire_time": "2026-01-01T01:00:00.123456789Z", "explicit_max_ttl": 0,
+                "id": "", "issue_time": "2026-01-01T00:00:00Z", "meta": meta,
+                "num_uses": 0, "orphan": true, "path": "auth/kubernetes/login",
+                "policies": ["billing"], "renewable": true, "ttl": 3600
+            }})
+        };
+        let lookup = |v: Value| typed::decode::<typed::LookupTokenResponse>(&v).unwrap();
+        assert!(agent_token(lookup(answer(Value::Null))).is_none());
+        let tok = agent_token(lookup(answer(json!({"role": "billing",
+            "service_account_name": "billing-api",
+            "service_account_namespace": "payments"}))))
         .unwrap();
         assert_eq!(tok.service_account_name, "billing-api");
         assert!(tok.expire_time.is_some());
