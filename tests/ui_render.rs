@@ -450,7 +450,9 @@ fn at_80x24_every_finding_is_reachable_by_keyboard() {
             }
             key(&mut app, KeyCode::Esc);
         }
-        assert!(checked >= 7, "{checked}");
+        // 6: the demo's web certificate (52 min into 1 h) is no finding at
+        // 30 s, as its agent issues the next one at 90 %.
+        assert!(checked >= 6, "{checked}");
     }
 }
 
@@ -636,7 +638,7 @@ fn narrow_terminals() {
         insta::assert_snapshot!(format!("list_{w}x{h}"), list);
         let first = list.lines().next().unwrap();
         assert!(
-            first.contains("✓ 6 ! 2 ✗ 5") && first.contains("10:00:30"),
+            first.contains("✓ 7 ! 1 ✗ 5") && first.contains("10:00:30"),
             "{list}"
         );
         assert!(
