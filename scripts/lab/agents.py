@@ -88,10 +88,27 @@ class LogFile:
             pass
 
     def pump(self, stream, name):
-        for raw in iter(stream.readline, b""):
-            text = raw.decode("utf-8", errors="replace").rstrip("\n")
+        """Copy one stream into the log. What the process wrote at once (one hclog
+        record, several lines) is written at once, so the other stream's lines cannot
+        land in the middle of it."""
+        fd = stream.fileno()
+        pending = b""
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if lines:
+                ts = cri_ts()
+                text = "".join(
+                    f"{ts} {name} F {raw.decode('utf-8', errors='replace')}\n" for raw in lines
+                )
+                with self.lock, open(self.path, "a", encoding="utf-8") as f:
+                    f.write(text)
+        if pending:
             with self.lock, open(self.path, "a", encoding="utf-8") as f:
-                f.write(f"{cri_ts()} {name} F {text}\n")
+                f.write(f"{cri_ts()} {name} F {pending.decode('utf-8', errors='replace')}\n")
         stream.close()
 
 
