@@ -68,6 +68,17 @@ path "auth/+/role/*" {
   capabilities = ["read", "list"]
 }
 
+# Kubernetes auth mount configuration: GET auth/<m>/config for the mounts the
+# workloads log in at, to check kubernetes_host, kubernetes_ca_cert and whether
+# a reviewer JWT is set against the watched cluster. The answer holds no
+# secret: the reviewer JWT is never returned (only token_reviewer_jwt_set),
+# the CA is public. "+" matches one segment: a nested mount (auth/team/k8s)
+# needs its own path, and in production name your kubernetes mounts here
+# rather than "+" (other auth methods' config endpoints are under it too).
+path "auth/+/config" {
+  capabilities = ["read"]
+}
+
 # ACL policy text: to check whether a role's policies allow the path a pod
 # asks for: GET sys/policies/acl/<name>.
 path "sys/policies/acl/*" {

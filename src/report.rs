@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::diagnose::{Finding, Health, Report, Severity, WorkloadReport};
 use crate::model::logs::LogReads;
 use crate::model::vault::{VaultStatus, countdown};
+use crate::model::words;
 use crate::safe;
 
 /// Text from others, redacted (JSON escapes the rest).
@@ -85,6 +86,8 @@ struct JsonWorkload<'a> {
     name: Txt<'a>,
     health: &'static str,
     method: &'static str,
+    /// `vault` or `openbao`: the agent injector (null without one).
+    injector: Option<&'static str>,
     pods: Vec<JsonPod<'a>>,
     secrets: Vec<JsonSecret<'a>>,
     leases: Vec<JsonLease<'a>>,
@@ -117,6 +120,10 @@ struct JsonPod<'a> {
     ready: bool,
     agent_init: Option<Txt<'a>>,
     agent: Option<Txt<'a>>,
+    /// Restarts of all its containers (kubectl's RESTARTS).
+    restarts: u32,
+    /// `vault` or `openbao` (null without agent injection).
+    injector: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -124,6 +131,57 @@ struct JsonSecret<'a> {
     name: Txt<'a>,
     path: Txt<'a>,
     via: Txt<'a>,
+    /// The secret's last change in Vault (agent secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_change: Option<JsonChange<'a>>,
+    /// Each agent pod's last render of it, and how long after the change.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pods: Vec<JsonRender<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    /// `kv_version`, `lease_issued` or `certificate_issued`.
+    kind: &'static str,
+    at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+    /// The lease id or certificate serial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Txt<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRender<'a> {
+    name: Txt<'a>,
+    last_render: Option<String>,
+    lag_seconds: Option<i64>,
+    /// `current`, `due`, `stale` or `unknown`.
+    state: crate::diagnose::rotation::RenderState,
+}
+
+fn json_change(c: &crate::diagnose::rotation::VaultChange) -> JsonChange<'_> {
+    use crate::diagnose::rotation::VaultChange as C;
+    match c {
+        C::KvVersion { version, at } => JsonChange {
+            kind: "kv_version",
+            at: rfc3339(*at),
+            version: Some(*version),
+            id: None,
+        },
+        C::LeaseIssued { id, at } => JsonChange {
+            kind: "lease_issued",
+            at: rfc3339(*at),
+            version: None,
+            id: Some(r(id)),
+        },
+        C::CertificateIssued { serial, at } => JsonChange {
+            kind: "certificate_issued",
+            at: rfc3339(*at),
+            version: None,
+            id: Some(r(serial)),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -207,6 +265,7 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
         name: r(&w.key.name),
         health: w.health.as_str(),
         method: w.method.label(),
+        injector: w.injector.map(|i| i.as_str()),
         pods: w
             .pods
             .iter()
@@ -216,15 +275,39 @@ fn json_workload(w: &WorkloadReport, now: DateTime<Utc>) -> JsonWorkload<'_> {
                 ready: p.ready,
                 agent_init: r_opt(&p.agent_init),
                 agent: r_opt(&p.agent),
+                restarts: p.restarts,
+                injector: p.injector.map(|i| i.as_str()),
             })
             .collect(),
         secrets: w
             .secrets
             .iter()
-            .map(|s| JsonSecret {
-                name: r(&s.name),
-                path: r(&s.path),
-                via: Cow::Borrowed(s.via.as_str()),
+            .map(|s| {
+                let rotation = w
+                    .rotations
+                    .iter()
+                    .find(|x| x.name == s.name && x.path == s.path && x.file == s.target);
+                JsonSecret {
+                    name: r(&s.name),
+                    path: r(&s.path),
+                    via: Cow::Borrowed(s.via.as_str()),
+                    last_change: rotation
+                        .and_then(|x| x.last_change.as_ref())
+                        .map(json_change),
+                    pods: rotation
+                        .map(|x| {
+                            x.pods
+                                .iter()
+                                .map(|p| JsonRender {
+                                    name: r(&p.pod),
+                                    last_render: p.last_render.map(rfc3339),
+                                    lag_seconds: p.lag_seconds,
+                                    state: p.state,
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
             })
             .collect(),
         leases: w
@@ -391,15 +474,42 @@ fn write_finding(out: &mut String, f: &Finding, st: Ansi) {
     }
 }
 
+/// The soonest expiry, said the way round that reads: "next expiry in
+/// 3h02m", or "expired 33d08h ago" once it has passed.
+fn expiry_phrase(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if at <= now {
+        format!("expired {} ago", countdown(now - at))
+    } else {
+        format!("next expiry in {}", countdown(at - now))
+    }
+}
+
 fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: Ansi) {
-    let mut expiry = w
-        .soonest_expiry()
-        .map(|t| format!(" · next expiry in {}", countdown(t - now)))
-        .unwrap_or_default();
+    let restarts: u32 = w
+        .pods
+        .iter()
+        .map(|p| p.restarts)
+        .fold(0, u32::saturating_add);
+    let mut summary = format!(
+        "pods {}/{} ready · {}",
+        w.pods_ready,
+        w.pods.len(),
+        w.method_label()
+    );
+    if restarts > 0 {
+        let _ = write!(
+            summary,
+            " · {}",
+            words::count(restarts as usize, "restart", "restarts")
+        );
+    }
+    if let Some(t) = w.soonest_expiry() {
+        let _ = write!(summary, " · {}", expiry_phrase(t, now));
+    }
     for k in &w.kv {
-        let _ = write!(expiry, " · {} v{}", t(&k.data_path()), k.current_version);
+        let _ = write!(summary, " · {} v{}", t(&k.data_path()), k.current_version);
         if let Some(u) = k.updated_time {
-            let _ = write!(expiry, " updated {} ago", countdown(now - u));
+            let _ = write!(summary, " updated {} ago", countdown(now - u));
         }
     }
     let _ = writeln!(
@@ -409,38 +519,45 @@ fn write_workload(out: &mut String, w: &WorkloadReport, now: DateTime<Utc>, st: 
         t(&w.key.namespace),
         t(w.key.kind.as_str()),
         st.bold(&t(&w.key.name)),
-        st.dim(&format!(
-            "pods {}/{} ready · {}{expiry}",
-            w.pods_ready,
-            w.pods.len(),
-            w.method.label()
-        )),
+        st.dim(&summary),
     );
-    if w.health == Health::Ok {
-        return;
-    }
-    for p in &w.pods {
-        let mut parts = vec![t(&p.phase).into_owned()];
-        if let Some(s) = &p.agent_init {
-            parts.push(format!("vault-agent-init: {}", t(s)));
+    // A healthy workload is one line, and its info findings (if any) under
+    // it; pods are listed only when something is wrong.
+    if w.health != Health::Ok {
+        for p in &w.pods {
+            let mut parts = vec![t(&p.phase).into_owned()];
+            if p.restarts > 0 {
+                parts.push(words::count(p.restarts as usize, "restart", "restarts"));
+            }
+            let injector = p.injector.unwrap_or_default();
+            if let Some(s) = &p.agent_init {
+                parts.push(format!("{}: {}", injector.init_container(), t(s)));
+            }
+            if let Some(s) = &p.agent {
+                parts.push(format!("{}: {}", injector.sidecar(), t(s)));
+            }
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                st.dim("pod"),
+                format_args!("{}  {}", t(&p.name), st.dim(&parts.join(" · ")))
+            );
         }
-        if let Some(s) = &p.agent {
-            parts.push(format!("vault-agent: {}", t(s)));
-        }
-        let _ = writeln!(
-            out,
-            "  {} {}",
-            st.dim("pod"),
-            format_args!("{}  {}", t(&p.name), st.dim(&parts.join(" · ")))
-        );
     }
     for f in &w.findings {
         write_finding(out, f, st);
     }
 }
 
+/// What the table says when no workload uses Vault and the caller knows
+/// nothing more about the scope.
+pub const NO_WORKLOADS: &str =
+    "No workloads use Vault or OpenBao Agent injection or the Secrets Store CSI driver here.";
+
+/// The report for people. Every finding is shown, info ones too (marked
+/// `i`), so the table holds what the JSON holds.
 pub fn to_table(report: &Report, source: &str, st: Ansi) -> String {
-    to_table_with(report, source, None, st)
+    to_table_with(report, source, NO_WORKLOADS, None, st)
 }
 
 fn agents(n: usize) -> String {
@@ -486,8 +603,16 @@ fn log_read_notes(l: &LogReads) -> Vec<String> {
     notes
 }
 
-/// The table, with what a live check read of the agent logs.
-pub fn to_table_with(report: &Report, source: &str, logs: Option<&LogReads>, st: Ansi) -> String {
+/// As [`to_table`], with `empty` as the line when no workload uses Vault
+/// (what was there instead: "Namespace shop exists and has no pods.") and
+/// what a live check read of the agent logs.
+pub fn to_table_with(
+    report: &Report,
+    source: &str,
+    empty: &str,
+    logs: Option<&LogReads>,
+    st: Ansi,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} · as of {}", t(source), rfc3339(report.as_of));
     let _ = writeln!(out, "Vault: {}", t(&report.vault.label()));
@@ -497,21 +622,18 @@ pub fn to_table_with(report: &Report, source: &str, logs: Option<&LogReads>, st:
         let _ = writeln!(out);
     }
     if report.workloads.is_empty() {
-        let _ = writeln!(
-            out,
-            "No workloads use Vault Agent injection or the Secrets Store CSI driver here."
-        );
+        let _ = writeln!(out, "{}", t(empty));
     }
     for w in &report.workloads {
         write_workload(&mut out, w, report.as_of, st);
-        if w.health != Health::Ok {
+        if !w.findings.is_empty() {
             let _ = writeln!(out);
         }
     }
     let _ = writeln!(
         out,
-        "{} workloads: {} ok, {} warning, {} error",
-        report.workloads.len(),
+        "{}: {} ok, {} warning, {} error",
+        words::count(report.workloads.len(), "workload", "workloads"),
         report.count(Health::Ok),
         report.count(Health::Warning),
         report.count(Health::Error)

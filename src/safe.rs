@@ -114,7 +114,9 @@ const SECRET_KEYS: &str = r"password|passwd|pwd|secret|client_secret|secret_key|
 /// (`\n`, `\t`, `\u001b`, `\x1b`) that Go's `%q`, hclog, serde or Rust's
 /// `{:?}` wrote in place of a control character: `...\nX-Vault-Token: ...`
 /// has no word boundary before `X`, but a reader sees a new line there.
-const START: &str = r"(?:\\(?:[nrtfvb0]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\})|\b)";
+/// A URL's percent escape (`%20hvs...` in an address) starts one too.
+const START: &str =
+    r"(?:\\(?:[nrtfvb0]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\})|%[0-9a-fA-F]{2}|\b)";
 
 static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
     let alternatives = [
@@ -369,6 +371,11 @@ mod tests {
                 "legacy s.<redacted> and more",
             ),
             ("X-Vault-Token: hvs.abc", "X-Vault-Token: <redacted>"),
+            // A percent escape before a token, as a URL writes a space.
+            (
+                "https://vault.example:8200/v1/sys/health%20hvs.Qq7ZkAAAAAAAAAAAAAAAAAAA",
+                "https://vault.example:8200/v1/sys/health%20hvs.<redacted>",
+            ),
             (
                 r#"{"X-Vault-Token": "abcdef"}"#,
                 r#"{"X-Vault-Token": "<redacted>"}"#,

@@ -9,6 +9,8 @@ use vaultscope::model::Observation;
 use vaultscope::model::csi::{
     SecretProviderClassInfo, SecretProviderClassPodStatusInfo, SpcObject, SpcpsObject,
 };
+use vaultscope::model::injector::Injector;
+use vaultscope::model::objects::InjectorWebhook;
 use vaultscope::model::pod::{ContainerState, PodInfo};
 use vaultscope::model::vault::{Certificate, Lease, VaultHealth, VaultStatus};
 
@@ -762,7 +764,7 @@ fn replicas_with_the_same_problem_are_one_finding() {
     assert_eq!(wl.pods.len(), 2);
     assert_eq!(wl.findings.len(), 1);
     assert!(
-        wl.findings[0].message.ends_with("(and 1 more pods)"),
+        wl.findings[0].message.ends_with("(and 1 more pod)"),
         "{}",
         wl.findings[0].message
     );
@@ -798,5 +800,290 @@ fn an_agent_that_exited_non_zero_without_restarting_yet() {
             .unwrap()
             .contains("error starting template server"),
         "the last error line is the evidence"
+    );
+}
+
+// OpenBao's injector (openbao-k8s): `openbao.org/*` annotations and the
+// `openbao-agent-init` / `openbao-agent` containers (its
+// agent-inject/agent/annotations.go, container_init_sidecar.go and
+// container_sidecar.go). The OpenBao agent logs what Vault Agent logs
+// (its command/agent.go names the same auth.handler, sink and template
+// loggers), and the kubernetes auth plugin answers with the same errors.
+
+/// An OpenBao agent init container stuck on a login that fails.
+fn bao_stuck_init(app: &str, for_secs: i64) -> PodInfo {
+    let mut p = bao_injected("inventory", app, app, &[("db", "database/creds/stock")]);
+    p.conditions.clear();
+    p.phase = "Pending".into();
+    p.init_containers = vec![container("openbao-agent-init", running(for_secs))];
+    p.containers = vec![
+        container("app", waiting("PodInitializing")),
+        container("openbao-agent", waiting("PodInitializing")),
+    ];
+    p
+}
+
+const BAO_INVALID_ROLE_LOG: &str = "==> OpenBao Agent started! Log data will stream in below:\n2026-11-28T09:56:10.000Z [INFO]  agent.auth.handler: authenticating\n2026-11-28T09:56:10.020Z [ERROR] agent.auth.handler: error authenticating: error=\"Error making API request.\\n\\nURL: PUT https://openbao.openbao.svc:8200/v1/auth/kubernetes/login\\nCode: 400. Errors:\\n\\n* invalid role name \\\"restock\\\"\" backoff=1.5s";
+
+#[test]
+fn openbao_injected_workload_is_ok_and_says_its_injector() {
+    let p = bao_injected(
+        "inventory",
+        "stock-api",
+        "stock-api",
+        &[("db-creds", "database/creds/stock")],
+    );
+    let log = "==> OpenBao Agent started! Log data will stream in below:\n2026-11-28T09:45:00.000Z [INFO]  agent.auth.handler: authentication successful, sending token to sinks\n2026-11-28T09:45:00.100Z [INFO]  agent: (runner) rendered \"(dynamic)\" => \"/vault/secrets/db-creds\"";
+    let w = world([logs(&p, "openbao-agent", false, log), add_pod(p)]);
+    let r = diagnose(&w, now());
+    assert_eq!(
+        r.workloads.len(),
+        1,
+        "an OpenBao-injected pod is not invisible"
+    );
+    let wl = &r.workloads[0];
+    assert_eq!(wl.health, Health::Ok, "{:#?}", wl.findings);
+    assert_eq!(wl.injector, Some(Injector::OpenBao));
+    assert_eq!(wl.method_label(), "agent (openbao-k8s)");
+    assert_eq!(wl.pods[0].injector, Some(Injector::OpenBao));
+    assert_eq!(
+        wl.pods[0].agent_init.as_deref(),
+        Some("terminated: Completed (exit 0)")
+    );
+    assert_eq!(wl.pods[0].agent.as_deref(), Some("running"));
+    assert_eq!(wl.secrets[0].path, "database/creds/stock");
+    assert_eq!(wl.secrets[0].target, "/vault/secrets/db-creds");
+    // The same workload injected by vault-k8s says so too.
+    let p = injected(
+        "payments",
+        "billing-api",
+        "billing",
+        &[("db", "database/creds/billing")],
+    );
+    let r = diagnose(&world([add_pod(p)]), now());
+    assert_eq!(r.workloads[0].injector, Some(Injector::Vault));
+    assert_eq!(r.workloads[0].method_label(), "agent (vault-k8s)");
+}
+
+#[test]
+fn failing_openbao_agent_init_is_diagnosed_with_openbao_names() {
+    let p = bao_stuck_init("restock", 400);
+    let w = world([
+        logs(&p, "openbao-agent-init", false, BAO_INVALID_ROLE_LOG),
+        add_pod(p),
+    ]);
+    let r = diagnose(&w, now());
+    let f = findings_of(&r, "restock");
+    assert_eq!(codes(f), vec![Code::AuthInvalidRole], "{f:#?}");
+    let f = &f[0];
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.via, Via::AgentInit);
+    assert_eq!(f.container.as_deref(), Some("openbao-agent-init"));
+    assert!(
+        f.message.contains("openbao-agent-init stuck for 6m40s"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.hint.contains("the openbao.org/role annotation"),
+        "{}",
+        f.hint
+    );
+    assert!(
+        f.hint.contains("auth/kubernetes/role/restock"),
+        "{}",
+        f.hint
+    );
+    for text in [&f.message, &f.hint] {
+        assert!(
+            !text.contains("vault.hashicorp.com") && !text.contains("vault-agent"),
+            "{text}"
+        );
+    }
+    // Without a log, the symptom, named after OpenBao's container.
+    let w = world([add_pod(bao_stuck_init("restock", 400))]);
+    let f = findings_of(&diagnose(&w, now()), "restock").to_vec();
+    assert_eq!(codes(&f), vec![Code::ContainerInitStuck]);
+    assert!(
+        f[0].message
+            .starts_with("openbao-agent-init has been running for 6m40s"),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn openbao_container_failures_name_openbao_annotations_and_flags() {
+    let mut p = bao_stuck_init("pull", 10);
+    p.init_containers[0].state = ContainerState::Waiting {
+        reason: Some("ImagePullBackOff".into()),
+        message: Some("Back-off pulling image \"quay.io/openbao/openbao:9.9.9\"".into()),
+    };
+    let f = findings_of(&diagnose(&world([add_pod(p)]), now()), "pull").to_vec();
+    assert_eq!(codes(&f), vec![Code::ContainerImagePull]);
+    assert_eq!(f[0].via, Via::AgentInit);
+    assert!(
+        f[0].message.starts_with("openbao-agent-init cannot pull"),
+        "{}",
+        f[0].message
+    );
+    // openbao-k8s subcommand/injector/flags.go: -bao-image.
+    assert!(
+        f[0].hint.contains("openbao.org/agent-image") && f[0].hint.contains("-bao-image"),
+        "{}",
+        f[0].hint
+    );
+    let mut p = bao_injected("inventory", "big", "big", &[("cfg", "kv/cfg")]);
+    let c = p
+        .containers
+        .iter_mut()
+        .find(|c| c.name == "openbao-agent")
+        .unwrap();
+    c.state = waiting("CrashLoopBackOff");
+    c.restart_count = 3;
+    c.last_termination = Some(exited(137, "OOMKilled"));
+    let f = findings_of(&diagnose(&world([add_pod(p)]), now()), "big").to_vec();
+    assert_eq!(codes(&f), vec![Code::ContainerOomKilled], "{f:#?}");
+    assert_eq!(f[0].via, Via::Agent);
+    assert!(
+        f[0].hint.contains("openbao.org/agent-limits-mem"),
+        "{}",
+        f[0].hint
+    );
+}
+
+#[test]
+fn openbao_annotated_but_never_injected_names_its_webhook() {
+    let mut p = ready(pod("inventory", "restock", "q8w9e"));
+    p.annotations = ann_with(BAO, &[("agent-inject", "true"), ("role", "restock")]);
+    let w = world([
+        add_pod(p.clone()),
+        Observation::CsiInstalled(true),
+        // Only vault-k8s's webhook is installed: nothing injects OpenBao pods.
+        Observation::InjectorWebhooks(vec![InjectorWebhook {
+            injector: Injector::Vault,
+            configuration: "vault-agent-injector-cfg".into(),
+            failure_policy: "Ignore".into(),
+            service_namespace: Some("vault".into()),
+            service_name: Some("vault-agent-injector-svc".into()),
+        }]),
+    ]);
+    let r = diagnose(&w, now());
+    let wl = r
+        .workloads
+        .iter()
+        .find(|w| w.key.name == "restock")
+        .unwrap();
+    assert_eq!(wl.injector, Some(Injector::OpenBao));
+    let f = &wl.findings;
+    assert_eq!(codes(f), vec![Code::InjectionNotInjected]);
+    assert!(
+        f[0].hint
+            .contains("No openbao.org MutatingWebhookConfiguration")
+            && f[0].hint.contains("openbao-helm"),
+        "{}",
+        f[0].hint
+    );
+    assert!(
+        f[0].evidence
+            .as_deref()
+            .unwrap()
+            .starts_with("openbao.org/agent-inject: \"true\"; no openbao.org/agent-inject-status"),
+        "{:?}",
+        f[0].evidence
+    );
+    // The older openbao.openbao.org/ prefix is read too, and named as written.
+    p.annotations = ann_with("openbao.openbao.org/", &[("agent-inject", "true")]);
+    let f = findings_of(&diagnose(&world([add_pod(p)]), now()), "restock").to_vec();
+    assert_eq!(codes(&f), vec![Code::InjectionNoRole]);
+    assert!(f[0].message.contains("no OpenBao role"), "{}", f[0].message);
+    assert!(
+        f[0].hint.contains("Add openbao.openbao.org/role")
+            && f[0].hint.contains("\"no Openbao role found\""),
+        "{}",
+        f[0].hint
+    );
+}
+
+#[test]
+fn both_injectors_annotations_without_containers_are_a_warning() {
+    let mut p = ready(pod("inventory", "migrating", "q8w9e"));
+    p.annotations = ann(&[("agent-inject", "true"), ("role", "m")]);
+    p.annotations
+        .extend(ann_with(BAO, &[("agent-inject", "true"), ("role", "m")]));
+    let f = findings_of(&diagnose(&world([add_pod(p.clone())]), now()), "migrating").to_vec();
+    let both = f
+        .iter()
+        .find(|f| f.code == Code::InjectionBadAnnotation)
+        .unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(both.severity, Severity::Warning);
+    assert!(
+        both.message
+            .contains("Vault Agent Injector and the OpenBao Agent Injector"),
+        "{}",
+        both.message
+    );
+    // Once OpenBao's injector has mutated the pod (it may leave the
+    // vault.hashicorp.com/ keys it rewrote), its containers settle it.
+    p.annotations
+        .insert(format!("{BAO}agent-inject-status"), "injected".into());
+    p.init_containers = vec![container("openbao-agent-init", completed())];
+    p.containers.push(container("openbao-agent", running(790)));
+    let r = diagnose(&world([add_pod(p)]), now());
+    assert_eq!(
+        r.workloads[0].health,
+        Health::Ok,
+        "{:#?}",
+        r.workloads[0].findings
+    );
+    assert_eq!(r.workloads[0].injector, Some(Injector::OpenBao));
+}
+
+#[test]
+fn openbao_webhook_failure_and_refusal_name_openbao() {
+    // The API server names the webhook; openbao-k8s's is openbao.org
+    // (deploy/injector-mutating-webhook.yaml @4ea50f0).
+    let msg = r#"Error creating: Internal error occurred: failed calling webhook "openbao.org": failed to call webhook: Post "https://openbao-agent-injector-svc.openbao.svc:443/mutate?timeout=30s": context deadline exceeded"#;
+    let w = world([
+        Observation::ReplicaSetApplied(replicaset(
+            "inventory",
+            "checkout",
+            ann_with(BAO, &[("agent-inject", "true"), ("role", "checkout")]),
+        )),
+        add_event(event(
+            "ReplicaSet",
+            "inventory",
+            "checkout-5d8f7c9b6",
+            "FailedCreate",
+            msg,
+        )),
+    ]);
+    let r = diagnose(&w, now());
+    let wl = r
+        .workloads
+        .iter()
+        .find(|w| w.key.name == "checkout")
+        .unwrap();
+    assert_eq!(codes(&wl.findings), vec![Code::InjectionWebhookFailed]);
+    assert!(
+        wl.findings[0].hint.contains("openbao-agent-injector pods"),
+        "{}",
+        wl.findings[0].hint
+    );
+    assert_eq!(wl.injector, Some(Injector::OpenBao));
+    // openbao-k8s agent.go Validate: "no Openbao role found".
+    let msg = r#"Error creating: admission webhook "openbao.openbao.org" denied the request: error validating agent configuration: no Openbao role found"#;
+    let w = world([add_event(event(
+        "ReplicaSet",
+        "inventory",
+        "restock-5d8f7c9b6",
+        "FailedCreate",
+        msg,
+    ))]);
+    let f = findings_of(&diagnose(&w, now()), "restock").to_vec();
+    assert_eq!(codes(&f), vec![Code::InjectionNoRole]);
+    assert_eq!(
+        f[0].hint,
+        "Add openbao.openbao.org/role to the pod template."
     );
 }

@@ -532,3 +532,117 @@ fn csi_events_in_every_providers_words() {
     assert_eq!(codes(&f), vec![Code::CsiDriverMissing], "{f:#?}");
     assert!(f[0].hint.contains("vault-csi-provider"));
 }
+
+// ---- Healthy logs that look scary.
+
+#[test]
+fn healthy_agents_that_look_scary_report_nothing() {
+    use vaultscope::diagnose::logs::analyse;
+    for (why, log) in [
+        (
+            // agent auth.go: the token reached its max TTL, the watcher ends
+            // with no error and the agent logs in again (vault-examples#10).
+            "token max TTL, re-login",
+            "2026-11-28T09:00:00.000Z [INFO]  agent.auth.handler: lifetime watcher done channel triggered, re-authenticating
+2026-11-28T09:00:00.001Z [INFO]  agent.auth.handler: authenticating
+2026-11-28T09:00:00.020Z [INFO]  agent.auth.handler: authentication successful, sending token to sinks
+2026-11-28T09:00:00.021Z [INFO]  agent.auth.handler: starting renewal process",
+        ),
+        (
+            // sdk/framework/lease.go warning relayed by consul-template's
+            // printVaultWarnings (a public log of Vault 1.10-era agents).
+            "TTL capped by max_ttl",
+            "2022-06-30T17:17:54.978+0900 [WARN] vault.read(aws/creds/s3): TTL of \"1m\" exceeded the effective max_ttl of \"17s\"; TTL value is capped accordingly",
+        ),
+        (
+            // agent auth.go at the init container's exit (exit_after_auth).
+            "init agent exiting",
+            "2026-11-28T09:00:00.000Z [INFO]  agent.auth.handler: shutdown triggered, stopping lifetime watcher
+2026-11-28T09:00:00.001Z [INFO]  agent.auth.handler: auth handler stopped
+2026-11-28T09:00:00.002Z [INFO]  agent.template.server: template server stopped
+2026-11-28T09:00:00.003Z [INFO]  agent.sink.server: sinks finished, exiting",
+        ),
+        (
+            // OpenBao 2.x: same auth handler words, its own banner and the
+            // unlimited-TTL note (openbao command/agentproxyshared/auth/auth.go).
+            "OpenBao agent",
+            "==> OpenBao Agent started! Log data will stream in below:
+2026-04-14T15:02:20.218+0200 [INFO]  agent.sink.file: creating file sink
+2026-04-14T15:02:20.300+0200 [INFO]  agent.auth.handler: authentication successful, sending token to sinks
+2026-04-14T15:02:20.301+0200 [INFO]  agent.auth.handler: not starting token renewal process, as token has unlimited TTL",
+        ),
+        (
+            // A dynamic secret at its max TTL, read again and rendered:
+            // consul-template vault_common.go then runner.go.
+            "re-issued at max TTL",
+            "2026-11-28T09:00:00.000Z [WARN]  agent: vault.read(database/creds/app): renewer done (maybe the lease expired)
+2026-11-28T09:00:00.400Z [INFO]  agent: (runner) rendered \"(dynamic)\" => \"/vault/secrets/db\"",
+        ),
+        (
+            // A brief network error at start (the mesh proxy not up yet),
+            // then a login: hashicorp/vault-k8s#317's context deadline.
+            "mesh not ready at start",
+            "2026-11-28T09:00:00.000Z [ERROR] agent.auth.handler: error authenticating: error=\"context deadline exceeded\" backoff=1s
+2026-11-28T09:00:01.500Z [INFO]  agent.auth.handler: authentication successful, sending token to sinks",
+        ),
+        (
+            // hclog's JSON format, all info.
+            "JSON format",
+            r#"{"@level":"info","@message":"authentication successful, sending token to sinks","@module":"agent.auth.handler","@timestamp":"2026-11-28T09:00:00.000000Z"}
+{"@level":"info","@message":"(runner) rendered \"(dynamic)\" =\u003e \"/vault/secrets/db\"","@module":"agent","@timestamp":"2026-11-28T09:00:00.100000Z"}"#,
+        ),
+    ] {
+        let got = analyse(log.lines());
+        assert!(got.is_empty(), "{why}: {got:#?}");
+    }
+}
+
+/// A read of a sealed Vault as OpenBao 2.7's agent logs it (seen from the
+/// workshop lab's real agents, tests/real_lab.rs): Vault's error unquoted,
+/// its lines flush left, the retry announced on the last one.
+fn sealed_read(at: &str, attempt: u32, wait: &str) -> String {
+    format!(
+        "{at} [WARN]  agent: (view) vault.read(secret/data/shop/cfg): vault.read(secret/data/shop/cfg): Error making API request.\n\nURL: GET http://127.0.0.1:8200/v1/secret/data/shop/cfg\nCode: 503. Errors:\n\n* Vault is sealed (retry attempt {attempt} after \"{wait}\")"
+    )
+}
+
+#[test]
+fn a_sidecar_whose_retries_went_quiet_got_its_read() {
+    let p = injected("shop", "cfg", "cfg", &[("cfg", "secret/data/shop/cfg")]);
+    let name = p.name.clone();
+    // Failing until 30 s ago, the next attempt due: still sealed, one cause
+    // (not also a bare `Code: 503` line read as a second one).
+    let log = [
+        sealed_read("2026-11-28T09:59:24.000Z", 4, "2s"),
+        sealed_read("2026-11-28T09:59:30.000Z", 5, "4s"),
+    ]
+    .join("\n");
+    let r = report_for(vec![p.clone()], &[(&name, "vault-agent", false, &log)]);
+    let (f, _) = only_workload(&r);
+    assert_eq!(codes(f), vec![Code::VaultSealed], "{f:#?}");
+    assert!(
+        f[0].message.contains("(2 times in the log)"),
+        "{}",
+        f[0].message
+    );
+    // The same failures ten minutes ago and nothing since: consul-template
+    // logs no success when the file is unchanged, so the retry worked.
+    let log = [
+        sealed_read("2026-11-28T09:49:54.000Z", 4, "2s"),
+        sealed_read("2026-11-28T09:50:00.000Z", 5, "4s"),
+    ]
+    .join("\n");
+    let r = report_for(vec![p.clone()], &[(&name, "vault-agent", false, &log)]);
+    let (f, health) = only_workload(&r);
+    assert!(f.is_empty(), "{f:#?}");
+    assert_eq!(health, Health::Ok);
+    // An init agent still running after such a quiet retry has not got its
+    // secrets (it would have exited): the cause stays.
+    let mut stuck = p;
+    stuck.phase = "Pending".into();
+    stuck.conditions.clear();
+    stuck.init_containers[0].state = running(900);
+    let r = report_for(vec![stuck], &[(&name, "vault-agent-init", false, &log)]);
+    let (f, _) = only_workload(&r);
+    assert_eq!(codes(f), vec![Code::VaultSealed], "{f:#?}");
+}

@@ -32,7 +32,6 @@ use proptest::test_runner::FileFailurePersistence;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
 use regex::Regex;
 use serde_json::Value;
 use vaultscope::app::keys::Action;
@@ -146,17 +145,11 @@ impl Screen {
     }
 }
 
-/// Where `ui::draw` puts the log tail of an open pane.
-fn log_area(area: Rect) -> Rect {
-    let [_, body, _] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let [_, bottom] =
-        Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
-    bottom
+/// Where `ui::draw` put the log tail of an open pane: below the header's 2
+/// rows and the pane's upper part (its rows and borders), above the footer.
+fn log_area(app: &App, h: u16) -> Option<(u16, u16)> {
+    let top = 2 + app.ui.geometry.pane_rows as u16 + 2;
+    Some((top.min(h), h.saturating_sub(1)))
 }
 
 /// The list, then the pane of the worst workload with its agent logs and
@@ -165,8 +158,6 @@ fn screens(app: &mut App, sizes: &[(u16, u16)]) -> Vec<Screen> {
     let mut out = Vec::new();
     let open = app.report.workloads.first().map(|w| w.key.clone());
     for &(w, h) in sizes {
-        let l = log_area(Rect::new(0, 0, w, h));
-        let log_rows = Some((l.y, l.y + l.height));
         out.push(Screen {
             what: format!("list {w}x{h}"),
             buf: draw(app, w, h),
@@ -176,10 +167,11 @@ fn screens(app: &mut App, sizes: &[(u16, u16)]) -> Vec<Screen> {
         app.ui.selected = Some(k.clone());
         app.perform(Action::Open);
         for step in [Action::NextLog, Action::NextPod, Action::Back] {
+            let buf = draw(app, w, h);
             out.push(Screen {
-                what: format!("pane {k} {:?} {w}x{h}", app.ui.log),
-                buf: draw(app, w, h),
-                log_rows,
+                what: format!("pane {k} {:?} {w}x{h}", app.ui.pane.log.choice),
+                buf,
+                log_rows: log_area(app, h),
             });
             app.perform(step);
         }
@@ -190,7 +182,7 @@ fn screens(app: &mut App, sizes: &[(u16, u16)]) -> Vec<Screen> {
         buf: draw(app, 80, 24),
         log_rows: None,
     });
-    app.ui.help = false;
+    app.ui.overlay = None;
     out
 }
 
@@ -713,6 +705,7 @@ fn one_pod(owner_kind: &str, annotations: Value) -> Case {
         logs: vec![],
         vault: None,
         captured_at: None,
+        cluster: None,
         live: vec![],
         yaml: false,
     }
@@ -893,6 +886,7 @@ fn log_tail_shows_tokens_unredacted() {
         )],
         vault: None,
         captured_at: None,
+        cluster: None,
         live: vec![],
         yaml: false,
     };

@@ -560,3 +560,24 @@ fn certificates_and_leases_run_out() {
         ],
     );
 }
+
+/// A read of a sealed Vault as OpenBao 2.7's agent logs it (the workshop
+/// lab's real agents, tests/real_lab.rs; consul-template's runner adds
+/// "(retry attempt %d after %q)"): once the announced retry is long past
+/// with no new failure, the sidecar got its read and the finding goes.
+#[test]
+fn a_failed_read_that_went_quiet_clears_by_the_clock() {
+    let p = injected("shop", "cfg", "cfg", &[("cfg", "secret/data/shop/cfg")]);
+    let sealed = |secs_ago: i64, attempt: u32| {
+        format!(
+            "{} [WARN]  agent: (view) vault.read(secret/data/shop/cfg): vault.read(secret/data/shop/cfg): Error making API request.\n\nURL: GET http://127.0.0.1:8200/v1/secret/data/shop/cfg\nCode: 503. Errors:\n\n* Vault is sealed (retry attempt {attempt} after \"4s\")",
+            stamp(secs_ago)
+        )
+    };
+    let log = format!("{}\n{}", sealed(36, 4), sealed(30, 5));
+    walk(
+        world_of(vec![logs(&p, "vault-agent", false, &log), add_pod(p)]),
+        1,
+        vec![],
+    );
+}

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use vaultscope::diagnose::{self, Health};
 use vaultscope::model::World;
+use vaultscope::model::injector::Injector;
 use vaultscope::model::logs::{LogKey, LogTarget};
 use vaultscope::model::pod::ContainerState;
 use vaultscope::sources::kube::{self as live, Connection, KubeOptions};
@@ -39,9 +40,12 @@ fn place() -> &'static LabPlace {
     PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
 }
 /// The number of tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 8;
+const TESTS: usize = 11;
 
 const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
+/// Seeded as OpenBao's injector (openbao-k8s) leaves pods.
+const STOCK_POD: &str = "stock-api-6b8c9d7f5c-t4v8n";
+const RESTOCK_POD: &str = "restock-5c9f8b7d6d-w2x6k";
 
 struct Lab {
     admin: PathBuf,
@@ -222,6 +226,8 @@ async fn model_sees_exactly_the_seeded_workloads() {
     assert_eq!(
         names,
         BTreeSet::from([
+            "inventory/Deployment restock",
+            "inventory/Deployment stock-api",
             "payments/Deployment billing-api",
             "payments/Deployment fraud-scorer",
             "payments/Deployment ledger",
@@ -234,7 +240,9 @@ async fn model_sees_exactly_the_seeded_workloads() {
     let health = |k: &str| got[k].0;
     assert_eq!(health("payments/Deployment billing-api"), Health::Ok);
     assert_eq!(health("shop/Deployment catalog"), Health::Ok);
+    assert_eq!(health("inventory/Deployment stock-api"), Health::Ok);
     for k in [
+        "inventory/Deployment restock",
         "payments/Deployment ledger",
         "payments/Deployment fraud-scorer",
         "shop/Deployment cart",
@@ -256,6 +264,11 @@ async fn model_sees_exactly_the_seeded_workloads() {
         got["shop/Deployment legacy-web"]
             .1
             .contains(&"injection.not_injected".to_string())
+    );
+    assert_eq!(
+        got["inventory/Deployment restock"].1,
+        ["auth.invalid_role"],
+        "{got:#?}"
     );
 
     // Agent containers as the injector left them.
@@ -285,6 +298,21 @@ async fn model_sees_exactly_the_seeded_workloads() {
             .agent_containers()
             .next()
             .is_none()
+    );
+    // OpenBao's containers, as its injector left them.
+    let stock = world.pod("inventory", STOCK_POD).unwrap();
+    assert_eq!(stock.injected_by(), Some(Injector::OpenBao));
+    let init = stock.agent_init().unwrap();
+    assert_eq!(init.name, "openbao-agent-init");
+    assert!(matches!(&init.state, ContainerState::Terminated(t) if t.exit_code == 0));
+    assert!(matches!(
+        stock.agent_sidecar().unwrap().state,
+        ContainerState::Running { .. }
+    ));
+    assert!(
+        world
+            .log("inventory", RESTOCK_POD, "openbao-agent-init", false)
+            .is_some_and(|b| !b.is_empty())
     );
     // CSI: installed, both classes, catalog's mount.
     assert_eq!(world.csi_installed, Some(true));
@@ -645,6 +673,88 @@ async fn restricted_user_sees_its_namespace_and_no_access_for_the_rest() {
     );
 }
 
+/// `kubectl vaultscope`: the lab's real kubectl finds the plugin on PATH and
+/// hands it the words after `vaultscope`, with kubectl's habits (`-n`
+/// before the subcommand, `--context` from a merged KUBECONFIG).
+#[test]
+fn kubectl_runs_the_plugin_with_its_flags() {
+    let lab = lab();
+    let env =
+        std::fs::read_to_string(Path::new(&place().dir).join("env")).expect("the lab's env file");
+    let kubectl = env
+        .lines()
+        .find_map(|l| l.strip_prefix("export VAULTSCOPE_LAB_KUBECTL="))
+        .map(|v| v.trim_matches('"').to_string())
+        .expect("VAULTSCOPE_LAB_KUBECTL in the lab's env file");
+    let plugin = PathBuf::from(env!("CARGO_BIN_EXE_kubectl-vaultscope"));
+    let path = std::env::join_paths(
+        std::iter::once(plugin.parent().unwrap().to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .unwrap();
+    let kubeconfig = std::env::join_paths([&lab.lab.admin, &lab.lab.restricted]).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(&kubectl)
+            .args(args)
+            .env("PATH", &path)
+            .env("KUBECONFIG", &kubeconfig)
+            .env_remove("VAULT_ADDR")
+            .env_remove("BAO_ADDR")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run the lab's kubectl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["plugin", "list"]);
+    assert!(out.contains("kubectl-vaultscope"), "{code} {out}\n{err}");
+    for args in [
+        &[
+            "vaultscope",
+            "check",
+            "-n",
+            "payments",
+            "--context",
+            "lab-restricted",
+            "-o",
+            "json",
+        ][..],
+        &[
+            "vaultscope",
+            "-n",
+            "payments",
+            "check",
+            "--context",
+            "lab-restricted",
+            "-o",
+            "json",
+        ],
+    ] {
+        let (code, out, err) = run(args);
+        assert_eq!(
+            code, 1,
+            "error findings in payments → 1: {args:?}\n{out}\n{err}"
+        );
+        let got = findings_of(&out);
+        assert!(got.keys().all(|k| k.starts_with("payments/")), "{got:?}");
+        assert!(got.contains_key("payments/Deployment/ledger"), "{got:?}");
+        assert!(
+            err.contains("no access to jobs in payments"),
+            "the restricted user's context: {err}"
+        );
+    }
+    let (code, out, err) = run(&["vaultscope", "--version"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("kubectl-vaultscope 0."), "{out}");
+    let (code, _, err) = run(&["vaultscope", "check", "--context", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no context \"nope\""), "{err}");
+}
+
 fn findings_of(json: &str) -> BTreeMap<String, (String, Vec<String>)> {
     let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
     v["workloads"]
@@ -700,7 +810,7 @@ async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
         vaultscope(&["check", "--from", out.to_str().unwrap(), "-o", "json"]);
     assert_eq!(code, 1, "{err}");
     let live = findings_of(&live_json);
-    assert_eq!(live.len(), 6, "{live:#?}");
+    assert_eq!(live.len(), 8, "{live:#?}");
     assert_eq!(live, findings_of(&bundle_json));
     let global = |j: &str| serde_json::from_str::<Value>(j).unwrap()["global_findings"].clone();
     assert_eq!(global(&live_json), global(&bundle_json));
@@ -716,6 +826,7 @@ async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
         "mutatingwebhookconfigurations.yaml",
         "bundle.json",
         "logs/payments/ledger-5b6c7d8f9g-m4n7q/vault-agent-init.log",
+        "logs/inventory/restock-5c9f8b7d6d-w2x6k/openbao-agent-init.log",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
@@ -734,6 +845,72 @@ async fn capture_then_check_from_gives_the_findings_of_a_live_check() {
         .collect::<Vec<_>>(),
         served_log(LEDGER_POD, "vault-agent-init")
     );
+}
+
+/// Pods injected by OpenBao's injector are checked like vault-k8s's: the
+/// healthy one is ok, the failing one is diagnosed in OpenBao's names, and
+/// the JSON and the table say which injector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openbao_injected_pods_are_checked() {
+    let lab = lab();
+    let kc = lab.lab.admin.to_str().unwrap();
+    let (code, out, err) =
+        vaultscope(&["check", "--kubeconfig", kc, "-n", "inventory", "-o", "json"]);
+    assert_eq!(code, 1, "restock fails\n{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let workload = |name: &str| {
+        v["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+            .clone()
+    };
+    let stock = workload("stock-api");
+    assert_eq!(stock["health"], "ok", "{stock:#}");
+    assert_eq!(stock["method"], "agent");
+    assert_eq!(stock["injector"], "openbao");
+    let pod = &stock["pods"][0];
+    assert_eq!(pod["name"], STOCK_POD);
+    assert_eq!(pod["injector"], "openbao");
+    assert_eq!(pod["agent_init"], "terminated: Completed (exit 0)");
+    assert_eq!(pod["agent"], "running");
+    assert_eq!(stock["secrets"][0]["path"], "database/creds/stock-api");
+    let restock = workload("restock");
+    assert_eq!(restock["health"], "error");
+    assert_eq!(restock["injector"], "openbao");
+    let f = &restock["findings"][0];
+    assert_eq!(f["code"], "auth.invalid_role", "{restock:#}");
+    assert_eq!(f["via"], "agent-init");
+    assert_eq!(f["container"], "openbao-agent-init");
+    assert!(
+        f["hint"]
+            .as_str()
+            .unwrap()
+            .contains("the openbao.org/role annotation"),
+        "{f:#}"
+    );
+    assert!(
+        f["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("invalid role name \"restock\""),
+        "{f:#}"
+    );
+    // The table says it too.
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "inventory"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("OK     inventory Deployment stock-api"),
+        "{out}"
+    );
+    assert!(out.contains("agent (openbao-k8s)"), "{out}");
+    assert!(
+        out.contains("openbao-agent-init: running · openbao-agent: waiting: PodInitializing"),
+        "{out}"
+    );
+    assert!(!out.contains("vault-agent"), "{out}");
 }
 
 /// The real kube-apiserver stores ESC, C1 and bidi characters in annotation
@@ -1021,6 +1198,27 @@ async fn check_never_asks_for_the_log_of_a_container_that_never_started() {
         ),
         "{table}"
     );
+    // The same budget from the config file (the flag wins over it).
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "log_budget = 1\n").unwrap();
+    let config = config.to_str().unwrap();
+    let (_, table, _) = vaultscope(&["check", "--kubeconfig", kc, "-A", "--config", config]);
+    assert!(
+        table.contains("3 agents that look healthy left unread by --log-budget 1"),
+        "{table}"
+    );
+    let (_, table, _) = vaultscope(&[
+        "check",
+        "--kubeconfig",
+        kc,
+        "-A",
+        "--config",
+        config,
+        "--log-budget",
+        "100",
+    ]);
+    assert!(!table.contains("left unread"), "{table}");
 
     // --logs none: no request at all, and the table says what was not read.
     let from = audit_len();
@@ -1036,6 +1234,62 @@ async fn check_never_asks_for_the_log_of_a_container_that_never_started() {
             .await
             .unwrap();
     }
+}
+
+/// `check -n NS` tells apart a namespace that does not exist (bad usage,
+/// exit 2, naming the ones that do), one that exists with no pods, and one
+/// whose pods do not use Vault; a user who may not read namespaces is told
+/// that it cannot be known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_whether_a_namespace_exists_and_has_pods() {
+    let lab = lab();
+    let kc = lab.lab.admin.to_str().unwrap();
+    for output in ["table", "json"] {
+        let (code, out, err) =
+            vaultscope(&["check", "--kubeconfig", kc, "-n", "nosuchns", "-o", output]);
+        assert_eq!(code, 2, "{out}\n{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(
+            err.contains(
+                "namespace \"nosuchns\" does not exist in context \"lab-admin\"; namespaces: "
+            ) && err.contains("kube-public")
+                && err.contains("payments")
+                && err.contains("shop"),
+            "{err}"
+        );
+    }
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "kube-public"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Namespace kube-public exists and has no pods."),
+        "{out}"
+    );
+    // The injector's own pod does not get secrets from Vault.
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", kc, "-n", "vault"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 pod in namespace vault; it does not use Vault Agent injection or the Secrets Store CSI driver."),
+        "{out}"
+    );
+    // alice may read pods in payments only, and no namespaces.
+    let restricted = lab.lab.restricted.to_str().unwrap();
+    let (code, out, err) = vaultscope(&["check", "--kubeconfig", restricted, "-n", "nosuchns"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(
+            "No pods could be read in namespace nosuchns (no access; see the warning above)."
+        ),
+        "{out}"
+    );
+    assert!(err.contains("no access to pods in nosuchns"), "{err}");
+    // A context the kubeconfig does not have is named, with the ones it has.
+    let (code, _, err) = vaultscope(&["check", "--kubeconfig", kc, "--context", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no context \"nope\" in the kubeconfig")
+            && err.contains("its contexts: lab-admin"),
+        "{err}"
+    );
 }
 
 /// Needs no lab: a kubeconfig whose server does not answer.

@@ -54,6 +54,19 @@ const RULES: &[Rule] = &[
         why: "sources turn the outside world into model observations; they never reach up into diagnosis, the app or presentation",
     },
     Rule {
+        layer: "preflight",
+        allowed: Allowed::Not(&[
+            "app",
+            "ui",
+            "dashboard",
+            "session",
+            "cli",
+            "report",
+            "theme",
+        ]),
+        why: "preflight reads manifests and asks the sources, and reuses the model and diagnosis; which sources run is session's to decide, and it draws nothing",
+    },
+    Rule {
         layer: "app",
         allowed: Allowed::Not(&["ui", "dashboard", "session", "report", "cli"]),
         why: "the app is state and key handling: drawing and the event loop sit above it, and it reaches the sources only through Request values",

@@ -147,7 +147,7 @@ impl Session {
 fn demo_end_to_end_then_quit() {
     let mut s = Session::start(&["demo", "--speed", "3"], &[]);
     s.wait_for("DEMO");
-    s.wait_for("Workloads (12)");
+    s.wait_for("Workloads (13)");
     for w in ["billing-api", "ledger", "cart", "legacy-web", "catalog"] {
         s.wait_for(w);
     }
@@ -159,20 +159,56 @@ fn demo_end_to_end_then_quit() {
     s.wait_for("WORST FINDING");
     // Filter.
     s.keys("/catalog\r");
-    s.wait_for("Workloads (1 of 12)");
+    s.wait_for("Workloads (1 of 13)");
     s.keys("?");
     s.wait_for("Keys");
-    s.keys("x");
+    // q closes the help (a sub-view), then quits from the list.
+    s.keys("q");
+    s.wait_for("Workloads (1 of 13)");
     s.keys("q");
     let st = s.wait_exit();
     assert!(st.success(), "{st:?}");
     s.assert_restored();
 }
 
+/// A trainer starts the story at a point (`--at`): the header says where.
+#[test]
+fn demo_starts_at_a_point_of_the_story() {
+    let mut s = Session::start(&["demo", "--at", "2m30s"], &[]);
+    s.wait_for("t+2m3");
+    s.keys("q");
+    let st = s.wait_exit();
+    assert!(st.success(), "{st:?}");
+    s.assert_restored();
+}
+
+/// The config file's `sort` and `theme` are the dashboard's first order and theme.
+#[test]
+fn the_config_file_sets_the_first_sort_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("vaultscope")).unwrap();
+    std::fs::write(
+        dir.path().join("vaultscope/config.toml"),
+        "sort = \"name\"\ntheme = \"light\"\n",
+    )
+    .unwrap();
+    let xdg = dir.path().to_str().unwrap();
+    let mut s = Session::start(&["demo"], &[("XDG_CONFIG_HOME", xdg)]);
+    s.wait_for("sorted by name");
+    s.keys("q");
+    let st = s.wait_exit();
+    assert!(st.success(), "{st:?}");
+    s.assert_restored();
+    let mut s = Session::start(&["demo"], &[]);
+    s.wait_for("sorted by severity");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+}
+
 #[test]
 fn restored_after_ctrl_c() {
     let mut s = Session::start(&["demo"], &[]);
-    s.wait_for("Workloads (12)");
+    s.wait_for("Workloads (13)");
     s.keys("\x03");
     assert!(s.wait_exit().success());
     s.assert_restored();
@@ -182,7 +218,7 @@ fn restored_after_ctrl_c() {
 fn restored_after_sigterm_and_sigint() {
     for sig in ["TERM", "INT"] {
         let mut s = Session::start(&["demo"], &[]);
-        s.wait_for("Workloads (12)");
+        s.wait_for("Workloads (13)");
         s.signal(sig);
         s.wait_exit();
         s.assert_restored();
@@ -219,7 +255,7 @@ fn restored_after_an_error() {
 #[test]
 fn no_color_means_monochrome() {
     let mut s = Session::start(&["demo"], &[("NO_COLOR", "1")]);
-    s.wait_for("Workloads (12)");
+    s.wait_for("Workloads (13)");
     s.keys("q");
     assert!(s.wait_exit().success());
     let out = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();

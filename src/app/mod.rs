@@ -2,9 +2,12 @@
 //! The event loop that feeds it is in `crate::dashboard`; drawing, in
 //! `crate::ui`, gets a read-only [`view::Ctx`].
 
+mod actions;
+pub mod export;
 pub mod keys;
+pub mod pane;
 pub mod state;
 pub mod view;
 
-pub use state::{App, SourceKind};
+pub use state::{App, Effect, SourceKind};
 pub use view::Ctx;

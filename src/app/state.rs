@@ -1,17 +1,18 @@
-//! Application state and its transitions. No terminal, no I/O: key handling
-//! and updates are plain functions, tested without a screen.
+//! Application state and what the screen is made of. No terminal, no I/O:
+//! key handling (in `actions`) and updates are plain functions, tested
+//! without a screen.
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::keys::{Action, action_for};
-use crate::diagnose::{self, Report, WorkloadReport};
-use crate::model::logs::LogTarget;
-use crate::model::pod::{AGENT_INIT, AGENT_SIDECAR};
+use crate::diagnose::{self, Health, Report, WorkloadReport};
+use crate::model::logs::{LogBuffer, LogTarget};
+use crate::model::pod::PodInfo;
 use crate::model::workload::WorkloadKey;
 use crate::model::{Observation, World};
 use crate::sources::{Listening, Request};
 use crate::theme::Theme;
+
+pub use super::pane::{Geometry, LogChoice, LogView, PaneState, Part};
 
 /// Where the data comes from, for the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,54 +28,69 @@ pub enum Sort {
     Severity,
     Expiry,
     Name,
+    Namespace,
 }
 
 impl Sort {
+    const CYCLE: [Sort; 4] = [Sort::Severity, Sort::Expiry, Sort::Name, Sort::Namespace];
+
     pub fn label(self) -> &'static str {
         match self {
             Sort::Severity => "severity",
             Sort::Expiry => "soonest expiry",
             Sort::Name => "name",
+            Sort::Namespace => "namespace",
         }
     }
 
-    fn next(self) -> Sort {
-        match self {
-            Sort::Severity => Sort::Expiry,
-            Sort::Expiry => Sort::Name,
-            Sort::Name => Sort::Severity,
-        }
+    pub(super) fn step(self, forward: bool) -> Sort {
+        let i = Self::CYCLE.iter().position(|s| *s == self).unwrap_or(0);
+        let n = Self::CYCLE.len();
+        Self::CYCLE[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
     }
 }
 
-/// Which agent log the pane shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogChoice {
-    Init,
-    #[default]
-    Sidecar,
-    SidecarPrevious,
+/// A view over the list or the pane, closed with Esc or q.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// The injection spec of a pod.
+    Spec {
+        namespace: String,
+        pod: String,
+    },
+    /// Text shown to read or select (what `y` copied, where `e` wrote).
+    Text {
+        title: String,
+        body: String,
+    },
 }
 
-impl LogChoice {
-    pub fn container(self) -> &'static str {
-        match self {
-            LogChoice::Init => AGENT_INIT,
-            LogChoice::Sidecar | LogChoice::SidecarPrevious => AGENT_SIDECAR,
-        }
-    }
+/// Something the app asks of the terminal or the file system: the event
+/// loop does it and tells the app how it went ([`App::notice`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Put this (already made safe) text on the clipboard with OSC 52.
+    Copy(String),
+    /// Write this Markdown to a new file in the current directory.
+    Export { file: String, text: String },
+    /// The demo scenario: pause or resume, step, restart.
+    Demo(DemoControl),
+}
 
-    pub fn previous(self) -> bool {
-        self == LogChoice::SidecarPrevious
-    }
+pub use crate::sources::demo::Control as DemoControl;
 
-    fn next(self) -> LogChoice {
-        match self {
-            LogChoice::Init => LogChoice::Sidecar,
-            LogChoice::Sidecar => LogChoice::SidecarPrevious,
-            LogChoice::SidecarPrevious => LogChoice::Init,
-        }
-    }
+/// What the header shows a trainer running the demo.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoInfo {
+    /// `t+2m30s ×10`, and `paused` when it is.
+    pub clock: String,
+    /// What happens next in the scenario, in a few words.
+    pub cue: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -86,21 +102,39 @@ pub struct UiState {
     pub sort: Sort,
     pub filter: String,
     pub editing_filter: bool,
+    /// `:` command mode and what is typed.
+    pub command: Option<String>,
     pub namespace: Option<String>,
     /// The only namespace the source watches (`-n`): nothing to cycle.
     pub fixed_namespace: Option<String>,
     /// Vault's token goes over plain http to another host: the header says so.
     pub token_over_http: bool,
-    pub help: bool,
+    pub overlay: Option<Overlay>,
+    /// The first row of the overlay shown.
+    pub overlay_top: usize,
+    /// Rows the overlay shows and has (set each frame).
+    pub overlay_rows: usize,
+    pub overlay_len: usize,
     pub pod_index: usize,
-    pub log: LogChoice,
-    /// When false the log view stays where the user scrolled it.
-    pub log_paused: bool,
-    /// Lines above the newest one the log view ends at, when paused.
-    pub log_offset: usize,
+    pub pane: PaneState,
     /// Rows the list can show (set by the view each frame, for paging).
     pub page: usize,
+    /// Pane sizes from the last frame.
+    pub geometry: Geometry,
+    /// One line for the footer after an action (copied, exported, unknown
+    /// command); cleared by the next key.
+    pub notice: Option<String>,
+    /// The demo: scenario paused by the trainer.
+    pub demo_paused: bool,
+    /// The demo's clock and cue for the header (set by the event loop).
+    pub demo: Option<DemoInfo>,
     pub quit: bool,
+}
+
+impl UiState {
+    pub fn help(&self) -> bool {
+        self.overlay == Some(Overlay::Help)
+    }
 }
 
 pub struct App {
@@ -117,6 +151,8 @@ pub struct App {
     pub listening: Listening,
     /// Requests for the sources, taken by the event loop.
     outbox: Vec<Request>,
+    /// What the event loop should do for the app (clipboard, files, demo).
+    pub(super) effects: Vec<Effect>,
     /// Vault's interest is recomputed at most once a second, when pods or
     /// classes changed.
     interest_dirty: bool,
@@ -143,6 +179,7 @@ impl App {
             stale: false,
             listening: Listening::default(),
             outbox: Vec::new(),
+            effects: Vec::new(),
             interest_dirty: false,
             interest_at: None,
             diagnoser: diagnose::incremental::Diagnoser::new(),
@@ -165,6 +202,12 @@ impl App {
             self.interest_dirty = true;
         }
         self.world.apply(obs);
+        self.stale = true;
+    }
+
+    /// Start again from nothing (the demo restarts its scenario).
+    pub fn reset_world(&mut self) {
+        self.world = World::default();
         self.stale = true;
     }
 
@@ -214,17 +257,32 @@ impl App {
         std::mem::take(&mut self.outbox)
     }
 
+    /// What the event loop should do since the last call, oldest first.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn has_effects(&self) -> bool {
+        !self.effects.is_empty()
+    }
+
+    /// The event loop's word on an effect, for the footer.
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.ui.notice = Some(text.into());
+    }
+
+    /// The pod the open pane shows.
+    pub fn open_pod(&self) -> Option<&PodInfo> {
+        let w = self.open_workload()?;
+        w.pods
+            .get(self.ui.pod_index)
+            .and_then(|p| self.world.pod(&w.key.namespace, &p.name))
+    }
+
     /// The agent logs of the pod the open pane shows (current, and previous
     /// after restarts); empty when no pane is open.
     pub fn log_targets(&self) -> Vec<LogTarget> {
-        let Some(w) = self.open_workload() else {
-            return Vec::new();
-        };
-        let Some(p) = w
-            .pods
-            .get(self.ui.pod_index)
-            .and_then(|p| self.world.pod(&w.key.namespace, &p.name))
-        else {
+        let Some(p) = self.open_pod() else {
             return Vec::new();
         };
         crate::model::logs::agent_logs(p)
@@ -234,6 +292,33 @@ impl App {
                 restarts: c.restart_count,
             })
             .collect()
+    }
+
+    /// The logs the open pod has, in `c` order: an agent container's
+    /// current log, and its previous one only after a restart.
+    pub fn log_choices(&self) -> Vec<LogChoice> {
+        let Some(p) = self.open_pod() else {
+            return Vec::new();
+        };
+        let mut out: Vec<LogChoice> = crate::model::logs::agent_logs(p)
+            .into_iter()
+            .filter_map(|(k, _)| LogChoice::of(&k.container, k.previous))
+            .collect();
+        out.sort_by_key(|c| LogChoice::ALL.iter().position(|a| a == c));
+        out
+    }
+
+    /// The log buffer the pane shows, if any lines arrived.
+    pub fn shown_log(&self) -> Option<&LogBuffer> {
+        let w = self.open_workload()?;
+        let p = w.pods.get(self.ui.pod_index)?;
+        let c = self.ui.pane.log.choice;
+        self.world.log(
+            &w.key.namespace,
+            &p.name,
+            c.container(p.injector.unwrap_or_default()),
+            c.previous(),
+        )
     }
 
     /// Move the clock without re-diagnosing: countdowns are drawn from `now`.
@@ -254,10 +339,15 @@ impl App {
         ns
     }
 
+    fn in_namespace(&self, w: &WorkloadReport) -> bool {
+        self.ui
+            .namespace
+            .as_ref()
+            .is_none_or(|ns| &w.key.namespace == ns)
+    }
+
     fn matches_filter(&self, w: &WorkloadReport) -> bool {
-        if let Some(ns) = &self.ui.namespace
-            && &w.key.namespace != ns
-        {
+        if !self.in_namespace(w) {
             return false;
         }
         let f = self.ui.filter.trim().to_lowercase();
@@ -276,6 +366,25 @@ impl App {
                 .iter()
                 .any(|x| x.code.as_str().contains(&f) || x.message.to_lowercase().contains(&f))
             || w.pods.iter().any(|p| p.name.contains(&f))
+    }
+
+    /// Workloads ok, warning and error in the namespace shown (the header's
+    /// counts agree with the list under them).
+    pub fn counts(&self) -> [usize; 3] {
+        let mut n = [0; 3];
+        for w in self
+            .report
+            .workloads
+            .iter()
+            .filter(|w| self.in_namespace(w))
+        {
+            n[match w.health {
+                Health::Ok => 0,
+                Health::Warning => 1,
+                Health::Error => 2,
+            }] += 1;
+        }
+        n
     }
 
     /// What one frame shows.
@@ -304,6 +413,9 @@ impl App {
             Sort::Name => v.sort_by(|a, b| {
                 (&a.key.name, &a.key.namespace).cmp(&(&b.key.name, &b.key.namespace))
             }),
+            Sort::Namespace => v.sort_by(|a, b| {
+                (&a.key.namespace, &a.key.name).cmp(&(&b.key.namespace, &b.key.name))
+            }),
         }
         v
     }
@@ -321,7 +433,12 @@ impl App {
         self.report.workloads.iter().find(|w| &w.key == k)
     }
 
-    fn select_at(&mut self, i: usize) {
+    pub(super) fn selected_workload(&self) -> Option<&WorkloadReport> {
+        let v = self.visible();
+        v.get(self.selected_index(&v)).copied()
+    }
+
+    pub(super) fn select_at(&mut self, i: usize) {
         let key = {
             let v = self.visible();
             if v.is_empty() {
@@ -333,7 +450,7 @@ impl App {
         self.ui.selected = key;
     }
 
-    fn move_selection(&mut self, delta: isize) {
+    pub(super) fn move_selection(&mut self, delta: isize) {
         let (i, len) = {
             let v = self.visible();
             (self.selected_index(&v), v.len())
@@ -343,163 +460,5 @@ impl App {
         }
         let j = (i as isize + delta).clamp(0, len as isize - 1) as usize;
         self.select_at(j);
-    }
-
-    fn pods_of_open(&self) -> usize {
-        self.open_workload().map_or(0, |w| w.pods.len())
-    }
-
-    /// Handle one key. Returns whether anything visible changed.
-    pub fn on_key(&mut self, key: KeyEvent) -> bool {
-        if key.kind != crossterm::event::KeyEventKind::Press
-            && key.kind != crossterm::event::KeyEventKind::Repeat
-        {
-            return false;
-        }
-        if self.ui.editing_filter {
-            return self.on_filter_key(key);
-        }
-        if self.ui.help {
-            // Any key closes help; q still quits.
-            self.ui.help = false;
-            if matches!(key.code, KeyCode::Char('q'))
-                || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL))
-            {
-                self.ui.quit = true;
-            }
-            return true;
-        }
-        let in_pane = self.ui.open.is_some();
-        let Some(action) = action_for(key, in_pane) else {
-            if !in_pane && key.code == KeyCode::Esc && !self.ui.filter.is_empty() {
-                self.ui.filter.clear();
-                return true;
-            }
-            return false;
-        };
-        self.perform(action);
-        true
-    }
-
-    pub fn perform(&mut self, action: Action) {
-        let in_pane = self.ui.open.is_some();
-        match action {
-            Action::Quit => self.ui.quit = true,
-            Action::Help => self.ui.help = true,
-            Action::Up if in_pane => self.step_pod(-1),
-            Action::Down if in_pane => self.step_pod(1),
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::PageUp => self.move_selection(-(self.ui.page.max(1) as isize)),
-            Action::PageDown => self.move_selection(self.ui.page.max(1) as isize),
-            Action::Top => self.select_at(0),
-            Action::Bottom => self.select_at(usize::MAX),
-            Action::Open => {
-                let key = {
-                    let v = self.visible();
-                    v.get(self.selected_index(&v)).map(|w| w.key.clone())
-                };
-                if let Some(k) = key {
-                    self.ui.selected = Some(k.clone());
-                    self.ui.open = Some(k);
-                    self.ui.pod_index = 0;
-                    self.ui.log = self.default_log_choice();
-                    self.ui.log_paused = false;
-                    self.ui.log_offset = 0;
-                }
-            }
-            Action::Back => self.ui.open = None,
-            Action::Filter => self.ui.editing_filter = true,
-            Action::CycleSort => self.ui.sort = self.ui.sort.next(),
-            Action::CycleNamespace if self.ui.fixed_namespace.is_some() => {}
-            Action::CycleNamespace => {
-                let ns = self.namespaces();
-                self.ui.namespace = match &self.ui.namespace {
-                    None => ns.first().cloned(),
-                    Some(cur) => ns.iter().skip_while(|n| *n != cur).nth(1).cloned(),
-                };
-            }
-            Action::NextPod => self.step_pod(1),
-            Action::PrevPod => self.step_pod(-1),
-            Action::NextLog => {
-                self.ui.log = self.ui.log.next();
-                self.ui.log_offset = 0;
-            }
-            Action::ToggleFollow => {
-                self.ui.log_paused = !self.ui.log_paused;
-                if !self.ui.log_paused {
-                    self.ui.log_offset = 0;
-                }
-            }
-            Action::LogUp => {
-                self.ui.log_paused = true;
-                self.ui.log_offset = self.ui.log_offset.saturating_add(10);
-            }
-            Action::LogDown => {
-                self.ui.log_offset = self.ui.log_offset.saturating_sub(10);
-                if self.ui.log_offset == 0 {
-                    self.ui.log_paused = false;
-                }
-            }
-        }
-    }
-
-    fn step_pod(&mut self, delta: isize) {
-        let n = self.pods_of_open();
-        if n == 0 {
-            return;
-        }
-        self.ui.pod_index = (self.ui.pod_index as isize + delta).rem_euclid(n as isize) as usize;
-        self.ui.log = self.default_log_choice();
-        self.ui.log_offset = 0;
-    }
-
-    /// The init container's log while it has not finished, else the sidecar's.
-    fn default_log_choice(&self) -> LogChoice {
-        let pod = self.open_workload().and_then(|w| {
-            w.pods
-                .get(self.ui.pod_index)
-                .and_then(|p| self.world.pod(&w.key.namespace, &p.name))
-        });
-        let Some(pod) = pod else {
-            return LogChoice::Sidecar;
-        };
-        match pod.agent_init() {
-            Some(init) if pod.agent_sidecar().is_none() || !init.completed() => LogChoice::Init,
-            _ => LogChoice::Sidecar,
-        }
-    }
-
-    fn on_filter_key(&mut self, key: KeyEvent) -> bool {
-        match key.code {
-            KeyCode::Enter => self.ui.editing_filter = false,
-            KeyCode::Esc => {
-                self.ui.editing_filter = false;
-                self.ui.filter.clear();
-            }
-            KeyCode::Backspace => {
-                self.ui.filter.pop();
-            }
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.ui.quit = true
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.ui.filter.clear()
-            }
-            KeyCode::Char(c) => self.ui.filter.push(c),
-            _ => return false,
-        }
-        // Keep a selection that is still visible, else the first row.
-        let still = {
-            let v = self.visible();
-            self.ui
-                .selected
-                .as_ref()
-                .is_some_and(|k| v.iter().any(|w| &w.key == k))
-        };
-        if !still {
-            self.select_at(0);
-        }
-        true
     }
 }

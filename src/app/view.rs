@@ -3,9 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::pane::{LogChoice, Part};
 use super::state::{App, SourceKind, UiState};
 use crate::diagnose::{Report, WorkloadReport};
 use crate::model::World;
+use crate::model::pod::PodInfo;
 use crate::theme::Theme;
 
 pub struct Ctx<'a> {
@@ -18,6 +20,10 @@ pub struct Ctx<'a> {
     visible: Vec<&'a WorkloadReport>,
     selected: usize,
     open: Option<&'a WorkloadReport>,
+    open_pod: Option<&'a PodInfo>,
+    counts: [usize; 3],
+    parts: Vec<Part>,
+    log_choices: Vec<LogChoice>,
 }
 
 impl<'a> Ctx<'a> {
@@ -32,6 +38,10 @@ impl<'a> Ctx<'a> {
             world: &app.world,
             ui: &app.ui,
             open: app.open_workload(),
+            open_pod: app.open_pod(),
+            counts: app.counts(),
+            parts: app.parts(),
+            log_choices: app.log_choices(),
             visible,
             selected,
         }
@@ -50,5 +60,33 @@ impl<'a> Ctx<'a> {
     /// The workload whose pane is open.
     pub fn open_workload(&self) -> Option<&'a WorkloadReport> {
         self.open
+    }
+
+    /// The pod the open pane shows.
+    pub fn open_pod(&self) -> Option<&'a PodInfo> {
+        self.open_pod
+    }
+
+    /// Workloads ok, warning and error in the namespace shown.
+    pub fn counts(&self) -> [usize; 3] {
+        self.counts
+    }
+
+    /// The parts of the open pane that Tab reaches.
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    /// The agent logs the open pod has.
+    pub fn log_choices(&self) -> &[LogChoice] {
+        &self.log_choices
+    }
+
+    pub fn is_demo(&self) -> bool {
+        *self.source == SourceKind::Demo
+    }
+
+    pub fn is_bundle(&self) -> bool {
+        matches!(self.source, SourceKind::Bundle { .. })
     }
 }

@@ -3,6 +3,7 @@
 //! busy loop; keys redraw at once, bursts of observations at most every 50 ms.
 
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, MouseEventKind};
@@ -14,9 +15,11 @@ use tokio::time::{Instant, sleep_until};
 use super::terminal::TerminalGuard;
 use crate::app::App;
 use crate::app::keys::Action;
-use crate::clock::Clock;
+use crate::app::state::DemoInfo;
+use crate::clock::{Clock, DemoClock};
 use crate::model::Observation;
 use crate::sources::Inbox;
+use crate::sources::demo::Control;
 
 /// A diagnosis slower than this (a very big cluster) is not repeated for
 /// every burst of data: the next one waits eight times as long as it took,
@@ -38,6 +41,37 @@ const MAX_BURST: usize = 2_000;
 /// How long a burst of observations may wait before it is drawn.
 const DATA_FRAME: Duration = Duration::from_millis(50);
 
+/// The demo's trainer controls: its clock (for the header) and the way to
+/// the player.
+pub struct Trainer {
+    pub clock: DemoClock,
+    pub controls: mpsc::UnboundedSender<Control>,
+}
+
+impl Trainer {
+    /// `t+2m30s ×10`, and what comes next in the story.
+    fn info(&self) -> DemoInfo {
+        let secs = self.clock.elapsed().num_seconds();
+        let speed = self.clock.speed();
+        let speed = if speed.fract() == 0.0 {
+            format!("{speed:.0}")
+        } else {
+            format!("{speed}")
+        };
+        let mut clock = format!(
+            "t+{} ×{speed}",
+            crate::model::vault::countdown(chrono::Duration::seconds(secs))
+        );
+        if self.clock.paused() {
+            clock.push_str(" paused");
+        }
+        DemoInfo {
+            clock,
+            cue: crate::sources::demo::cue(secs),
+        }
+    }
+}
+
 pub async fn run(
     mut app: App,
     mut rx: mpsc::Receiver<Observation>,
@@ -45,6 +79,7 @@ pub async fn run(
     clock: Clock,
     mouse: bool,
     stop_when_sources_end: bool,
+    trainer: Option<Trainer>,
 ) -> io::Result<()> {
     let mut guard = TerminalGuard::enter(mouse)?;
     let mut keys = EventStream::new();
@@ -76,6 +111,10 @@ pub async fn run(
                 }
             }
             redraw_only = false;
+            if let Some(t) = &trainer {
+                app.ui.demo = Some(t.info());
+                app.ui.demo_paused = t.clock.paused();
+            }
             guard.terminal.draw(|f| super::draw(f, &mut app))?;
             draw_now = false;
             data_deadline = None;
@@ -88,6 +127,20 @@ pub async fn run(
         // The way back to the sources: what the screen needs now.
         for request in app.take_requests() {
             inbox.send(request);
+        }
+        // What keys asked of the terminal and the files; the notice that
+        // says how it went is drawn at once.
+        if app.has_effects() {
+            for c in super::effects::run(&mut app, guard.terminal.backend_mut(), Path::new(".")) {
+                if let Some(t) = &trainer {
+                    // The player is gone only when the demo failed, which
+                    // the caller reports.
+                    let _ = t.controls.send(c);
+                }
+            }
+            // A control moves the clock: re-diagnose at the new time.
+            draw_now = true;
+            continue;
         }
         if app.ui.quit {
             break;
@@ -146,4 +199,20 @@ pub async fn run(
     }
     drop(guard);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trainer_sees_time_speed_and_what_comes_next() {
+        let start = "2026-11-28T10:00:00Z".parse().unwrap();
+        let clock = DemoClock::new(start, 10.0, chrono::Duration::seconds(150));
+        clock.pause();
+        let (controls, _rx) = mpsc::unbounded_channel();
+        let info = Trainer { clock, controls }.info();
+        assert_eq!(info.clock, "t+2m30s ×10 paused");
+        assert_eq!(info.cue, "next, in 40s: Vault is unsealed: agents recover");
+    }
 }

@@ -41,14 +41,24 @@ pub fn bound(list: &[String], value: &str) -> bool {
 fn role_setting(u: &RoleUse) -> String {
     match &u.class {
         Some(c) => format!("roleName in SecretProviderClass {c}"),
-        None => "the vault.hashicorp.com/role annotation".into(),
+        None => format!("the {}role annotation", u.dialect.prefix()),
+    }
+}
+
+fn mount_setting(u: &RoleUse) -> String {
+    match &u.class {
+        Some(c) => format!("vaultKubernetesMountPath in SecretProviderClass {c}"),
+        None => format!("the {}auth-path annotation", u.dialect.prefix()),
     }
 }
 
 fn path_setting(u: &RoleUse) -> String {
     match &u.class {
         Some(c) => format!("objects[].secretPath in SecretProviderClass {c}"),
-        None => "the vault.hashicorp.com/agent-inject-secret-<name> annotation".into(),
+        None => format!(
+            "the {}agent-inject-secret-<name> annotation",
+            u.dialect.prefix()
+        ),
     }
 }
 
@@ -76,6 +86,23 @@ pub fn role_findings(uses: &[RoleUse], world: &World) -> Vec<Finding> {
         else {
             continue;
         };
+        if role.mount_missing {
+            out.push(
+                Finding::new(
+                    Code::AuthMountNotFound,
+                    Severity::Error,
+                    via(u),
+                    format!("No auth method is mounted at {}: logins there fail (OpenBao and Vault 1.10+ answer 403 permission denied)", role.auth_path),
+                    format!(
+                        "Point {} at the kubernetes auth mount (`vault auth list`, e.g. auth/kubernetes), or enable one there (vault auth enable -path={} kubernetes).",
+                        mount_setting(u),
+                        role.auth_path.trim_start_matches("auth/")
+                    ),
+                )
+                .evidence(format!("GET {}: 404 (no handler for route: nothing is mounted at {})", role.path(), role.auth_path)),
+            );
+            continue;
+        }
         if !role.found {
             out.push(
                 Finding::new(
@@ -308,6 +335,7 @@ pub fn permission_findings(problems: &[PermissionProblem]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::injector::Dialect;
     use crate::model::interest::RoleRef;
     use crate::model::vault::AclPolicy;
 
@@ -316,6 +344,7 @@ mod tests {
             auth_path: "auth/kubernetes".into(),
             name: name.into(),
             found: true,
+            mount_missing: false,
             bound_service_account_names: sas.iter().map(|s| s.to_string()).collect(),
             bound_service_account_namespaces: nss.iter().map(|s| s.to_string()).collect(),
             bound_service_account_namespace_selector: None,
@@ -338,6 +367,7 @@ mod tests {
             service_account: Some(sa.into()),
             class: None,
             paths: paths.iter().map(|s| s.to_string()).collect(),
+            dialect: Dialect::Vault,
         }
     }
 
@@ -389,6 +419,25 @@ mod tests {
         assert!(f[0].hint.contains("auth/kubernetes/role/ghost"));
         // A role vaultscope has not read gives no verdict.
         assert!(role_findings(&[use_of("other", "shop", "x", &[])], &w).is_empty());
+    }
+
+    #[test]
+    fn a_role_asked_of_a_mount_that_does_not_exist_names_the_mount() {
+        // auth-path auth/k8s where only auth/kubernetes is enabled, as the
+        // workshop lab's legacy workload has it (tests/real_lab.rs).
+        let mut r = AuthRole::without_mount("auth/k8s", "webapp");
+        r.auth_path = "auth/k8s".into();
+        let w = world(vec![r], &[]);
+        let mut u = use_of("webapp", "tutorial", "legacy", &[]);
+        u.role.auth_path = "auth/k8s".into();
+        let f = role_findings(&[u], &w);
+        assert_eq!(codes(&f), vec![Code::AuthMountNotFound], "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("No auth method is mounted at auth/k8s")
+        );
+        assert!(f[0].hint.contains("vault.hashicorp.com/auth-path"));
+        assert!(f[0].hint.contains("vault auth enable -path=k8s kubernetes"));
     }
 
     #[test]

@@ -4,7 +4,20 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::deadline::Next;
 use super::finding::{Code, Finding, Severity, Via};
+use crate::model::annotations::PREFIX;
+use crate::model::injector::Dialect;
 use crate::model::vault::{Certificate, Lease, countdown};
+use crate::model::words;
+
+/// Lease and certificate findings are worked out per secret path, before it
+/// is known which workload reads it, with vault-k8s's prefix in their fix;
+/// this names the annotation of the workload's own injector instead.
+pub fn for_dialect(mut f: Finding, d: Dialect) -> Finding {
+    if d != Dialect::Vault {
+        f.hint = f.hint.replace(PREFIX, d.prefix());
+    }
+    f
+}
 
 /// A lease is "expiring" when less than this share of its lifetime is left
 /// and the agent has not renewed it (agents renew at about two thirds).
@@ -13,7 +26,10 @@ const LEASE_WARN_FRACTION: f64 = 0.10;
 const HARD_END_WARN_FRACTION: f64 = 0.10;
 const MIN_WARN: i64 = 60;
 /// Certificates warn when less than this share of their validity is left.
-const CERT_WARN_FRACTION: f64 = 0.20;
+/// Agents issue a new one at 90 % of its validity (consul-template
+/// dependency/vault_pki.go `goodFor`, VaultLeaseRenewalThreshold 0.9), so
+/// a healthy agent's certificate never gets this close.
+const CERT_WARN_FRACTION: f64 = 0.07;
 /// Without a known lifetime, warn a day ahead.
 const CERT_WARN_DEFAULT: i64 = 86_400;
 
@@ -39,7 +55,7 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
                 Severity::Error,
                 Via::Vault,
                 format!("Lease {} expired {} ago", lease.id, countdown(-left)),
-                "The credentials behind this lease are revoked: the agent must fetch new ones; if the app still uses the old ones, make it reload on re-render (vault.hashicorp.com/agent-inject-command-<name>).",
+                format!("The credentials behind this lease are revoked: the agent must fetch new ones; if the app still uses the old ones, make it reload on re-render ({PREFIX}agent-inject-command-<name>)."),
             )
             .evidence(evidence),
         );
@@ -61,7 +77,7 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
                     Severity::Warning,
                     Via::Vault,
                     format!("Lease {} reaches its max TTL in {}; it cannot be renewed past that", lease.id, countdown(to_end)),
-                    "The agent will fetch new credentials and re-render; make sure the app reloads them (vault.hashicorp.com/agent-inject-command-<name>) or raise the role's max_ttl.",
+                    format!("The agent will fetch new credentials and re-render; make sure the app reloads them ({PREFIX}agent-inject-command-<name>) or raise the role's max_ttl."),
                 )
                 .evidence(evidence),
             );
@@ -69,11 +85,15 @@ pub fn lease_finding(lease: &Lease, now: DateTime<Utc>) -> Option<Finding> {
     }
     let start = lease.last_renewal.or(lease.issue_time)?;
     let span = expire - start;
+    // Agents renew when 70-73 % of the lease has run (vault api
+    // lifetime_watcher.go: 2/3 of it plus a third of a 10-20 % grace), so a
+    // lease with a fifth of its span left has missed its renewal; half would
+    // flag every short lease (2 min) in good health for a quarter of its life.
     if left
         <= window(
             span,
             LEASE_WARN_FRACTION,
-            MIN_WARN.min(span.num_seconds() / 2),
+            MIN_WARN.min(span.num_seconds() / 5),
         )
     {
         let why = if lease.renewable {
@@ -122,8 +142,10 @@ pub fn path_findings(path: &str, leases: &[&Lease], now: DateTime<Utc>) -> Vec<F
     out.into_iter()
         .map(|(mut f, n)| {
             if n > 1 {
-                f.message
-                    .push_str(&format!(" (and {} more leases under {path})", n - 1));
+                f.message.push_str(&format!(
+                    " (and {} under {path})",
+                    words::count(n - 1, "more lease", "more leases")
+                ));
             }
             f
         })
@@ -154,7 +176,11 @@ pub fn cert_finding(cert: &Certificate, now: DateTime<Utc>) -> Option<Finding> {
         );
     }
     let warn = match cert.lifetime() {
-        Some(life) => window(life, CERT_WARN_FRACTION, MIN_WARN),
+        Some(life) => window(
+            life,
+            CERT_WARN_FRACTION,
+            MIN_WARN.min(life.num_seconds() / 20),
+        ),
         None => Duration::seconds(CERT_WARN_DEFAULT),
     };
     (left <= warn).then(|| {
@@ -163,7 +189,7 @@ pub fn cert_finding(cert: &Certificate, now: DateTime<Utc>) -> Option<Finding> {
             Severity::Warning,
             Via::Vault,
             format!("Certificate {} expires in {}", cert.common_name, countdown(left)),
-            "The agent should re-issue it before expiry; if it does not, read the agent log, and check the PKI role's ttl/max_ttl and that the app reloads the new certificate (vault.hashicorp.com/agent-inject-command-<name>).",
+            format!("The agent should re-issue it before expiry; if it does not, read the agent log, and check the PKI role's ttl/max_ttl and that the app reloads the new certificate ({PREFIX}agent-inject-command-<name>)."),
         )
         .evidence(evidence)
     })
@@ -232,6 +258,34 @@ pub fn cert_changes(cert: &Certificate, now: DateTime<Utc>, next: &mut Next) {
     }
 }
 
+/// Expiry findings for the certificates a workload's templates ask for. One
+/// that a newer certificate for the same name has followed was replaced:
+/// agents issue the new one before the old one ends (and Vault lists the old
+/// one until a tidy), so its running out is said without raising the
+/// workload's health, as for a replaced lease.
+pub fn cert_findings(certs: &[Certificate], now: DateTime<Utc>) -> Vec<Finding> {
+    certs
+        .iter()
+        .filter_map(|c| {
+            let mut f = cert_finding(c, now)?;
+            let replaced = certs.iter().any(|o| {
+                o.serial != c.serial
+                    && !o.revoked
+                    && o.common_name == c.common_name
+                    && o.not_after > c.not_after
+            });
+            if replaced {
+                f.severity = Severity::Info;
+                f.message.push_str(&format!(
+                    "; a newer certificate for {} exists, so it was probably replaced",
+                    c.common_name
+                ));
+            }
+            Some(f)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +324,20 @@ mod tests {
     }
 
     #[test]
+    fn a_short_lease_is_not_overdue_before_the_agent_renews_it() {
+        // database role with default_ttl=2m, as the workshop lab has it.
+        let mut l = lease(true, Some(600));
+        l.expire_time = Some(t("2026-01-01T00:02:00Z"));
+        l.ttl_seconds = 120;
+        // 66 s in: the agent renews at 84-88 s; nothing to say yet.
+        assert!(lease_finding(&l, t("2026-01-01T00:01:06Z")).is_none());
+        // 100 s in: it should have been renewed by now.
+        let f = lease_finding(&l, t("2026-01-01T00:01:40Z")).unwrap();
+        assert_eq!(f.code, Code::LeaseExpiring);
+        assert!(f.message.contains("renewal is overdue"), "{}", f.message);
+    }
+
+    #[test]
     fn cert_windows() {
         let c = Certificate {
             serial: "1a:2b".into(),
@@ -281,14 +349,67 @@ mod tests {
             revoked: false,
         };
         assert!(cert_finding(&c, t("2026-01-01T12:00:00Z")).is_none());
+        // 4 h left: an agent issues the next one at 2h24m left.
+        assert!(cert_finding(&c, t("2026-01-01T20:00:00Z")).is_none());
         assert_eq!(
-            cert_finding(&c, t("2026-01-01T20:00:00Z")).unwrap().code,
+            cert_finding(&c, t("2026-01-01T23:00:00Z")).unwrap().code,
             Code::CertExpiring
         );
         assert_eq!(
             cert_finding(&c, t("2026-01-02T00:00:01Z")).unwrap().code,
             Code::CertExpired
         );
+    }
+
+    /// A 2-minute certificate as the workshop lab's certs agent has it
+    /// (Vault backdates not_before by 30 s): issued again at 90 %.
+    fn short_cert(serial: &str, from: &str, to: &str) -> Certificate {
+        Certificate {
+            serial: serial.into(),
+            mount: "pki_int".into(),
+            common_name: "certs.tutorial.svc".into(),
+            alt_names: vec![],
+            not_before: Some(t(from)),
+            not_after: t(to),
+            revoked: false,
+        }
+    }
+
+    #[test]
+    fn a_certificate_the_agent_replaces_in_time_is_no_warning_nor_error() {
+        let old = short_cert("aa", "2026-01-01T00:00:00Z", "2026-01-01T00:02:30Z");
+        // 2m10s in, 20 s left: the agent renews at 2m15s; nothing yet.
+        assert!(cert_findings(std::slice::from_ref(&old), t("2026-01-01T00:02:10Z")).is_empty());
+        // Overdue: 5 s left and no new certificate.
+        let f = cert_findings(std::slice::from_ref(&old), t("2026-01-01T00:02:25Z"));
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (Code::CertExpiring, Severity::Warning)
+        );
+        // Replaced at 2m15s: the old one running out, then expired, is info.
+        let new = short_cert("bb", "2026-01-01T00:01:45Z", "2026-01-01T00:04:15Z");
+        let both = [old.clone(), new.clone()];
+        let f = cert_findings(&both, t("2026-01-01T00:02:25Z"));
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (Code::CertExpiring, Severity::Info)
+        );
+        let f = cert_findings(&both, t("2026-01-01T00:03:00Z"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (Code::CertExpired, Severity::Info)
+        );
+        assert!(
+            f[0].message.contains("probably replaced"),
+            "{}",
+            f[0].message
+        );
+        // Another name's newer certificate replaces nothing.
+        let mut other = new;
+        other.common_name = "web.tutorial.svc".into();
+        let f = cert_findings(&[old, other], t("2026-01-01T00:03:00Z"));
+        assert_eq!(f[0].severity, Severity::Error);
     }
 
     #[test]

@@ -52,6 +52,12 @@ pub enum Code {
     PodUnscheduled,
     /// The kubelet evicted the pod (memory or ephemeral-storage pressure).
     PodEvicted,
+    /// A pod still holds an older KV version long after its render interval.
+    RotationNotPropagated,
+    /// A pod picked up a new version much later than its render interval.
+    RotationLagging,
+    /// New credentials or a certificate rendered with no command to reload the app.
+    RotationNoReload,
     CsiMountFailed,
     CsiClassNotFound,
     CsiDriverMissing,
@@ -64,6 +70,8 @@ pub enum Code {
     ConfigRoleBindingMismatch,
     ConfigPolicyDeniesPath,
     VaultscopePermissionLimited,
+    /// A kubernetes auth mount's config does not fit the watched cluster.
+    ConfigAuthBackendMismatch,
 }
 
 impl Code {
@@ -100,6 +108,9 @@ impl Code {
         Code::AgentFileWriteFailed,
         Code::PodUnscheduled,
         Code::PodEvicted,
+        Code::RotationNotPropagated,
+        Code::RotationLagging,
+        Code::RotationNoReload,
         Code::CsiMountFailed,
         Code::CsiClassNotFound,
         Code::CsiDriverMissing,
@@ -112,6 +123,7 @@ impl Code {
         Code::ConfigRoleBindingMismatch,
         Code::ConfigPolicyDeniesPath,
         Code::VaultscopePermissionLimited,
+        Code::ConfigAuthBackendMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +148,9 @@ impl Code {
             AgentFileWriteFailed => "agent.file_write_failed",
             PodUnscheduled => "pod.unscheduled",
             PodEvicted => "pod.evicted",
+            RotationNotPropagated => "rotation.not_propagated",
+            RotationLagging => "rotation.lagging",
+            RotationNoReload => "rotation.no_reload",
             VaultSealed => "vault.sealed",
             VaultUnreachable => "vault.unreachable",
             VaultTlsError => "vault.tls_error",
@@ -161,6 +176,7 @@ impl Code {
             ConfigRoleBindingMismatch => "config.role_binding_mismatch",
             ConfigPolicyDeniesPath => "config.policy_denies_path",
             VaultscopePermissionLimited => "vaultscope.permission_limited",
+            ConfigAuthBackendMismatch => "config.auth_backend_mismatch",
         }
     }
 
@@ -262,7 +278,7 @@ impl Via {
     }
 
     pub fn for_container(name: &str) -> Via {
-        if name == crate::model::pod::AGENT_INIT {
+        if crate::model::injector::is_agent_init(name) {
             Via::AgentInit
         } else {
             Via::Agent

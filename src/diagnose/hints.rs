@@ -3,10 +3,13 @@
 
 use super::finding::{Code, Finding, Severity, Via};
 use super::text::{Cause, Why};
+use crate::model::injector::Dialect;
 
 /// Where the failing login or read was configured, so hints can name it.
 #[derive(Debug, Clone)]
 pub struct AuthContext {
+    /// The pod's injector annotations: their prefix is what fixes name.
+    pub dialect: Dialect,
     pub role: Option<String>,
     /// e.g. `auth/kubernetes`.
     pub auth_path: String,
@@ -38,7 +41,7 @@ impl AuthContext {
     fn role_setting(&self, via: Via) -> String {
         match (&self.class, via) {
             (Some(c), Via::Csi) => format!("roleName in SecretProviderClass {c}"),
-            _ => "the vault.hashicorp.com/role annotation".into(),
+            _ => format!("the {}role annotation", self.dialect.prefix()),
         }
     }
 
@@ -46,8 +49,10 @@ impl AuthContext {
     fn path_setting(&self, via: Via) -> String {
         match (&self.class, via) {
             (Some(c), Via::Csi) => format!("objects[].secretPath in SecretProviderClass {c}"),
-            _ => "the vault.hashicorp.com/agent-inject-secret-<name> annotation (and its template)"
-                .into(),
+            _ => format!(
+                "the {}agent-inject-secret-<name> annotation (and its template)",
+                self.dialect.prefix()
+            ),
         }
     }
 }
@@ -71,6 +76,7 @@ fn lease_of(detail: Option<&str>) -> String {
 /// Build the finding for a cause, with message and hint for its context.
 pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Finding {
     let role = ctx.role_label();
+    let prefix = ctx.dialect.prefix();
     let role_path = ctx.role_path();
     let detail = cause.detail.as_deref();
     let (message, hint) = match cause.code {
@@ -112,7 +118,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                     ctx.class.as_deref().unwrap_or("<class>")
                 ),
                 _ => format!(
-                    "Set the audience field of {role_path} to the audience of the token the agent presents, or clear it; a projected token with a custom audience is chosen with vault.hashicorp.com/agent-service-account-token-volume-name."
+                    "Set the audience field of {role_path} to the audience of the token the agent presents, or clear it; a projected token with a custom audience is chosen with {prefix}agent-service-account-token-volume-name."
                 ),
             },
         ),
@@ -134,14 +140,14 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
             },
             match via {
                 Via::Csi => "Check vaultAddress in the SecretProviderClass, DNS and NetworkPolicies from the CSI provider pods to Vault.".to_string(),
-                _ => "Check vault.hashicorp.com/service, DNS and NetworkPolicies; with a service mesh, start the agent after the proxy (vault.hashicorp.com/agent-init-first, or the mesh's hold-application-until-proxy-starts).".to_string(),
+                _ => format!("Check {prefix}service, DNS and NetworkPolicies; with a service mesh, start the agent after the proxy ({prefix}agent-init-first, or the mesh's hold-application-until-proxy-starts)."),
             },
         ),
         Code::VaultTlsError => (
             "TLS verification of the Vault server failed".to_string(),
             match via {
                 Via::Csi => "Set vaultCACertPath (or vaultCADirectory) and vaultTLSServerName in the SecretProviderClass to match Vault's certificate.".to_string(),
-                _ => "Give the agent Vault's CA with vault.hashicorp.com/ca-cert (mounted with vault.hashicorp.com/tls-secret) and match tls-server-name to the certificate; avoid tls-skip-verify.".to_string(),
+                _ => format!("Give the agent Vault's CA with {prefix}ca-cert (mounted with {prefix}tls-secret) and match tls-server-name to the certificate; avoid tls-skip-verify."),
             },
         ),
         Code::SecretPermissionDenied => (
@@ -177,7 +183,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                     "Add the key to the secret or correct objects[].secretKey in SecretProviderClass {}.",
                     ctx.class.as_deref().unwrap_or("<class>")
                 ),
-                _ => "Add the key to the secret or correct the template (vault.hashicorp.com/agent-inject-template-<name>); without error-on-missing-key the file silently gets <no value>.".to_string(),
+                _ => format!("Add the key to the secret or correct the template ({prefix}agent-inject-template-<name>); without error-on-missing-key the file silently gets <no value>."),
             },
         ),
         Code::RenewalTokenFailed => match cause.why {
@@ -211,11 +217,11 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                 ),
                 Some(Why::MaxTtl) => (
                     format!("The lease of {lease} reached its max TTL; the agent reads a new secret"),
-                    "Expected for dynamic secrets. Make the app reload on re-render (vault.hashicorp.com/agent-inject-command-<name>); raise max_ttl of the secrets engine role if rotations come too often.".to_string(),
+                    format!("Expected for dynamic secrets. Make the app reload on re-render ({prefix}agent-inject-command-<name>); raise max_ttl of the secrets engine role if rotations come too often."),
                 ),
                 None => (
                     format!("The lease of {lease} could not be renewed"),
-                    "Read the failing line for Vault's answer; raise max_ttl of the secrets engine role if leases end too soon, and make the app reload on re-render (vault.hashicorp.com/agent-inject-command-<name>).".to_string(),
+                    format!("Read the failing line for Vault's answer; raise max_ttl of the secrets engine role if leases end too soon, and make the app reload on re-render ({prefix}agent-inject-command-<name>)."),
                 ),
             }
         }
@@ -225,7 +231,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                 detail.map_or_else(|| "an auth path".to_string(), |m| format!("{m}/login"))
             ),
             format!(
-                "Set vault.hashicorp.com/auth-path to the kubernetes auth mount (`vault auth list`), with its auth/ prefix (auth/kubernetes), and vault.hashicorp.com/namespace if the mount lives in a Vault namespace. Vault 1.9 and older answer \"missing client token\"; newer Vault and OpenBao answer 403 permission denied. Configured: {}.",
+                "Set {prefix}auth-path to the kubernetes auth mount (`vault auth list`), with its auth/ prefix (auth/kubernetes), and {prefix}namespace if the mount lives in a Vault namespace. Vault 1.9 and older answer \"missing client token\"; newer Vault and OpenBao answer 403 permission denied. Configured: {}.",
                 ctx.auth_path
             ),
         ),
@@ -259,7 +265,7 @@ pub fn finding(cause: &Cause, via: Via, ctx: &AuthContext, evidence: &str) -> Fi
                 Some(f) => format!("The agent could not write {f}"),
                 None => "The agent could not write a file".to_string(),
             },
-            "This is a volume or securityContext problem, not a Vault policy: the agent writes to the shared memory volume at /vault/secrets (vault.hashicorp.com/secret-volume-path); check readOnlyRootFilesystem, runAsUser/fsGroup (vault.hashicorp.com/agent-run-as-user, agent-run-as-group) and that the destination directory exists and is writable.".to_string(),
+            format!("This is a volume or securityContext problem, not a Vault policy: the agent writes to its shared memory volume ({prefix}secret-volume-path); check readOnlyRootFilesystem, runAsUser/fsGroup ({prefix}agent-run-as-user, agent-run-as-group) and that the destination directory exists and is writable."),
         ),
         other => (other.as_str().to_string(), String::new()),
     };

@@ -34,7 +34,7 @@ use super::{
 use crate::model::changes::Changes;
 use crate::model::log_line::line_timestamp;
 use crate::model::paths::normalize_path;
-use crate::model::pod::{AGENT_INIT, ContainerState, INIT_STUCK_AFTER};
+use crate::model::pod::{ContainerState, INIT_STUCK_AFTER};
 use crate::model::workload::{self, ControllerRef, Members, WorkloadKey, WorkloadKind};
 use crate::model::world::{ObjKey, World};
 
@@ -555,7 +555,7 @@ fn next_change(
         .filter_map(|n| world.pod(&key.namespace, n))
     {
         for c in pod.agent_containers() {
-            if c.name == AGENT_INIT
+            if crate::model::injector::is_agent_init(&c.name)
                 && let ContainerState::Running { started_at } = &c.state
                 && let Some(since) = started_at.or(pod.created)
             {
@@ -600,7 +600,45 @@ fn next_change(
     for c in &report.certificates {
         expiry::cert_changes(c, now, &mut next);
     }
-    next.at()
+    for r in &report.rotations {
+        super::rotation::time_changes(r, &mut next);
+    }
+    if !report.findings.is_empty() {
+        // A running sidecar's failed read that went quiet past its retry
+        // got its read (`LogSignal::retried_quietly`).
+        for pod in members
+            .pods
+            .iter()
+            .filter_map(|n| world.pod(&key.namespace, n))
+        {
+            let Some(c) = pod.agent_sidecar() else {
+                continue;
+            };
+            if let Some(log) = world.log(&pod.namespace, &pod.name, &c.name, false) {
+                for s in super::logs::analyse(log.lines()) {
+                    next.flip(s.quiet_since());
+                }
+            }
+        }
+    }
+    // Every rule above mirrors one in `rules.rs`, `expiry.rs` or
+    // `rotation.rs`; a time rule added there and missed here would leave a
+    // report wrong until its inputs change. So each workload is judged
+    // again within a sweep at the latest, spread by its key so the sweeps
+    // of thousands of workloads do not fall in one second.
+    let sweep = now + Duration::seconds(SWEEP_SECONDS + spread(key));
+    Some(next.at().map_or(sweep, |t| t.min(sweep)))
+}
+
+/// The longest a report waits to be judged again with no change.
+const SWEEP_SECONDS: i64 = 60;
+
+/// A per-workload offset in `0..SWEEP_SECONDS`.
+fn spread(key: &WorkloadKey) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() % SWEEP_SECONDS as u64) as i64
 }
 
 /// The first instant `t` at which `(expires - t) * 3 <= expires - issued`.

@@ -9,8 +9,9 @@ use crate::model::log_line::{line_timestamp, strip_kubectl_prefix};
 
 /// Whether a line begins a new log record, as opposed to continuing a value
 /// that the agent spread over several lines. `open` says whether the record
-/// so far still has a quoted value open (a value with literal newlines).
-fn starts_record(line: &str, open: bool) -> bool {
+/// so far still has a quoted value open (a value with literal newlines);
+/// `api_error` whether it holds a Vault API error still being printed.
+fn starts_record(line: &str, open: bool, api_error: bool) -> bool {
     let raw = strip_kubectl_prefix(line);
     let l = raw.trim_start();
     if l.is_empty() {
@@ -18,6 +19,12 @@ fn starts_record(line: &str, open: bool) -> bool {
     }
     if line_timestamp(line).is_some() || l.starts_with("==>") || (l.starts_with('{') && !open) {
         return true;
+    }
+    // consul-template's warnings print Vault's API error unquoted, its lines
+    // flush left: `URL: GET …`, `Code: 403. Errors:`, `* permission denied
+    // (retry attempt 1 after "250ms")` (seen from OpenBao 2.7's agent).
+    if api_error && ["URL: ", "Code: ", "* "].iter().any(|p| raw.starts_with(p)) {
+        return false;
     }
     // hclog indents the lines of a multi-line value; an open quote means the
     // value runs on. Anything else is a line of its own, such as the agent's
@@ -52,8 +59,11 @@ pub fn records<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Record> {
     for line in lines {
         let clean = strip_kubectl_prefix(line.trim_end_matches('\r'));
         let open = out.last().is_some_and(|r| quote_open(&r.text));
+        let api_error = out
+            .last()
+            .is_some_and(|r| r.text.contains("Error making API request."));
         match out.last_mut() {
-            Some(last) if !starts_record(line, open) => {
+            Some(last) if !starts_record(line, open, api_error) => {
                 if !clean.trim().is_empty() {
                     last.text.push('\n');
                     last.text.push_str(clean);
@@ -89,6 +99,33 @@ pub struct LogSignal {
     pub occurrences: usize,
     /// The Vault auth mount the failing login went to, if the record names it.
     pub login_mount: Option<String>,
+    /// When the cause was last logged.
+    pub last_at: Option<DateTime<Utc>>,
+    /// The wait before the next attempt that the last record announced
+    /// (consul-template's `(retry attempt N after "D")`).
+    pub retry_after: Option<chrono::Duration>,
+}
+
+/// How long a read may take on top of its announced back-off before its
+/// silence means success: the agent's Vault client times out after 60 s.
+const RETRY_GRACE_SECONDS: i64 = 75;
+
+impl LogSignal {
+    /// consul-template logs each failed read with the wait before its next
+    /// attempt, and nothing when an attempt succeeds and the rendered file is
+    /// unchanged (a sealed Vault unsealed, a short outage over). So a running
+    /// sidecar whose last such failure announced an attempt long past, and no
+    /// failure since, got its read.
+    pub fn retried_quietly(&self, now: DateTime<Utc>) -> bool {
+        self.quiet_since().is_some_and(|t| now > t)
+    }
+
+    /// The instant after which [`LogSignal::retried_quietly`] holds, if it
+    /// ever can.
+    pub fn quiet_since(&self) -> Option<DateTime<Utc>> {
+        let wait = self.retry_after? + chrono::Duration::seconds(RETRY_GRACE_SECONDS);
+        self.last_at?.checked_add_signed(wait)
+    }
 }
 
 /// The longest evidence kept, so one runaway line cannot flood the output.
@@ -173,6 +210,8 @@ pub fn analyse_with<'a>(
                 if !repeat(s) {
                     s.occurrences += 1;
                 }
+                s.last_at = rec.at.or(s.last_at);
+                s.retry_after = text::retry_after(&rec.text);
                 if weight(&rec.text, &cause) >= weight(&s.evidence, &s.cause) {
                     s.evidence = clip(&rec.text);
                     s.at = rec.at.or(s.at);
@@ -187,6 +226,8 @@ pub fn analyse_with<'a>(
                 first_at: rec.at,
                 occurrences: 1,
                 login_mount,
+                last_at: rec.at,
+                retry_after: text::retry_after(&rec.text),
             }),
         }
     }
@@ -234,6 +275,51 @@ mod tests {
         // A quoted value with literal newlines stays one record.
         let log = "2026-11-28T09:00:00Z [ERROR] agent.auth.handler: error authenticating: error=\"Error making API request.\n\nURL: PUT http://v:8200/v1/auth/kubernetes/login\nCode: 403. Errors:\n\n* permission denied\" backoff=1s";
         assert_eq!(records(log.lines()).len(), 1);
+    }
+
+    /// A template read that fails, as OpenBao 2.7's agent logs it (the lab's
+    /// real agents): Vault's error unquoted over several flush-left lines.
+    const UNQUOTED_READ_ERROR: &str = "2026-11-29T18:58:54.649Z [WARN]  agent: (view) vault.read(secret/data/tutorial/ledger/config): vault.read(secret/data/tutorial/ledger/config): Error making API request.\n\nURL: GET http://127.0.0.1:21445/v1/secret/data/tutorial/ledger/config\nCode: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n\n (retry attempt 1 after \"250ms\")\n2026-11-29T19:03:44.966Z [WARN]  agent: vault.read(database/creds/orders): failed to renew: Error making API request.\n\nURL: PUT http://127.0.0.1:21445/v1/sys/leases/renew\nCode: 503. Errors:\n\n* Vault is sealed\n2026-11-29T19:03:44.966Z [WARN]  agent: vault.read(database/creds/orders): renewer done (maybe the lease expired)\nError encountered during run, refer to logs for more details.";
+
+    #[test]
+    fn unquoted_api_errors_are_one_record() {
+        let r = records(UNQUOTED_READ_ERROR.lines());
+        assert_eq!(r.len(), 4, "{r:#?}");
+        assert!(
+            r[0].text.contains("URL: GET")
+                && r[0].text.ends_with("(retry attempt 1 after \"250ms\")")
+        );
+        assert!(r[1].text.ends_with("* Vault is sealed"));
+        assert_eq!(
+            r[3].text,
+            "Error encountered during run, refer to logs for more details."
+        );
+        let sig = analyse(UNQUOTED_READ_ERROR.lines().take(9));
+        assert_eq!(sig.len(), 1, "{sig:#?}");
+        assert_eq!(sig[0].cause.code, Code::SecretPermissionDenied);
+        assert_eq!(
+            sig[0].cause.detail.as_deref(),
+            Some("secret/data/tutorial/ledger/config")
+        );
+        // The sealed renewal is one cause, not also a bare `Code: 503` record.
+        let sig = analyse(UNQUOTED_READ_ERROR.lines().skip(9).take(6));
+        let codes: Vec<Code> = sig.iter().map(|s| s.cause.code).collect();
+        assert_eq!(codes, vec![Code::VaultSealed], "{sig:#?}");
+    }
+
+    #[test]
+    fn a_retry_that_went_quiet_succeeded() {
+        let sig = analyse(UNQUOTED_READ_ERROR.lines().take(9));
+        let s = &sig[0];
+        assert_eq!(s.retry_after, Some(chrono::Duration::milliseconds(250)));
+        let last: DateTime<Utc> = "2026-11-29T18:58:54.649Z".parse().unwrap();
+        assert_eq!(s.last_at, Some(last));
+        assert!(!s.retried_quietly(last + chrono::Duration::seconds(60)));
+        assert!(s.retried_quietly(last + chrono::Duration::seconds(76)));
+        // A renewal failure announces no retry: it stays until a success.
+        let sig = analyse(UNQUOTED_READ_ERROR.lines().skip(9).take(6));
+        assert_eq!(sig[0].retry_after, None);
+        assert!(!sig[0].retried_quietly(last + chrono::Duration::days(1)));
     }
 
     #[test]

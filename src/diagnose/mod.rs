@@ -2,8 +2,10 @@
 //! stable code, severity, evidence and a fix. Pure: time comes in as `now`.
 
 pub mod api_error;
+pub mod auth_backend;
 pub mod crosscheck;
 pub mod deadline;
+pub mod evidence;
 pub mod expiry;
 pub mod finding;
 pub mod hints;
@@ -12,6 +14,7 @@ pub mod index;
 pub mod logs;
 pub mod policy;
 mod report;
+pub mod rotation;
 pub mod rules;
 pub mod text;
 pub mod vocabulary;
@@ -25,11 +28,13 @@ pub use report::{CsiMount, Method, PodSummary, Report, SecretRef, WorkloadReport
 
 use crate::model::annotations::{self, DEFAULT_AUTH_PATH, ParsedAnnotations};
 use crate::model::injection::Injection;
+use crate::model::injector::{Dialect, Injector};
 use crate::model::interest;
 use crate::model::objects::EventInfo;
 use crate::model::paths::{auth_path, normalize_path};
 use crate::model::pod::PodInfo;
 use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
+use crate::model::words;
 use crate::model::workload::{self, ControllerKind, Members, WorkloadKey};
 use crate::model::world::World;
 use hints::AuthContext;
@@ -56,6 +61,7 @@ fn auth_context(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) -> Aut
         .iter()
         .find_map(|v| v.secret_provider_class.clone());
     AuthContext {
+        dialect: parsed.dialect,
         role: parsed.spec.role.clone(),
         auth_path: auth_path(&parsed.spec.auth_path),
         service_account: pod.service_account.clone(),
@@ -169,7 +175,10 @@ fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
         .into_iter()
         .map(|(mut f, n)| {
             if n > 1 && f.pod.is_some() {
-                f.message.push_str(&format!(" (and {} more pods)", n - 1));
+                f.message.push_str(&format!(
+                    " (and {})",
+                    words::count(n - 1, "more pod", "more pods")
+                ));
             }
             f
         })
@@ -215,14 +224,17 @@ pub(crate) fn diagnose_workload(
 
     let secrets = secrets_of(&pods, template.as_ref(), world);
     let mut vault = vault_objects(key, &pods, template.as_ref(), &secrets, world, index);
-    findings.append(&mut vault.lease_findings);
+    let dialect = agent_dialect(&pods, template.as_ref()).unwrap_or_default();
     findings.extend(
         vault
-            .certificates
-            .iter()
-            .filter_map(|c| expiry::cert_finding(c, now)),
+            .lease_findings
+            .drain(..)
+            .chain(expiry::cert_findings(&vault.certificates, now))
+            .map(|f| expiry::for_dialect(f, dialect)),
     );
-    Some(workload_report(
+    let (rotations, rotation_findings) = rotations_of(&pods, &secrets, &vault, world, index, now);
+    findings.extend(rotation_findings);
+    let mut report = workload_report(
         key,
         findings,
         &pods,
@@ -230,7 +242,63 @@ pub(crate) fn diagnose_workload(
         secrets,
         vault,
         index,
-    ))
+    );
+    report.rotations = rotations;
+    Some(report)
+}
+
+/// Each agent secret's Vault side joined with every agent pod's renders.
+fn rotations_of(
+    pods: &[PodContext<'_>],
+    secrets: &[SecretRef],
+    vault: &VaultObjects,
+    world: &World,
+    index: &Index<'_>,
+    now: DateTime<Utc>,
+) -> (Vec<rotation::SecretRotation>, Vec<Finding>) {
+    let sides: Vec<rotation::PodSide<'_>> = pods
+        .iter()
+        .filter_map(|p| {
+            let injector = p.pod.injected_by()?;
+            let spec = &p.parsed.spec;
+            Some(rotation::PodSide {
+                pod: p.pod,
+                static_render_interval: spec.static_render_interval,
+                rerenders: !spec.pre_populate_only && p.pod.agent_sidecar().is_some(),
+                commands: spec
+                    .secrets
+                    .iter()
+                    .map(|s| (s.name.clone(), s.command.clone()))
+                    .collect(),
+                containers: [injector.init_container(), injector.sidecar()],
+                prefix: p.parsed.prefix(),
+            })
+        })
+        .collect();
+    if sides.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let rotations: Vec<rotation::SecretRotation> = secrets
+        .iter()
+        .filter(|s| rotation::is_agent_secret(s))
+        .map(|s| {
+            let path = normalize_path(&s.path);
+            let (leases, _) = index.leases(&path);
+            let change = rotation::last_change(&path, &vault.kv, leases, &vault.certificates);
+            rotation::join(s, change, &sides, world, now)
+        })
+        .collect();
+    let found = rotation::findings(&rotations, &sides, now);
+    (rotations, found)
+}
+
+/// The injector annotations a workload's agent uses: its first injected
+/// (or annotated) pod's, else its pod template's.
+fn agent_dialect(pods: &[PodContext<'_>], template: Option<&ParsedAnnotations>) -> Option<Dialect> {
+    pods.iter()
+        .find(|p| p.pod.injected_by().is_some() || p.parsed.any)
+        .map(|p| p.parsed.dialect)
+        .or_else(|| template.filter(|t| t.any).map(|t| t.dialect))
 }
 
 fn pods_of<'a>(world: &'a World, key: &WorkloadKey, members: &Members) -> Vec<PodContext<'a>> {
@@ -239,7 +307,7 @@ fn pods_of<'a>(world: &'a World, key: &WorkloadKey, members: &Members) -> Vec<Po
         .iter()
         .filter_map(|n| world.pod(&key.namespace, n))
         .map(|pod| PodContext {
-            parsed: annotations::parse(&pod.annotations),
+            parsed: pod.parse_annotations(),
             pod,
         })
         .collect()
@@ -296,7 +364,7 @@ fn pod_findings(
     let mut findings = Vec::new();
     let pod = p.pod;
     let auth = auth_context(pod, &p.parsed, world);
-    findings.extend(rules::pod_state_findings(pod));
+    findings.extend(rules::pod_state_findings(pod, p.parsed.dialect));
     findings.extend(rules::not_injected(pod, &p.parsed, world));
     let renders = text::Renders::new(p.parsed.spec.secrets.iter().flat_map(|s| {
         let templated = s
@@ -464,6 +532,13 @@ fn certificates_of(
         .collect()
 }
 
+/// The injector that mutated the pod, or the one its annotations ask for.
+fn pod_injector(p: &PodContext<'_>) -> Option<Injector> {
+    p.pod
+        .injected_by()
+        .or_else(|| (p.parsed.any && p.parsed.spec.inject).then(|| p.parsed.injector()))
+}
+
 fn workload_report(
     key: &WorkloadKey,
     findings: Vec<Finding>,
@@ -491,8 +566,10 @@ fn workload_report(
             name: p.pod.name.clone(),
             phase: p.pod.status_summary(),
             ready: p.pod.is_ready(),
+            injector: pod_injector(p),
             agent_init: p.pod.agent_init().map(|c| c.describe()),
             agent: p.pod.agent_sidecar().map(|c| c.describe()),
+            restarts: p.pod.restarts(),
             csi_mounts: p
                 .pod
                 .csi_volumes
@@ -512,6 +589,10 @@ fn workload_report(
     WorkloadReport {
         key: key.clone(),
         health: Health::of(&findings),
+        injector: method
+            .agent
+            .then(|| agent_dialect(pods, template).map(Dialect::injector))
+            .flatten(),
         method,
         // A finished Job's pod is done, not unready.
         pods_ready: pod_summaries
@@ -526,6 +607,7 @@ fn workload_report(
         kv: vault.kv,
         tokens: vault.tokens,
         findings,
+        rotations: Vec::new(),
     }
 }
 
@@ -557,22 +639,24 @@ pub(crate) fn global_findings(world: &World) -> Vec<Finding> {
     out.extend(crosscheck::permission_findings(
         &world.vault.permission_problems,
     ));
+    out.extend(auth_backend::findings(world));
     if world.injector_ready_endpoints == Some(0) {
-        let policy = world
-            .webhooks
-            .first()
+        // The endpoints counted are those of the first webhook's Service.
+        let first = world.webhooks.first();
+        let policy = first
             .map(|w| w.failure_policy.clone())
             .unwrap_or_else(|| "?".into());
+        let injector = first.map_or(Injector::Vault, |w| w.injector);
         out.push(
             Finding::new(
                 Code::InjectionInjectorUnavailable,
                 Severity::Error,
                 Via::Webhook,
-                "The Vault Agent Injector has no ready endpoints: new pods are not injected",
+                format!("The {} has no ready endpoints: new pods are not injected", injector.label()),
                 if policy == "Ignore" {
-                    "With failurePolicy Ignore, pods created now start without secrets: fix the injector (kubectl -n vault get pods), then delete the uninjected pods."
+                    format!("With failurePolicy Ignore, pods created now start without secrets: fix the injector (kubectl -n {} get pods), then delete the uninjected pods.", injector.deployment().0)
                 } else {
-                    "With failurePolicy Fail, no annotated pod can be created until the injector is back: check its pods and Service."
+                    "With failurePolicy Fail, no annotated pod can be created until the injector is back: check its pods and Service.".to_string()
                 },
             )
             .evidence(format!("injector service: 0 ready endpoints; webhook failurePolicy {policy}")),

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::finding::{Finding, Health, Severity};
 use crate::model::csi::SecretProviderClassPodStatusInfo;
 use crate::model::injection::Injection;
+use crate::model::injector::Injector;
 use crate::model::vault::{AgentToken, Certificate, KvMetadata, Lease, VaultStatus};
 use crate::model::workload::WorkloadKey;
 
@@ -32,8 +33,14 @@ pub struct PodSummary {
     pub name: String,
     pub phase: String,
     pub ready: bool,
+    /// The injector that mutated the pod (its agent containers say), or
+    /// that its annotations ask for.
+    pub injector: Option<Injector>,
     pub agent_init: Option<String>,
     pub agent: Option<String>,
+    /// Restarts of all its containers, init containers included (kubectl's
+    /// RESTARTS column).
+    pub restarts: u32,
     /// The pod's Secrets Store CSI volumes and what the driver reported.
     pub csi_mounts: Vec<CsiMount>,
 }
@@ -62,6 +69,9 @@ pub struct SecretRef {
 pub struct WorkloadReport {
     pub key: WorkloadKey,
     pub health: Health,
+    /// The injector of the workload's agent pods (`None` without agent
+    /// injection); each pod says its own in [`PodSummary::injector`].
+    pub injector: Option<Injector>,
     pub method: Method,
     pub pods_ready: usize,
     pub pods: Vec<PodSummary>,
@@ -75,9 +85,20 @@ pub struct WorkloadReport {
     /// Agent tokens whose kubernetes-auth metadata names a pod's service account.
     pub tokens: Vec<AgentToken>,
     pub findings: Vec<Finding>,
+    /// Each agent secret's last change in Vault and every pod's render of it.
+    pub rotations: Vec<super::rotation::SecretRotation>,
 }
 
 impl WorkloadReport {
+    /// How the workload gets its secrets, with the injector when it has
+    /// one: `agent (openbao-k8s)`, `csi`.
+    pub fn method_label(&self) -> String {
+        match self.injector {
+            Some(i) => format!("{} ({})", self.method.label(), i.project()),
+            None => self.method.label().to_string(),
+        }
+    }
+
     pub fn worst(&self) -> Option<&Finding> {
         self.findings.first()
     }

@@ -7,9 +7,10 @@ use super::hints::{self, AuthContext};
 use super::index::Index;
 use super::logs::{self, LogSignal};
 use super::text::{self, Renders, Why};
-use crate::model::annotations::{DEFAULT_AUTH_TYPE, PREFIX, ParsedAnnotations};
-use crate::model::objects::{EventInfo, INJECTOR_WEBHOOK};
-use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, INIT_STUCK_AFTER, PodInfo};
+use crate::model::annotations::{DEFAULT_AUTH_TYPE, ParsedAnnotations};
+use crate::model::injector::{Dialect, Injector, is_agent_init};
+use crate::model::objects::EventInfo;
+use crate::model::pod::{ContainerInfo, ContainerState, INIT_STUCK_AFTER, PodInfo};
 use crate::model::vault::countdown;
 use crate::model::world::World;
 
@@ -51,6 +52,8 @@ pub fn annotation_findings(parsed: &ParsedAnnotations, namespace: &str) -> Vec<F
     if !spec.inject {
         return out;
     }
+    let prefix = parsed.prefix();
+    out.extend(rival_finding(parsed));
     if SYSTEM_NAMESPACES.contains(&namespace) {
         out.push(Finding::new(
             Code::InjectionSystemNamespace,
@@ -58,7 +61,7 @@ pub fn annotation_findings(parsed: &ParsedAnnotations, namespace: &str) -> Vec<F
             Via::Webhook,
             format!("The injector never injects into {namespace}"),
             "Run the workload in an application namespace: the injector rejects kube-system and kube-public (\"cannot inject into system namespaces\").",
-        ).evidence(format!("{PREFIX}agent-inject: \"true\" in namespace {namespace}")));
+        ).evidence(format!("{prefix}agent-inject: \"true\" in namespace {namespace}")));
     }
     if spec.auth_type == DEFAULT_AUTH_TYPE && !spec.has_role_source() && !parsed.auth_config_role {
         out.push(
@@ -66,13 +69,51 @@ pub fn annotation_findings(parsed: &ParsedAnnotations, namespace: &str) -> Vec<F
                 Code::InjectionNoRole,
                 Severity::Error,
                 Via::Config,
-                "Injection is requested but no Vault role is set",
-                format!("Add {PREFIX}role with the kubernetes auth role to log in with (or use {PREFIX}agent-configmap); the injector refuses the pod with \"no Vault role found\"."),
+                format!("Injection is requested but no {} role is set", parsed.injector().product()),
+                format!("Add {prefix}role with the kubernetes auth role to log in with (or use {prefix}agent-configmap); the injector refuses the pod with \"{}\".", no_role_error(parsed.injector())),
             )
-            .evidence(format!("{PREFIX}agent-inject: \"true\" without {PREFIX}role")),
+            .evidence(format!("{prefix}agent-inject: \"true\" without {prefix}role")),
         );
     }
     out
+}
+
+/// The injector's refusal of a pod without a role (`Validate` in agent.go).
+fn no_role_error(i: Injector) -> &'static str {
+    match i {
+        Injector::Vault => "no Vault role found",
+        Injector::OpenBao => "no Openbao role found",
+    }
+}
+
+/// Both injectors' annotations ask for injection, and no agent containers
+/// say which webhook took the pod: with both installed, both mutate it.
+fn rival_finding(parsed: &ParsedAnnotations) -> Option<Finding> {
+    let other = parsed.rival?;
+    let (mine, theirs) = (parsed.injector(), other.injector());
+    Some(
+        Finding::new(
+            Code::InjectionBadAnnotation,
+            Severity::Warning,
+            Via::Config,
+            format!(
+                "Annotated for both the {} and the {}; vaultscope reads the {} annotations",
+                mine.label(),
+                theirs.label(),
+                parsed.prefix()
+            ),
+            format!(
+                "Keep one injector's annotations in the pod template: remove the {} ones if the {} is meant to inject it.",
+                other.prefix(),
+                mine.label()
+            ),
+        )
+        .evidence(format!(
+            "{}agent-inject: \"true\"; {}agent-inject: \"true\"",
+            parsed.prefix(),
+            other.prefix()
+        )),
+    )
 }
 
 /// Annotated for injection but the webhook never mutated the pod.
@@ -89,6 +130,7 @@ pub fn not_injected(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) ->
         return None;
     }
     let containers: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
+    let (prefix, injector) = (parsed.prefix(), parsed.injector());
     if spec.is_injected() {
         return Some(
             Finding::new(
@@ -96,16 +138,17 @@ pub fn not_injected(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) ->
                 Severity::Error,
                 Via::Webhook,
                 "agent-inject-status: injected is set but there are no agent containers, so the injector skipped the pod",
-                format!("Remove {PREFIX}agent-inject-status from the pod template: the injector skips any pod that already says \"injected\"."),
+                format!("Remove {prefix}agent-inject-status from the pod template: the injector skips any pod that already says \"injected\"."),
             )
             .pod(&pod.name)
-            .evidence(format!("{PREFIX}agent-inject-status: \"injected\"; containers: {}", containers.join(", "))),
+            .evidence(format!("{prefix}agent-inject-status: \"injected\"; containers: {}", containers.join(", "))),
         );
     }
     let mut why = String::from(
         "the injector webhook did not mutate it (it was down, unreachable, or failed open)",
     );
-    if let Some(w) = world.webhooks.first()
+    let webhook = world.webhooks.iter().find(|w| w.injector == injector);
+    if let Some(w) = webhook
         && w.failure_policy == "Ignore"
     {
         why = "the injector webhook did not mutate it; its failurePolicy is Ignore, so the pod was admitted anyway".into();
@@ -113,10 +156,17 @@ pub fn not_injected(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) ->
     if world.injector_ready_endpoints == Some(0) {
         why = "the injector service has no ready endpoints, so the webhook failed open".into();
     }
-    let webhook_hint = if world.webhooks.is_empty() && world.csi_installed.is_some() {
-        "No vault.hashicorp.com MutatingWebhookConfiguration was found: install the injector (vault-helm injector.enabled=true)."
+    let webhook_hint = if webhook.is_none() && world.csi_installed.is_some() {
+        format!(
+            "No {} MutatingWebhookConfiguration was found: install the injector ({} injector.enabled=true).",
+            injector.webhook_names()[0],
+            injector.helm_chart()
+        )
     } else {
-        "Check the injector pods and service (kubectl -n vault get pods,endpointslices) and the webhook's namespaceSelector/objectSelector; once it works, delete the pod so it is re-created and injected."
+        format!(
+            "Check the injector pods and service (kubectl -n {} get pods,endpointslices) and the webhook's namespaceSelector/objectSelector; once it works, delete the pod so it is re-created and injected.",
+            injector.deployment().0
+        )
     };
     Some(
         Finding::new(
@@ -128,7 +178,7 @@ pub fn not_injected(pod: &PodInfo, parsed: &ParsedAnnotations, world: &World) ->
         )
         .pod(&pod.name)
         .evidence(format!(
-            "{PREFIX}agent-inject: \"true\"; no {PREFIX}agent-inject-status; containers: {}",
+            "{prefix}agent-inject: \"true\"; no {prefix}agent-inject-status; containers: {}",
             containers.join(", ")
         )),
     )
@@ -215,7 +265,7 @@ fn oom_severity(c: &ContainerInfo, now: DateTime<Utc>) -> Severity {
 /// What Kubernetes did to the pod itself: it was never scheduled, or the
 /// kubelet evicted it. Neither is a secret-injection failure, but both
 /// explain why an agent did not run.
-pub fn pod_state_findings(pod: &PodInfo) -> Vec<Finding> {
+pub fn pod_state_findings(pod: &PodInfo, dialect: Dialect) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some((reason, message)) = pod.unscheduled() {
         let detail = message
@@ -235,12 +285,14 @@ pub fn pod_state_findings(pod: &PodInfo) -> Vec<Finding> {
         );
     }
     if let Some(message) = pod.eviction() {
-        let agent_named = [AGENT_INIT, crate::model::pod::AGENT_SIDECAR]
+        let agent_named = Injector::ALL
             .iter()
+            .flat_map(|i| [i.init_container(), i.sidecar()])
             .any(|c| message.contains(&format!("Container {c} ")));
+        let prefix = dialect.prefix();
         let hint = if agent_named {
             format!(
-                "The agent used more than the node could give: set {PREFIX}agent-requests-mem / agent-limits-mem (memory) or {PREFIX}agent-requests-ephemeral / agent-limits-ephemeral (ephemeral-storage) to what it needs."
+                "The agent used more than the node could give: set {prefix}agent-requests-mem / agent-limits-mem (memory) or {prefix}agent-requests-ephemeral / agent-limits-ephemeral (ephemeral-storage) to what it needs."
             )
         } else {
             "The controller replaces an evicted pod; if evictions repeat, give the pod's containers requests that match their use, or move it to nodes with room.".to_string()
@@ -265,7 +317,7 @@ pub fn pod_state_findings(pod: &PodInfo) -> Vec<Finding> {
 /// completion had what it needed. Errors in the log before that point were
 /// transient retries, not current problems.
 fn secrets_rendered(pod: &PodInfo, c: &ContainerInfo) -> bool {
-    let init_done = c.name == AGENT_INIT
+    let init_done = is_agent_init(&c.name)
         && matches!(&c.state, ContainerState::Terminated(t) if t.exit_code == 0);
     init_done || pod.phase == "Succeeded"
 }
@@ -289,7 +341,13 @@ pub fn container_findings(
         let signals = if secrets_rendered(pod, c) {
             Vec::new()
         } else {
-            logs::analyse_with(lines.iter().copied(), renders)
+            let mut s = logs::analyse_with(lines.iter().copied(), renders);
+            // A sidecar stays up after a quiet success; an init agent would
+            // have exited, so one still running has not got its secrets.
+            if via == Via::Agent && matches!(c.state, ContainerState::Running { .. }) {
+                s.retain(|s| !s.retried_quietly(now));
+            }
+            s
         };
         let mut specific: Vec<Finding> = signals
             .into_iter()
@@ -326,7 +384,7 @@ pub fn container_findings(
                         Severity::Error,
                         via,
                         format!("{} cannot pull its image {}", c.name, c.image),
-                        format!("Fix {PREFIX}agent-image (or the injector's -agent-image flag) and make sure the node can pull it (imagePullSecrets, registry mirror)."),
+                        format!("Fix {}agent-image (or the injector's {} flag) and make sure the node can pull it (imagePullSecrets, registry mirror).", auth.dialect.prefix(), auth.dialect.injector().image_flag()),
                     )
                     .pod(&pod.name)
                     .container(&c.name)
@@ -378,7 +436,7 @@ pub fn container_findings(
                     oom_severity(c, now),
                     via,
                     format!("{} was killed for using too much memory", c.name),
-                    format!("Raise {PREFIX}agent-limits-mem (and agent-requests-mem); the default limit is 128Mi, which many templates with large secrets exceed."),
+                    format!("Raise {}agent-limits-mem (and agent-requests-mem); the default limit is 128Mi, which many templates with large secrets exceed.", auth.dialect.prefix()),
                 )
                 .pod(&pod.name)
                 .container(&c.name)
@@ -407,7 +465,7 @@ pub fn container_findings(
                 ),
             );
         }
-        if c.name == AGENT_INIT
+        if is_agent_init(&c.name)
             && !matches!(c.state, ContainerState::Terminated(_))
             && c.waiting_reason().is_none_or(|r| r == "PodInitializing")
             && let Some(since) = started(c, pod)
@@ -551,26 +609,36 @@ pub fn controller_event_finding(e: &EventInfo) -> Option<Finding> {
             .evidence(m),
         );
     }
-    if lower.contains("no vault role found") {
+    // The webhook's name in the message tells the injector (and its prefix).
+    let dialect = Dialect::named_in(m).unwrap_or_default();
+    let injector = dialect.injector();
+    if Injector::ALL
+        .iter()
+        .any(|i| lower.contains(&no_role_error(*i).to_ascii_lowercase()))
+    {
         return Some(
             Finding::new(
                 Code::InjectionNoRole,
                 Severity::Error,
                 Via::Webhook,
-                "The injector refused the pods: no Vault role is set",
-                format!("Add {PREFIX}role to the pod template."),
+                format!(
+                    "The injector refused the pods: no {} role is set",
+                    injector.product()
+                ),
+                format!("Add {}role to the pod template.", dialect.prefix()),
             )
             .evidence(m),
         );
     }
-    if lower.contains(INJECTOR_WEBHOOK) {
+    if Injector::named_in(m).is_some() {
+        let (_, deployment) = injector.deployment();
         return Some(
             Finding::new(
                 Code::InjectionWebhookFailed,
                 Severity::Error,
                 Via::Webhook,
                 format!("{} {} cannot create pods: the injector webhook call failed", e.involved.kind, e.involved.name),
-                "The webhook's failurePolicy is Fail and the injector did not answer: check the vault-agent-injector pods, their Service and EndpointSlices, and that the API server can reach it (port 443 to the injector's 8080).",
+                format!("The webhook's failurePolicy is Fail and the injector did not answer: check the {deployment} pods, their Service and EndpointSlices, and that the API server can reach it (port 443 to the injector's 8080)."),
             )
             .evidence(m),
         );

@@ -143,6 +143,40 @@ pub fn success(text: &str) -> Option<Success> {
     None
 }
 
+/// The wait a failed read announces before its next attempt:
+/// `(retry attempt 3 after "1s")` (consul-template `view.go`), a Go duration.
+pub fn retry_after(text: &str) -> Option<chrono::Duration> {
+    let rest = &text[text.rfind("(retry attempt ")?..];
+    let value = quoted_after(rest, " after")?;
+    go_duration(&value)
+}
+
+/// A Go `time.Duration` as `String()` prints it: `250ms`, `1.5s`, `1m0s`.
+fn go_duration(s: &str) -> Option<chrono::Duration> {
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..u] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += value * unit;
+        rest = &rest[u..];
+    }
+    Some(chrono::Duration::microseconds((total * 1e6).round() as i64))
+}
+
 /// Which destination files each Vault path is rendered to, from the pod's
 /// annotations: the link between an error about a path and a later render
 /// of a file.
@@ -494,6 +528,20 @@ pub fn only_quotes(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_waits_are_read_as_go_prints_them() {
+        let w = |s: &str| retry_after(s).map(|d| d.num_milliseconds());
+        assert_eq!(
+            w("* Vault is sealed (retry attempt 5 after \"4s\")"),
+            Some(4000)
+        );
+        assert_eq!(w("x (retry attempt 1 after \"250ms\")"), Some(250));
+        assert_eq!(w("x (retry attempt 9 after \"1m0s\")"), Some(60_000));
+        assert_eq!(w("x (retry attempt 2 after \"1.5s\")"), Some(1500));
+        assert_eq!(w("x (retry attempt 2 after \"soon\")"), None);
+        assert_eq!(w("backoff=1m28.94s"), None);
+    }
 
     #[test]
     fn details_are_extracted() {

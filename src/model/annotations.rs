@@ -1,23 +1,48 @@
-//! Parsing of `vault.hashicorp.com/*` pod annotations into an [`InjectionSpec`],
-//! with the defaults the vault-k8s 1.7 injector applies.
+//! Parsing of the injector annotations into an [`InjectionSpec`], with the
+//! defaults the injector applies: `vault.hashicorp.com/*` as vault-k8s 1.7
+//! reads them, `openbao.org/*` and `openbao.openbao.org/*` as openbao-k8s
+//! does (its `agent-inject/agent/annotations.go` keeps vault-k8s's keys
+//! after the prefix; the differences are in [`Dialect`]).
 //!
 //! Parsing never fails: every value the injector would reject (or silently
 //! ignore) becomes an [`AnnotationProblem`] so diagnosis can report it.
 
 use std::collections::BTreeMap;
 
+use super::injector::{Dialect, Injector};
+
 use Kind::{
     Bool, CaseOverride, Choice, Count, Duration, Inject, Perms, Port, Quantity, SecretPath, Text,
-    TextOr,
+    TextOr, TextOrDialect,
 };
 
-pub const PREFIX: &str = "vault.hashicorp.com/";
+/// vault-k8s's prefix. A pod's own prefix is [`ParsedAnnotations::prefix`].
+pub const PREFIX: &str = Dialect::Vault.prefix();
 
-pub const DEFAULT_AGENT_IMAGE: &str = "hashicorp/vault:2.0.4";
+/// vault-k8s's defaults; openbao-k8s's are in [`Dialect`].
+pub const DEFAULT_AGENT_IMAGE: &str = Dialect::Vault.default_agent_image();
+/// `DefaultVaultAuthType` / `DefaultBaoAuthType`: the same in both injectors.
 pub const DEFAULT_AUTH_TYPE: &str = "kubernetes";
+/// `DefaultVaultAuthPath` / `DefaultBaoAuthPath`: the same in both injectors.
 pub const DEFAULT_AUTH_PATH: &str = "auth/kubernetes";
-pub const DEFAULT_SECRET_VOLUME_PATH: &str = "/vault/secrets";
+pub const DEFAULT_SECRET_VOLUME_PATH: &str = Dialect::Vault.default_secret_volume_path();
 pub const DEFAULT_CACHE_LISTENER_PORT: &str = "8200";
+
+/// A default that differs between the injectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DialectDefault {
+    AgentImage,
+    SecretVolumePath,
+}
+
+impl DialectDefault {
+    fn of(self, d: Dialect) -> &'static str {
+        match self {
+            DialectDefault::AgentImage => d.default_agent_image(),
+            DialectDefault::SecretVolumePath => d.default_secret_volume_path(),
+        }
+    }
+}
 
 /// How a key is spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +67,8 @@ enum Kind {
     Text,
     /// Any text, with a default; blank counts as absent.
     TextOr(&'static str),
+    /// Any text, with a default that depends on the [`Dialect`].
+    TextOrDialect(DialectDefault),
     /// A Kubernetes quantity; blank is kept (no limit), a bad value is
     /// replaced by the default.
     Quantity(&'static str),
@@ -49,7 +76,9 @@ enum Kind {
     Count,
     /// A TCP port, with a default.
     Port(&'static str),
-    /// A Go duration or plain seconds.
+    /// A Go duration or plain seconds; blank counts as absent (the
+    /// webhook's `Init` writes `template-static-secret-render-interval: ""`
+    /// and only parses a non-empty backoff).
     Duration,
     /// One of a few words, in any case or exactly.
     Choice {
@@ -96,7 +125,8 @@ const fn prefix(name: &'static str) -> Key {
     }
 }
 
-/// Every key the injector reads, after [`PREFIX`]. The order matters twice:
+/// Every key the injector reads, after the prefix (a few only vault-k8s
+/// reads: [`Dialect::lacks`]). The order matters twice:
 /// problems are reported in it, and of two equally close keys the earlier is
 /// suggested for a typo. Per-secret keys that share a stem come longest first
 /// (`agent-inject-template-file-` before `agent-inject-template-`), since the
@@ -110,7 +140,7 @@ const KEYS: &[Key] = &[
     one("agent-pre-populate-only", Bool(false)),
     one("agent-init-first", Bool(false)),
     one("agent-inject-token", Bool(false)),
-    one("agent-image", TextOr(DEFAULT_AGENT_IMAGE)),
+    one("agent-image", TextOrDialect(DialectDefault::AgentImage)),
     one("agent-configmap", Text),
     one("agent-extra-secret", Text),
     one("agent-request-namespace", Text),
@@ -141,8 +171,6 @@ const KEYS: &[Key] = &[
     one("agent-share-process-namespace", Bool(false)),
     one("agent-enable-quit", Bool(false)),
     one("agent-auto-auth-exit-on-err", Bool(false)),
-    one("agent-disable-idle-connections", Bool(false)),
-    one("agent-disable-keep-alives", Bool(false)),
     one("template-config-exit-on-retry-failure", Bool(false)),
     one("preserve-secret-case", Bool(false)),
     // Numbers and durations.
@@ -196,9 +224,16 @@ const KEYS: &[Key] = &[
     // The rest of the agent's configuration.
     one("agent-cache-use-auto-auth-token", TextOr("true")),
     one("agent-copy-volume-mounts", Text),
+    // Comma-separated features (auto-auth, caching, templating); `Init`
+    // writes them empty, and the injector passes them on unchecked.
+    one("agent-disable-idle-connections", Text),
+    one("agent-disable-keep-alives", Text),
     one("agent-json-patch", Text),
     one("agent-init-json-patch", Text),
-    one("secret-volume-path", TextOr(DEFAULT_SECRET_VOLUME_PATH)),
+    one(
+        "secret-volume-path",
+        TextOrDialect(DialectDefault::SecretVolumePath),
+    ),
     // Settings of one secret.
     each("agent-inject-template-file-", Text),
     each("agent-inject-template-", Text),
@@ -230,6 +265,11 @@ fn entry(short: &str) -> Option<&'static Key> {
     })
 }
 
+/// The entry of a key the injector of `dialect` reads.
+fn known(dialect: Dialect, short: &str) -> Option<&'static Key> {
+    entry(short).filter(|k| !dialect.lacks(k.name))
+}
+
 /// The kind of a key the parser reads by name.
 fn kind_of(short: &str) -> Kind {
     match entry(short) {
@@ -252,7 +292,9 @@ fn fault(kind: Kind, raw: &str) -> Option<(&'static str, String)> {
         }
         Count if raw.trim().parse::<u64>().is_err() => "not a non-negative integer",
         Port(_) if raw.trim().parse::<u16>().is_err() => "not a TCP port number",
-        Duration if !is_valid_duration(raw.trim()) => "not a duration (e.g. 30s, 5m)",
+        Duration if !raw.trim().is_empty() && !is_valid_duration(raw.trim()) => {
+            "not a duration (e.g. 30s, 5m)"
+        }
         Choice {
             words,
             any_case,
@@ -338,6 +380,9 @@ pub struct InjectionSpec {
     pub cache: CacheSpec,
     pub secret_volume_path: String,
     pub tls_skip_verify: bool,
+    /// `template-static-secret-render-interval`: how often the sidecar
+    /// re-reads static (KV) secrets; the agent's default is 5 minutes.
+    pub static_render_interval: Option<chrono::Duration>,
     pub secrets: Vec<SecretSpec>,
 }
 
@@ -371,7 +416,9 @@ impl AnnotationProblem {
     /// config files, so only their size is told; other long values are cut.
     pub fn quoted_value(&self) -> String {
         const SHOWN: usize = 120;
-        let short = self.key.strip_prefix(PREFIX).unwrap_or(&self.key);
+        let short = Dialect::of_key(&self.key)
+            .and_then(|d| self.key.strip_prefix(d.prefix()))
+            .unwrap_or(&self.key);
         let chars = self.value.chars().count();
         let sensitive = ["template", "token", "command", "json-patch"]
             .iter()
@@ -398,12 +445,33 @@ impl AnnotationProblem {
 /// The result of parsing one pod's annotations.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ParsedAnnotations {
-    /// Any `vault.hashicorp.com/*` key is present.
+    /// Any injector annotation is present (of any prefix).
     pub any: bool,
+    /// The prefix read: the injector's whose containers the pod has, else
+    /// the one whose status says injected, else the first present
+    /// ([`Dialect::ALL`] order).
+    pub dialect: Dialect,
+    /// Other prefixes present on the same object, not read.
+    pub others: Vec<Dialect>,
+    /// The other injector's annotations ask for injection too
+    /// (`agent-inject: "true"`), and no agent containers tell which
+    /// injector was meant.
+    pub rival: Option<Dialect>,
     pub spec: InjectionSpec,
     pub problems: Vec<AnnotationProblem>,
     /// `auth-config-role` given (a role source other than `role`).
     pub auth_config_role: bool,
+}
+
+impl ParsedAnnotations {
+    /// The annotation prefix this pod uses, for messages and fixes.
+    pub fn prefix(&self) -> &'static str {
+        self.dialect.prefix()
+    }
+
+    pub fn injector(&self) -> Injector {
+        self.dialect.injector()
+    }
 }
 
 /// Go's `strconv.ParseBool`, which the injector uses for every boolean annotation.
@@ -451,33 +519,52 @@ pub fn is_valid_perms(raw: &str) -> bool {
 
 /// A Go duration (`30s`, `1m30s`, `250ms`) or plain seconds.
 pub fn is_valid_duration(raw: &str) -> bool {
+    parse_duration(raw).is_some()
+}
+
+/// A Go duration (`30s`, `1m30s`, `1.5h`, `250ms`) or plain seconds, as
+/// the injector reads its duration annotations.
+pub fn parse_duration(raw: &str) -> Option<chrono::Duration> {
     if raw.chars().all(|c| c.is_ascii_digit()) {
-        return !raw.is_empty();
+        return raw
+            .parse::<i64>()
+            .ok()
+            .and_then(chrono::Duration::try_seconds);
     }
     let mut rest = raw;
+    let mut nanos: f64 = 0.0;
     let mut parts = 0;
     while !rest.is_empty() {
         let n = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if n == 0 {
-            return false;
+            return None;
         }
+        let value: f64 = rest[..n].parse().ok()?;
         rest = &rest[n..];
-        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
-            .iter()
-            .find(|u| rest.starts_with(**u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
+        let (unit, scale) = [
+            ("ns", 1.0),
+            ("us", 1e3),
+            ("µs", 1e3),
+            ("ms", 1e6),
+            ("s", 1e9),
+            ("m", 60e9),
+            ("h", 3600e9),
+        ]
+        .into_iter()
+        .find(|(u, _)| rest.starts_with(*u))?;
+        rest = &rest[unit.len()..];
+        nanos += value * scale;
         parts += 1;
     }
-    parts > 0
+    // Go's time.ParseDuration caps at about 290 years.
+    (parts > 0 && nanos.is_finite() && nanos < 9.2e18)
+        .then(|| chrono::Duration::nanoseconds(nanos as i64))
 }
 
 /// The closest known key, to suggest a fix for a typo.
-fn suggest(short: &str) -> Option<String> {
+fn suggest(dialect: Dialect, short: &str) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
     let mut consider = |candidate: String| {
         let d = edit_distance(short, &candidate);
@@ -485,12 +572,15 @@ fn suggest(short: &str) -> Option<String> {
             best = Some((d, candidate));
         }
     };
-    for k in keys(Form::Single) {
+    for k in keys(Form::Single).filter(|k| !dialect.lacks(k.name)) {
         consider(k.name.to_string());
     }
     // For per-secret keys, compare the stem and keep the user's NAME:
     // `agent-inject-secrets-db` → `agent-inject-secret-db`.
-    for p in keys(Form::PerSecret).map(|k| k.name) {
+    for p in keys(Form::PerSecret)
+        .map(|k| k.name)
+        .filter(|n| !dialect.lacks(n))
+    {
         let lo = p.len().saturating_sub(2);
         for cut in lo..=p.len() + 2 {
             let (Some(stem), Some(name)) = (short.get(..cut), short.get(cut..)) else {
@@ -502,7 +592,7 @@ fn suggest(short: &str) -> Option<String> {
             }
         }
     }
-    best.map(|(_, k)| format!("{PREFIX}{k}"))
+    best.map(|(_, k)| format!("{}{k}", dialect.prefix()))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -523,19 +613,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 struct Reader<'a> {
     ann: &'a BTreeMap<String, String>,
+    dialect: Dialect,
     problems: Vec<AnnotationProblem>,
 }
 
 impl Reader<'_> {
+    fn prefix(&self) -> &'static str {
+        self.dialect.prefix()
+    }
+
     fn get(&self, short: &str) -> Option<&str> {
         self.ann
-            .get(&format!("{PREFIX}{short}"))
+            .get(&format!("{}{short}", self.prefix()))
             .map(String::as_str)
     }
 
     fn problem(&mut self, short: &str, value: &str, reason: impl Into<String>, breaks: bool) {
         self.problems.push(AnnotationProblem {
-            key: format!("{PREFIX}{short}"),
+            key: format!("{}{short}", self.prefix()),
             value: value.to_string(),
             reason: reason.into(),
             breaks_injection: breaks,
@@ -545,6 +640,9 @@ impl Reader<'_> {
     /// Report the value of `short` if the injector would reject it: the
     /// injector returns an error for the pod.
     fn check(&mut self, short: &str, kind: Kind) {
+        if known(self.dialect, short).is_none() {
+            return;
+        }
         if let Some((reason, value)) = self.get(short).and_then(|raw| fault(kind, raw)) {
             self.problem(short, &value, reason, true);
         }
@@ -570,6 +668,7 @@ impl Reader<'_> {
     fn string_or_default(&self, short: &str) -> String {
         let default = match kind_of(short) {
             TextOr(default) | Port(default) => default,
+            TextOrDialect(default) => default.of(self.dialect),
             kind => panic!("{short} is {kind:?}, which has no default text"),
         };
         self.string(short).unwrap_or_else(|| default.into())
@@ -589,15 +688,34 @@ impl Reader<'_> {
     }
 }
 
-/// Parse a pod's annotations. Keys outside `vault.hashicorp.com/` are ignored.
+/// Parse the annotations of a pod template, or of a pod whose agent
+/// containers are not known. Keys outside the injectors' prefixes are ignored.
 pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
-    let any = annotations.keys().any(|k| k.starts_with(PREFIX));
+    parse_for(annotations, None)
+}
+
+/// Parse a pod's annotations, with the injector whose containers it has:
+/// that injector's prefix is read (openbao-k8s may leave the
+/// `vault.hashicorp.com/` keys it rewrote beside its own).
+pub fn parse_for(
+    annotations: &BTreeMap<String, String>,
+    injected_by: Option<Injector>,
+) -> ParsedAnnotations {
+    let present: Vec<Dialect> = Dialect::ALL
+        .into_iter()
+        .filter(|d| annotations.keys().any(|k| k.starts_with(d.prefix())))
+        .collect();
     // Most pods of a big cluster have nothing to parse.
-    if !any {
-        return ParsedAnnotations::default();
+    if present.is_empty() {
+        return ParsedAnnotations {
+            dialect: injected_by.map(Injector::dialect).unwrap_or_default(),
+            ..ParsedAnnotations::default()
+        };
     }
+    let dialect = choose(annotations, &present, injected_by);
     let mut r = Reader {
         ann: annotations,
+        dialect,
         problems: Vec::new(),
     };
     for key in keys(Form::Single) {
@@ -607,13 +725,53 @@ pub fn parse(annotations: &BTreeMap<String, String>) -> ParsedAnnotations {
     spec.secrets = parse_secrets(&mut r);
     ignored_keys(&mut r, spec.inject_token);
 
-    let auth_config_role = annotations.contains_key(&format!("{PREFIX}auth-config-role"));
+    let auth_config_role =
+        annotations.contains_key(&format!("{}auth-config-role", dialect.prefix()));
+    let others: Vec<Dialect> = present.into_iter().filter(|d| *d != dialect).collect();
+    let rival = others.iter().copied().find(|d| {
+        injected_by.is_none()
+            && spec.inject
+            && d.injector() != dialect.injector()
+            && annotations
+                .get(&format!("{}agent-inject", d.prefix()))
+                .and_then(|v| go_parse_bool(v))
+                == Some(true)
+    });
     ParsedAnnotations {
-        any,
+        any: true,
+        dialect,
+        others,
+        rival,
         spec,
         problems: r.problems,
         auth_config_role,
     }
+}
+
+/// Which of the prefixes present to read: the injector's that mutated the
+/// pod, then one whose status says `injected` (the webhook wrote it), then
+/// the first in [`Dialect::ALL`] order.
+fn choose(
+    annotations: &BTreeMap<String, String>,
+    present: &[Dialect],
+    injected_by: Option<Injector>,
+) -> Dialect {
+    let mine: Vec<Dialect> = present
+        .iter()
+        .copied()
+        .filter(|d| injected_by.is_none_or(|i| d.injector() == i))
+        .collect();
+    let candidates = if mine.is_empty() { present } else { &mine };
+    let injected = |d: &&Dialect| {
+        annotations
+            .get(&format!("{}agent-inject-status", d.prefix()))
+            .is_some_and(|v| v.trim() == "injected")
+    };
+    *candidates
+        .iter()
+        .find(injected)
+        .or(candidates.first())
+        .unwrap_or(&Dialect::Vault)
 }
 
 /// The spec without its secrets, defaults applied.
@@ -648,6 +806,9 @@ fn injection_spec(r: &Reader<'_>) -> InjectionSpec {
         },
         secret_volume_path: r.string_or_default("secret-volume-path"),
         tls_skip_verify: r.flag("tls-skip-verify"),
+        static_render_interval: r
+            .string("template-static-secret-render-interval")
+            .and_then(|v| parse_duration(&v)),
         secrets: Vec::new(),
     }
 }
@@ -656,17 +817,18 @@ fn injection_spec(r: &Reader<'_>) -> InjectionSpec {
 /// the injector: almost always a typo.
 fn ignored_keys(r: &mut Reader<'_>, inject_token: bool) {
     let annotations = r.ann;
+    let (dialect, prefix) = (r.dialect, r.prefix());
     let secret_raw_names: Vec<&str> = annotations
         .keys()
-        .filter_map(|k| k.strip_prefix(PREFIX))
+        .filter_map(|k| k.strip_prefix(prefix))
         .filter_map(|k| k.strip_prefix("agent-inject-secret-"))
         .collect();
     for (key, value) in annotations {
-        let Some(short) = key.strip_prefix(PREFIX) else {
+        let Some(short) = key.strip_prefix(prefix) else {
             continue;
         };
-        if entry(short).is_none() {
-            let reason = match suggest(short) {
+        if known(dialect, short).is_none() {
+            let reason = match suggest(dialect, short) {
                 Some(s) => {
                     format!("unknown annotation, ignored by the injector (did you mean {s}?)")
                 }
@@ -690,7 +852,7 @@ fn ignored_keys(r: &mut Reader<'_>, inject_token: bool) {
                 key: key.clone(),
                 value: value.clone(),
                 reason: format!(
-                    "no {PREFIX}agent-inject-secret-{name} annotation, so this setting is ignored"
+                    "no {prefix}agent-inject-secret-{name} annotation, so this setting is ignored"
                 ),
                 breaks_injection: false,
             });
@@ -720,7 +882,7 @@ fn parse_secrets(r: &mut Reader<'_>) -> Vec<SecretSpec> {
         .ann
         .iter()
         .filter_map(|(k, v)| {
-            k.strip_prefix(PREFIX)
+            k.strip_prefix(r.prefix())
                 .and_then(|s| s.strip_prefix("agent-inject-secret-"))
                 .map(|n| (n.to_string(), v.clone()))
         })
@@ -733,7 +895,8 @@ fn parse_secrets(r: &mut Reader<'_>) -> Vec<SecretSpec> {
         if raw.is_empty() {
             continue;
         }
-        for key in keys(Form::PerSecret) {
+        let dialect = r.dialect;
+        for key in keys(Form::PerSecret).filter(|k| !dialect.lacks(k.name)) {
             r.check(&format!("{}{raw}", key.name), key.kind);
         }
         if path.trim().is_empty() {
@@ -986,6 +1149,212 @@ mod tests {
         assert!(is_valid_duration("5"));
         assert!(!is_valid_duration("5 minutes"));
         assert!(!is_valid_duration("s"));
+    }
+
+    fn bao(prefix: &str, pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (format!("{prefix}{k}"), v.to_string()))
+            .collect()
+    }
+
+    /// openbao-k8s `agent-inject/agent/annotations.go` keeps vault-k8s's
+    /// keys after its prefix (`openbao.openbao.org/` @6c69aa0, `openbao.org/`
+    /// @31ec390 `annotations_test.go`); defaults from its `agent.go`
+    /// (`DefaultBaoImage = "openbao/openbao:1.16.1"`, `DefaultBaoAuthPath =
+    /// "auth/kubernetes"` @09c30f6) and `container_volume.go`
+    /// (`secretVolumePath`: `/openbao/secrets` @6c69aa0, `/vault/secrets`
+    /// @31ec390 after PR #18).
+    #[test]
+    fn openbao_keys_and_defaults() {
+        for (prefix, dialect, volume) in [
+            ("openbao.org/", Dialect::OpenBao, "/vault/secrets"),
+            (
+                "openbao.openbao.org/",
+                Dialect::OpenBaoLegacy,
+                "/openbao/secrets",
+            ),
+        ] {
+            let p = parse(&bao(
+                prefix,
+                &[
+                    ("agent-inject", "true"),
+                    ("role", "stock"),
+                    ("agent-inject-secret-db", "database/creds/stock"),
+                    ("agent-inject-file-db", "db.env"),
+                    ("agent-pre-populate-only", "true"),
+                ],
+            ));
+            assert!(p.problems.is_empty(), "{prefix}: {:?}", p.problems);
+            assert_eq!(p.dialect, dialect);
+            assert_eq!(p.prefix(), prefix);
+            assert_eq!(p.injector(), Injector::OpenBao);
+            let s = &p.spec;
+            assert!(s.inject && s.pre_populate_only);
+            assert_eq!(s.role.as_deref(), Some("stock"));
+            assert_eq!(s.auth_type, "kubernetes");
+            assert_eq!(s.auth_path, "auth/kubernetes");
+            assert_eq!(s.agent_image, "openbao/openbao:1.16.1");
+            assert_eq!(s.secret_volume_path, volume);
+            assert_eq!(s.secrets[0].file, format!("{volume}/db.env"));
+            assert_eq!(s.resources.limits_mem, "128Mi");
+            assert_eq!(s.cache.listener_port, "8200");
+        }
+    }
+
+    #[test]
+    fn openbao_problems_and_typos_name_its_prefix() {
+        let p = parse(&bao(
+            "openbao.org/",
+            &[
+                ("agent-inject", "true"),
+                ("rol", "x"),
+                ("agent-limits-mem", "lots"),
+                // vault-k8s only: not in openbao-k8s's annotations.go.
+                ("template-lease-renewal-threshold", "0.5"),
+            ],
+        ));
+        let by_key = |k: &str| p.problems.iter().find(|x| x.key == k);
+        assert!(
+            by_key("openbao.org/rol")
+                .unwrap()
+                .reason
+                .contains("did you mean openbao.org/role"),
+            "{:?}",
+            p.problems
+        );
+        assert!(
+            by_key("openbao.org/agent-limits-mem")
+                .unwrap()
+                .breaks_injection
+        );
+        assert!(
+            by_key("openbao.org/template-lease-renewal-threshold")
+                .unwrap()
+                .reason
+                .starts_with("unknown annotation"),
+            "{:?}",
+            p.problems
+        );
+        // The delimiters came to openbao-k8s with PR #95, after the
+        // openbao.openbao.org/ releases.
+        let legacy = parse(&bao(
+            "openbao.openbao.org/",
+            &[
+                ("agent-inject-secret-db", "kv/db"),
+                ("agent-template-left-delim-db", "[["),
+            ],
+        ));
+        assert_eq!(legacy.problems.len(), 1, "{:?}", legacy.problems);
+        assert!(legacy.problems[0].reason.starts_with("unknown annotation"));
+        let newer = parse(&bao(
+            "openbao.org/",
+            &[
+                ("agent-inject-secret-db", "kv/db"),
+                ("agent-template-left-delim-db", "[["),
+            ],
+        ));
+        assert!(newer.problems.is_empty(), "{:?}", newer.problems);
+    }
+
+    /// What the webhook's `Init` writes into a pod it injects, with the
+    /// injector's default flags (`Init` in agent-inject/agent/annotations.go,
+    /// the same code in vault-k8s and openbao-k8s @6c69aa0).
+    const WRITTEN_BY_INIT: &[(&str, &str)] = &[
+        ("agent-inject-status", "injected"),
+        ("service", "http://openbao.openbao.svc:8200"),
+        ("auth-type", "kubernetes"),
+        ("auth-path", "auth/kubernetes"),
+        ("namespace", ""),
+        ("proxy-address", ""),
+        ("agent-image", "quay.io/openbao/openbao:2.2.0"),
+        ("agent-request-namespace", "inventory"),
+        ("agent-limits-cpu", "500m"),
+        ("agent-limits-mem", "128Mi"),
+        ("agent-limits-ephemeral", ""),
+        ("agent-requests-cpu", "250m"),
+        ("agent-requests-mem", "64Mi"),
+        ("agent-requests-ephemeral", ""),
+        ("secret-volume-path", "/vault/secrets"),
+        ("agent-revoke-on-shutdown", "false"),
+        ("agent-revoke-grace", "5"),
+        ("log-level", "info"),
+        ("log-format", "standard"),
+        ("agent-service-account-token-volume-name", ""),
+        ("agent-set-security-context", "true"),
+        ("agent-run-as-user", "100"),
+        ("agent-run-as-same-user", "false"),
+        ("agent-run-as-group", "1000"),
+        ("agent-cache-enable", "false"),
+        ("agent-cache-listener-port", "8200"),
+        ("agent-cache-use-auto-auth-token", "true"),
+        ("agent-cache-exit-on-err", "false"),
+        ("agent-inject-containers", "app"),
+        ("agent-inject-default-template", "map"),
+        ("template-config-exit-on-retry-failure", "true"),
+        ("template-static-secret-render-interval", ""),
+        ("template-max-connections-per-host", "0"),
+        ("agent-disable-idle-connections", ""),
+        ("agent-disable-keep-alives", ""),
+    ];
+
+    /// An injected pod carries every default the webhook wrote; none of
+    /// them is a problem (the disable-* lists and an empty interval are
+    /// what `Init` writes, not bad booleans or durations).
+    #[test]
+    fn what_the_webhook_writes_parses_cleanly() {
+        for d in Dialect::ALL {
+            let mut pairs = vec![
+                ("agent-inject", "true"),
+                ("role", "stock"),
+                ("agent-inject-secret-db", "database/creds/stock"),
+            ];
+            pairs.extend_from_slice(WRITTEN_BY_INIT);
+            let p = parse_for(&bao(d.prefix(), &pairs), Some(d.injector()));
+            assert!(p.problems.is_empty(), "{d:?}: {:#?}", p.problems);
+            assert!(p.spec.is_injected());
+        }
+        let p = parse(&ann(&[(
+            "agent-disable-keep-alives",
+            "auto-auth,templating",
+        )]));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let p = parse(&ann(&[("template-static-secret-render-interval", "often")]));
+        assert_eq!(p.problems.len(), 1);
+    }
+
+    #[test]
+    fn the_prefix_read_is_the_injectors_that_mutated_the_pod() {
+        // openbao-k8s rewrites vault.hashicorp.com/ keys to openbao.org/ and
+        // may leave the old ones (PR #21): its containers settle it.
+        let mut a = ann(&[("agent-inject", "true"), ("role", "old")]);
+        a.extend(bao(
+            "openbao.org/",
+            &[
+                ("agent-inject", "true"),
+                ("agent-inject-status", "injected"),
+                ("role", "new"),
+            ],
+        ));
+        let p = parse_for(&a, Some(Injector::OpenBao));
+        assert_eq!(p.dialect, Dialect::OpenBao);
+        assert_eq!(p.others, vec![Dialect::Vault]);
+        assert_eq!(p.rival, None);
+        assert_eq!(p.spec.role.as_deref(), Some("new"));
+        // Without containers, the status the webhook wrote tells.
+        let p = parse(&a);
+        assert_eq!(p.dialect, Dialect::OpenBao);
+        // Neither injected: both ask, vault-k8s's is read, the other is a rival.
+        let mut both = ann(&[("agent-inject", "true"), ("role", "a")]);
+        both.extend(bao("openbao.org/", &[("agent-inject", "true")]));
+        let p = parse(&both);
+        assert_eq!(p.dialect, Dialect::Vault);
+        assert_eq!(p.rival, Some(Dialect::OpenBao));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        // Nothing at all: the injector's prefix, for messages.
+        let p = parse_for(&BTreeMap::new(), Some(Injector::OpenBao));
+        assert!(!p.any);
+        assert_eq!(p.prefix(), "openbao.org/");
     }
 
     #[test]

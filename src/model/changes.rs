@@ -206,6 +206,10 @@ impl Changes {
             VaultRoles(r) => self.everything |= &world.vault.roles != r,
             VaultPolicies(p) => self.everything |= &world.vault.policies != p,
             VaultPermissions(p) => self.everything |= &world.vault.permission_problems != p,
+            VaultAuthConfigs(c) => self.everything |= &world.vault.auth_configs != c,
+            Cluster(c) => self.everything |= world.cluster.as_ref() != Some(c),
+            // The world starts again (and stops recording until asked).
+            Reset => self.everything = true,
             // Not read by the diagnosis of any workload.
             AccessDenied(_) | AccessGranted { .. } | ApiServer { .. } => {}
         }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::annotations::{self, ParsedAnnotations};
 use super::injection::Injection;
+use super::injector::Dialect;
 use super::paths::{auth_path, normalize_path};
 use super::pod::PodInfo;
 use super::world::World;
@@ -39,6 +40,13 @@ impl Interest {
     pub fn is_empty(&self) -> bool {
         self.secret_paths.is_empty() && self.roles.is_empty() && self.service_accounts.is_empty()
     }
+
+    /// The kubernetes auth mounts the workloads log in at (`auth/kubernetes`
+    /// by default, else the `vault.hashicorp.com/auth-path` annotation or a
+    /// SecretProviderClass's `vaultKubernetesMountPath`).
+    pub fn auth_mounts(&self) -> BTreeSet<&str> {
+        self.roles.iter().map(|r| r.auth_path.as_str()).collect()
+    }
 }
 
 /// How one pod (or pod template) logs in to Vault and what it reads with
@@ -54,6 +62,9 @@ pub struct RoleUse {
     pub class: Option<String>,
     /// Normalized secret paths read with this login.
     pub paths: Vec<String>,
+    /// The annotations the login is configured with (for the agent), so a
+    /// fix names them.
+    pub dialect: Dialect,
 }
 
 /// The logins of one pod, or of a pod template when `pod` is `None`.
@@ -65,7 +76,7 @@ pub fn role_uses(
 ) -> Vec<RoleUse> {
     let mut out = Vec::new();
     let service_account = pod.map(|p| p.service_account.clone());
-    // A pod that logs in to another Vault namespace (`vault.hashicorp.com/namespace`)
+    // A pod that logs in to another Vault namespace (`<prefix>namespace`)
     // has its role there; reading it from vaultscope's namespace would call a
     // healthy role missing, so such roles are not checked.
     if parsed.spec.inject
@@ -88,6 +99,7 @@ pub fn role_uses(
                 .iter()
                 .map(|s| normalize_path(&s.path))
                 .collect(),
+            dialect: parsed.dialect,
         });
     }
     let Some(pod) = pod else { return out };
@@ -118,6 +130,7 @@ pub fn role_uses(
                 .iter()
                 .map(|o| normalize_path(&o.secret_path))
                 .collect(),
+            dialect: parsed.dialect,
         });
     }
     out
@@ -148,7 +161,7 @@ pub fn interest(world: &World) -> Interest {
         }
     };
     for pod in world.pods.values() {
-        let parsed = annotations::parse(&pod.annotations);
+        let parsed = pod.parse_annotations();
         add(
             role_uses(&pod.namespace, Some(pod), &parsed, world),
             &parsed,

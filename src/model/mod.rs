@@ -3,8 +3,10 @@
 
 pub mod annotations;
 pub mod changes;
+pub mod cluster;
 pub mod csi;
 pub mod injection;
+pub mod injector;
 pub mod interest;
 pub mod log_line;
 pub mod logs;
@@ -12,6 +14,7 @@ pub mod objects;
 pub mod paths;
 pub mod pod;
 pub mod vault;
+pub mod words;
 pub mod workload;
 pub mod world;
 

@@ -9,7 +9,7 @@ use k8s_openapi::api::{
 };
 use serde::Serialize;
 
-use super::annotations::PREFIX;
+use super::injector::{Injector, is_injector_key};
 use super::pod::OwnerRef;
 
 fn controller_owner(
@@ -100,7 +100,7 @@ pub struct ReplicaSetInfo {
     pub uid: String,
     pub owner: Option<OwnerRef>,
     pub replicas: i32,
-    /// The `vault.hashicorp.com/*` annotations of the pod template.
+    /// The injector annotations of the pod template.
     pub template_annotations: BTreeMap<String, String>,
 }
 
@@ -114,7 +114,7 @@ impl ReplicaSetInfo {
             .and_then(|m| m.annotations.as_ref())
             .map(|a| {
                 a.iter()
-                    .filter(|(k, _)| k.starts_with(PREFIX))
+                    .filter(|(k, _)| is_injector_key(k))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             })
@@ -149,25 +149,30 @@ impl JobInfo {
     }
 }
 
-/// The injector's entry in a MutatingWebhookConfiguration.
+/// An injector's entry in a MutatingWebhookConfiguration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InjectorWebhook {
+    /// Which injector: told by the webhook's name.
+    pub injector: Injector,
     pub configuration: String,
     pub failure_policy: String,
     pub service_namespace: Option<String>,
     pub service_name: Option<String>,
 }
 
+/// vault-k8s's webhook name; openbao-k8s's are in [`Injector::webhook_names`].
 pub const INJECTOR_WEBHOOK: &str = "vault.hashicorp.com";
 
 impl InjectorWebhook {
-    /// The `vault.hashicorp.com` webhooks of one configuration.
+    /// The injector webhooks (vault-k8s's `vault.hashicorp.com`,
+    /// openbao-k8s's `openbao.org` / `openbao.openbao.org`) of one configuration.
     pub fn from_k8s(cfg: &admission::MutatingWebhookConfiguration) -> Vec<Self> {
         cfg.webhooks
             .iter()
             .flatten()
-            .filter(|w| w.name == INJECTOR_WEBHOOK || w.name.ends_with(INJECTOR_WEBHOOK))
-            .map(|w| InjectorWebhook {
+            .filter_map(|w| Injector::of_webhook(&w.name).map(|i| (i, w)))
+            .map(|(injector, w)| InjectorWebhook {
+                injector,
                 configuration: cfg.metadata.name.clone().unwrap_or_default(),
                 failure_policy: w.failure_policy.clone().unwrap_or_else(|| "Fail".into()),
                 service_namespace: w

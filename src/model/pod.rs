@@ -1,5 +1,6 @@
 //! The slice of a Pod that vaultscope needs, and the classification of the
-//! injected `vault-agent-init` / `vault-agent` containers.
+//! injected agent containers: `vault-agent-init` / `vault-agent` (vault-k8s)
+//! or `openbao-agent-init` / `openbao-agent` (openbao-k8s).
 //!
 //! Converting from the full `k8s_openapi` Pod drops everything else
 //! (managedFields, env, probes, labels...) so a large cluster stays small in
@@ -12,10 +13,11 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1 as core;
 use serde::Serialize;
 
-use super::annotations::PREFIX;
+use super::annotations::{self, ParsedAnnotations};
+use super::injector::{Injector, is_agent_init, is_injector_key};
 
 /// An init container still running after this long (seconds) is stuck: a
-/// healthy `vault-agent-init` authenticates, renders and exits within seconds.
+/// healthy agent init container authenticates, renders and exits within seconds.
 pub const INIT_STUCK_AFTER: i64 = 60;
 
 /// How a container state should look: drawing maps it to the theme.
@@ -29,8 +31,10 @@ pub enum Tone {
     Bad,
 }
 
-pub const AGENT_INIT: &str = "vault-agent-init";
-pub const AGENT_SIDECAR: &str = "vault-agent";
+/// vault-k8s's container names; a pod's own are [`PodInfo::agent_init`] and
+/// [`PodInfo::agent_sidecar`], or [`Injector::init_container`].
+pub const AGENT_INIT: &str = Injector::Vault.init_container();
+pub const AGENT_SIDECAR: &str = Injector::Vault.sidecar();
 pub const CSI_DRIVER: &str = "secrets-store.csi.k8s.io";
 
 /// A reference to the controller that owns an object.
@@ -117,7 +121,7 @@ impl ContainerInfo {
             ContainerState::Running { started_at } => {
                 let since = started_at.or(pod_created).map(|s| now - s);
                 let d = since.map(countdown).unwrap_or_default();
-                if self.name != AGENT_INIT {
+                if !is_agent_init(&self.name) {
                     (format!("running for {d}"), Tone::Good)
                 } else if since.is_some_and(|s| s.num_seconds() >= INIT_STUCK_AFTER) {
                     (format!("running, stuck for {d}"), Tone::Stuck)
@@ -194,7 +198,8 @@ pub struct PodInfo {
     pub name: String,
     pub uid: String,
     pub owner: Option<OwnerRef>,
-    /// Only the `vault.hashicorp.com/*` annotations.
+    /// Only the injector annotations (`vault.hashicorp.com/*`,
+    /// `openbao.org/*`, `openbao.openbao.org/*`).
     pub annotations: BTreeMap<String, String>,
     pub service_account: String,
     pub node_name: Option<String>,
@@ -212,12 +217,42 @@ pub struct PodInfo {
 }
 
 impl PodInfo {
+    /// The injector whose agent containers the pod has: the webhook that
+    /// mutated it.
+    pub fn injected_by(&self) -> Option<Injector> {
+        self.init_containers
+            .iter()
+            .chain(&self.containers)
+            .find_map(|c| Injector::of_container(&c.name))
+            .map(|(i, _)| i)
+    }
+
+    /// The pod's injector annotations, read with the prefix of the injector
+    /// that mutated it.
+    pub fn parse_annotations(&self) -> ParsedAnnotations {
+        annotations::parse_for(&self.annotations, self.injected_by())
+    }
+
     pub fn agent_init(&self) -> Option<&ContainerInfo> {
-        self.init_containers.iter().find(|c| c.name == AGENT_INIT)
+        let i = self.injected_by()?;
+        self.init_containers
+            .iter()
+            .find(|c| c.name == i.init_container())
+    }
+
+    /// Restarts of all containers, init containers included, as kubectl's
+    /// RESTARTS column counts them.
+    pub fn restarts(&self) -> u32 {
+        self.init_containers
+            .iter()
+            .chain(&self.containers)
+            .map(|c| c.restart_count.max(0) as u32)
+            .fold(0, u32::saturating_add)
     }
 
     pub fn agent_sidecar(&self) -> Option<&ContainerInfo> {
-        self.containers.iter().find(|c| c.name == AGENT_SIDECAR)
+        let i = self.injected_by()?;
+        self.containers.iter().find(|c| c.name == i.sidecar())
     }
 
     pub fn has_agent_containers(&self) -> bool {
@@ -321,7 +356,7 @@ impl PodInfo {
             .as_ref()
             .map(|a| {
                 a.iter()
-                    .filter(|(k, _)| k.starts_with(PREFIX))
+                    .filter(|(k, _)| is_injector_key(k))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             })

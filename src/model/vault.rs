@@ -4,6 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cluster::CaCert;
+
 /// `sys/health`, with the fields both Vault and OpenBao return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct VaultHealth {
@@ -194,6 +196,10 @@ pub struct AuthRole {
     pub auth_path: String,
     pub name: String,
     pub found: bool,
+    /// Not found because no auth method is mounted at `auth_path` at all
+    /// (Vault's 404 says `no handler for route`).
+    #[serde(default)]
+    pub mount_missing: bool,
     #[serde(default)]
     pub bound_service_account_names: Vec<String>,
     #[serde(default)]
@@ -221,6 +227,7 @@ impl AuthRole {
             auth_path: auth_path.to_string(),
             name: name.to_string(),
             found: false,
+            mount_missing: false,
             bound_service_account_names: vec![],
             bound_service_account_namespaces: vec![],
             bound_service_account_namespace_selector: None,
@@ -229,6 +236,14 @@ impl AuthRole {
             token_no_default_policy: false,
             token_ttl: None,
             token_max_ttl: None,
+        }
+    }
+
+    /// A role asked of a mount that does not exist.
+    pub fn without_mount(auth_path: &str, name: &str) -> AuthRole {
+        AuthRole {
+            mount_missing: true,
+            ..AuthRole::missing(auth_path, name)
         }
     }
 }
@@ -247,6 +262,62 @@ impl AuthRole {
             p.push("default".into());
         }
         p
+    }
+}
+
+/// A kubernetes auth mount's configuration as `GET auth/<mount>/config`
+/// returned it (`found: false`: 404, the mount has none). Reading it returns
+/// no secret: Vault answers `token_reviewer_jwt_set`, never the JWT; the CA
+/// is kept as fingerprints, not PEM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthBackendConfig {
+    /// e.g. `auth/kubernetes` (no trailing slash).
+    pub auth_path: String,
+    pub found: bool,
+    /// Where Vault sends every login's TokenReview (without userinfo).
+    #[serde(default)]
+    pub kubernetes_host: String,
+    /// Whether `kubernetes_ca_cert` holds anything at all.
+    #[serde(default)]
+    pub ca_set: bool,
+    /// The certificates in `kubernetes_ca_cert` (the ones that parse).
+    #[serde(default)]
+    pub ca_certs: Vec<CaCert>,
+    /// How many `pem_keys` (JWT signature keys) are set.
+    #[serde(default)]
+    pub pem_keys: usize,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub disable_iss_validation: Option<bool>,
+    #[serde(default)]
+    pub disable_local_ca_jwt: Option<bool>,
+    /// `None` when the server does not say (vault-plugin-auth-kubernetes
+    /// before 0.18, i.e. Vault before 1.16).
+    #[serde(default)]
+    pub token_reviewer_jwt_set: Option<bool>,
+}
+
+impl AuthBackendConfig {
+    /// A mount Vault answered 404 for.
+    pub fn missing(auth_path: &str) -> AuthBackendConfig {
+        AuthBackendConfig {
+            auth_path: auth_path.to_string(),
+            found: false,
+            kubernetes_host: String::new(),
+            ca_set: false,
+            ca_certs: vec![],
+            pem_keys: 0,
+            issuer: None,
+            disable_iss_validation: None,
+            disable_local_ca_jwt: None,
+            token_reviewer_jwt_set: None,
+        }
+    }
+
+    /// The read path, e.g. `auth/kubernetes/config`.
+    pub fn path(&self) -> String {
+        format!("{}/config", self.auth_path)
     }
 }
 
@@ -316,6 +387,8 @@ pub struct VaultView {
     pub policies: Vec<AclPolicy>,
     /// Agent tokens whose metadata names a workload's service account.
     pub tokens: Vec<AgentToken>,
+    /// The configuration of the kubernetes auth mounts those roles are on.
+    pub auth_configs: Vec<AuthBackendConfig>,
     /// What vaultscope's own token could not read.
     pub permission_problems: Vec<PermissionProblem>,
 }

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::changes::Changes;
+use super::cluster::ClusterIdentity;
 use super::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
 use super::logs::{LogBuffer, LogKey};
 use super::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use super::pod::PodInfo;
 use super::vault::{
-    AclPolicy, AgentToken, AuthRole, Certificate, KvMetadata, Lease, MountInfo, PermissionProblem,
-    VaultStatus, VaultView,
+    AclPolicy, AgentToken, AuthBackendConfig, AuthRole, Certificate, KvMetadata, Lease, MountInfo,
+    PermissionProblem, VaultStatus, VaultView,
 };
 
 /// Namespace and name: the identity of a namespaced object.
@@ -94,6 +95,10 @@ pub enum Observation {
     AgentTokens(Vec<AgentToken>),
     /// What vaultscope's own token may not do; replaces the previous list.
     VaultPermissions(Vec<PermissionProblem>),
+    /// Kubernetes auth mount configurations read; replaces the previous list.
+    VaultAuthConfigs(Vec<AuthBackendConfig>),
+    /// The watched cluster's API server address and CAs.
+    Cluster(ClusterIdentity),
     /// The Kubernetes API server became reachable or unreachable at `since`
     /// (live mode only; while unreachable the data is stale since then).
     ApiServer {
@@ -105,6 +110,8 @@ pub enum Observation {
         resource: String,
         namespace: Option<String>,
     },
+    /// Forget everything seen so far (the demo restarts its story).
+    Reset,
 }
 
 /// Whether the live source can talk to the API server, and since when.
@@ -150,6 +157,8 @@ pub struct World {
     /// What changed since [`World::take_changes`] was last called; not
     /// recorded until it is first called.
     changes: Option<Changes>,
+    /// `None` while unknown (the demo, bundles captured before it was recorded).
+    pub cluster: Option<ClusterIdentity>,
 }
 
 impl World {
@@ -228,6 +237,8 @@ impl World {
             VaultPolicies(p) => self.vault.policies = p,
             AgentTokens(t) => self.vault.tokens = t,
             VaultPermissions(p) => self.vault.permission_problems = p,
+            VaultAuthConfigs(c) => self.vault.auth_configs = c,
+            Cluster(c) => self.cluster = Some(c),
             ApiServer { reachable, since } => {
                 self.api_server = Some(ApiServerState { reachable, since })
             }
@@ -237,6 +248,7 @@ impl World {
             } => self
                 .access_denied
                 .retain(|a| !(a.resource == resource && a.namespace == namespace)),
+            Reset => *self = World::default(),
         }
     }
 

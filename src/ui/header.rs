@@ -5,14 +5,18 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::safe_line;
+use super::{fit, safe_line};
 use crate::app::{Ctx, SourceKind};
-use crate::diagnose::Health;
 use crate::model::vault::VaultStatus;
 use crate::safe;
 
+/// The header is two lines at any width. The counts and the clock keep
+/// their place at the right of the first line; what does not fit beside
+/// them (Vault's state) moves to the start of the second, and the second is
+/// cut with `…`.
 pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
     let t = &app.theme;
+    let width = area.width as usize;
     let source = match &app.source {
         SourceKind::Demo => Span::styled(" DEMO ", t.selected),
         SourceKind::Bundle { .. } => Span::styled(" BUNDLE ", t.selected),
@@ -38,61 +42,84 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
             )
         }
     };
-    let plaintext = if app.ui.token_over_http {
-        Span::styled(" ⚠ token over plain http", t.warning)
-    } else {
-        Span::raw("")
-    };
-    let n = |h: Health| app.report.count(h);
+    let mut state = Vec::new();
     // Live mode: a lost API server makes everything below stale.
-    let api = match app.world.api_server {
-        Some(s) if !s.reachable => Span::styled(
+    if let Some(s) = app.world.api_server
+        && !s.reachable
+    {
+        state.push(Span::styled(
             format!(
                 "API server unreachable · data stale {}  ",
                 short_age((app.now - s.since).num_seconds())
             ),
             t.error,
-        ),
-        _ => Span::raw(""),
+        ));
+    }
+    state.push(vault);
+    if app.ui.token_over_http {
+        state.push(Span::styled(" ⚠ token over plain http", t.warning));
+    }
+    let [ok, warn, err] = app.counts();
+    let clock = if width >= 110 {
+        app.now.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    } else {
+        app.now.format("%H:%M:%S").to_string()
     };
-    let line1 = Line::from(vec![
+    let mut right = vec![
+        Span::styled(format!("✓ {ok}"), t.ok),
+        Span::raw(" "),
+        Span::styled(format!("! {warn}"), t.warning),
+        Span::raw(" "),
+        Span::styled(format!("✗ {err}"), t.error),
+        Span::raw("  "),
+        Span::styled(clock, t.muted),
+        Span::raw(" "),
+    ];
+    if let Some(demo) = &app.ui.demo {
+        right.insert(0, Span::styled(format!("{}  ", demo.clock), t.accent));
+    }
+    let right = safe_line(Line::from(right));
+    let right_w = right.width();
+    let mut left = vec![
         Span::styled(" vaultscope ", t.title),
         source,
         Span::raw("  "),
-        api,
-        vault,
-        plaintext,
-        Span::raw("  "),
-        Span::styled(format!("✓ {}", n(Health::Ok)), t.ok),
-        Span::raw(" "),
-        Span::styled(format!("! {}", n(Health::Warning)), t.warning),
-        Span::raw(" "),
-        Span::styled(format!("✗ {}", n(Health::Error)), t.error),
-        Span::raw("  "),
-        Span::styled(app.now.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t.muted),
-    ]);
+    ];
+    let head_w: usize = left.iter().map(|s| s.width()).sum();
+    let state_w: usize = state.iter().map(|s| s.width()).sum();
+    let state_fits = head_w + state_w + 2 + right_w <= width;
+    let mut line2: Vec<Span> = Vec::new();
+    if state_fits {
+        left.extend(state);
+    } else {
+        line2.push(Span::raw(" "));
+        line2.extend(state);
+        line2.push(Span::styled(" ·", t.muted));
+    }
     let scope = match (&app.ui.fixed_namespace, &app.ui.namespace) {
         (Some(ns), _) => format!("namespace {ns} (-n)"),
         (None, Some(ns)) => format!("namespace {ns}"),
         (None, None) => "all namespaces".to_string(),
     };
     let origin = match &app.source {
-        SourceKind::Demo => "a built-in scenario: nothing here is a real cluster".to_string(),
+        SourceKind::Demo => match &app.ui.demo {
+            Some(d) if !d.cue.is_empty() => format!("a built-in scenario · {}", d.cue),
+            _ => "a built-in scenario: nothing here is a real cluster".to_string(),
+        },
         SourceKind::Bundle { dir } => format!(
             "bundle {dir} as of {}",
             app.now.format("%Y-%m-%d %H:%M:%S UTC")
         ),
         SourceKind::Live { .. } => "live".to_string(),
     };
-    let mut spans = vec![
-        Span::styled(format!(" {origin}"), t.muted),
-        Span::styled(
-            format!(" · {scope} · sorted by {}", app.ui.sort.label()),
-            t.muted,
-        ),
-    ];
+    // The scope first: it is short and says what the list holds, while a
+    // bundle's path can take the rest of the line and be cut.
+    line2.push(Span::styled(
+        format!(" {scope} · {origin} · sorted by {}", app.ui.sort.label()),
+        t.muted,
+    ));
     if app.world.csi_installed == Some(false) {
-        spans.push(Span::styled(" · CSI driver not installed", t.muted));
+        line2.push(Span::styled(" · CSI driver not installed", t.muted));
     }
     if let Some(first) = app.world.access_denied.first() {
         let more = app.world.access_denied.len() - 1;
@@ -101,14 +128,44 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
         } else {
             format!(" · {}", first.describe())
         };
-        spans.push(Span::styled(text, t.warning));
+        line2.push(Span::styled(text, t.warning));
     }
     if !app.ui.filter.is_empty() || app.ui.editing_filter {
-        spans.push(Span::styled(" · filter: ", t.muted));
-        spans.push(Span::styled(app.ui.filter.clone(), t.accent));
+        line2.push(Span::styled(" · filter: ", t.muted));
+        line2.push(Span::styled(app.ui.filter.clone(), t.accent));
     }
-    let lines = vec![safe_line(line1), safe_line(Line::from(spans))];
-    f.render_widget(Paragraph::new(lines).style(t.header), area);
+    f.render_widget(Paragraph::new("").style(t.header), area);
+    let left_w = width.saturating_sub(right_w);
+    let row1 = Rect {
+        height: 1.min(area.height),
+        ..area
+    };
+    let row2 = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1).min(1),
+        ..area
+    };
+    f.render_widget(
+        Paragraph::new(fit::cut_line(safe_line(Line::from(left)), left_w)).style(t.header),
+        Rect {
+            width: left_w as u16,
+            ..row1
+        },
+    );
+    if right_w <= width {
+        f.render_widget(
+            Paragraph::new(right).style(t.header),
+            Rect {
+                x: row1.x + left_w as u16,
+                width: right_w as u16,
+                ..row1
+            },
+        );
+    }
+    f.render_widget(
+        Paragraph::new(fit::cut_line(safe_line(Line::from(line2)), width)).style(t.header),
+        row2,
+    );
 }
 
 /// "42s", "3m 05s", "2h 10m".

@@ -30,6 +30,8 @@ pub fn container(name: &str, state: ContainerState) -> ContainerInfo {
         name: name.into(),
         image: if name.starts_with("vault-agent") {
             "hashicorp/vault:1.15.2".into()
+        } else if name.starts_with("openbao-agent") {
+            "quay.io/openbao/openbao:2.2.0".into()
         } else {
             "registry.local/app:1.0".into()
         },
@@ -136,6 +138,36 @@ pub fn injected(ns: &str, app: &str, role: &str, secrets: &[(&str, &str)]) -> Po
     p.init_containers = vec![container("vault-agent-init", completed())];
     p.containers.push(container("vault-agent", running(790)));
     ready(p)
+}
+
+/// openbao-k8s's annotation prefix since mid-2025 (its PRs #14 and #21).
+pub const BAO: &str = "openbao.org/";
+
+/// Annotations under `prefix` (`BAO`, or the older `openbao.openbao.org/`).
+pub fn ann_with(prefix: &str, pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (format!("{prefix}{k}"), v.to_string()))
+        .collect()
+}
+
+/// A healthy pod injected by OpenBao's injector (openbao-k8s) as it leaves
+/// one: `openbao.org/*` annotations with `agent-inject-status: injected`,
+/// init `openbao-agent-init` completed, sidecar `openbao-agent` running, Ready.
+pub fn bao_injected(ns: &str, app: &str, role: &str, secrets: &[(&str, &str)]) -> PodInfo {
+    let mut p = injected(ns, app, role, secrets);
+    p.annotations = p
+        .annotations
+        .iter()
+        .map(|(k, v)| {
+            let short = k.strip_prefix("vault.hashicorp.com/").unwrap();
+            (format!("{BAO}{short}"), v.clone())
+        })
+        .collect();
+    p.init_containers = vec![container("openbao-agent-init", completed())];
+    p.containers.retain(|c| c.name != "vault-agent");
+    p.containers.push(container("openbao-agent", running(790)));
+    p
 }
 
 pub fn csi_pod(ns: &str, app: &str, class: &str) -> PodInfo {

@@ -18,13 +18,14 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
 use vaultscope::model::Observation;
+use vaultscope::model::cluster::{CaCert, ClusterIdentity};
 use vaultscope::model::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
 use vaultscope::model::logs::LogKey;
 use vaultscope::model::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use vaultscope::model::pod::{AGENT_INIT, AGENT_SIDECAR, PodInfo};
 use vaultscope::model::vault::{
-    AclPolicy, AgentToken, AuthRole, Certificate, Engine, KvMetadata, Lease, MountInfo,
-    PermissionProblem, VaultHealth,
+    AclPolicy, AgentToken, AuthBackendConfig, AuthRole, Certificate, Engine, KvMetadata, Lease,
+    MountInfo, PermissionProblem, VaultHealth,
 };
 use vaultscope::model::world::AccessDenied;
 use vaultscope::sources::vault::VaultSnapshot;
@@ -934,7 +935,8 @@ fn role(p: &Pool) -> BoxedStrategy<AuthRole> {
         (
             one_of(&["auth/kubernetes", "auth/k8s"]),
             select(p.roles.clone()),
-            any::<bool>(),
+            // found, and (when not) whether the whole mount was missing
+            (any::<bool>(), any::<bool>()),
         ),
         (
             proptest::collection::vec(prop_oneof![select(p.names.clone()), Just("*".into())], 0..3),
@@ -954,7 +956,7 @@ fn role(p: &Pool) -> BoxedStrategy<AuthRole> {
     )
         .prop_map(
             |(
-                (auth_path, name, found),
+                (auth_path, name, (found, no_mount)),
                 (sas, nss, selector, audience),
                 (pols, nodef, ttl, max),
             )| {
@@ -962,6 +964,7 @@ fn role(p: &Pool) -> BoxedStrategy<AuthRole> {
                     auth_path,
                     name,
                     found,
+                    mount_missing: !found && no_mount,
                     bound_service_account_names: sas,
                     bound_service_account_namespaces: nss,
                     bound_service_account_namespace_selector: selector,
@@ -971,6 +974,86 @@ fn role(p: &Pool) -> BoxedStrategy<AuthRole> {
                     token_ttl: ttl,
                     token_max_ttl: max,
                 }
+            },
+        )
+        .boxed()
+}
+
+/// A CA certificate as the model keeps it: a fingerprint (sometimes one the
+/// cluster has too) and a subject someone chose.
+fn ca_cert() -> BoxedStrategy<CaCert> {
+    (
+        prop_oneof![3 => select(vec!["aa", "bb"]).prop_map(|f| f.repeat(32)), 1 => text()],
+        prop_oneof![2 => Just("CN=kubernetes".to_string()), 1 => text()],
+        proptest::option::of(ts()),
+    )
+        .prop_map(|(sha256, subject, after)| CaCert {
+            sha256,
+            subject,
+            not_after: after.map(time),
+        })
+        .boxed()
+}
+
+const API_SERVERS: &[&str] = &[
+    "https://203.0.113.10:6443",
+    "https://kubernetes.default.svc",
+    "https://10.96.0.1:443",
+    "127.0.0.1:6443",
+];
+
+fn auth_config() -> BoxedStrategy<AuthBackendConfig> {
+    (
+        (
+            one_of(&["auth/kubernetes", "auth/k8s"]),
+            any::<bool>(),
+            one_of(API_SERVERS),
+            any::<bool>(),
+            proptest::collection::vec(ca_cert(), 0..3),
+        ),
+        (
+            proptest::option::of(text()),
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(any::<bool>()),
+        ),
+    )
+        .prop_map(
+            |((auth_path, found, host, ca_set, ca_certs), (issuer, iss, local, reviewer))| {
+                AuthBackendConfig {
+                    auth_path,
+                    found,
+                    kubernetes_host: host,
+                    ca_set: ca_set || !ca_certs.is_empty(),
+                    ca_certs,
+                    pem_keys: 0,
+                    issuer,
+                    disable_iss_validation: iss,
+                    disable_local_ca_jwt: local,
+                    token_reviewer_jwt_set: reviewer,
+                }
+            },
+        )
+        .boxed()
+}
+
+/// The watched cluster as bundle.json records it.
+fn cluster() -> BoxedStrategy<ClusterIdentity> {
+    (
+        one_of(API_SERVERS),
+        proptest::collection::vec(ca_cert(), 0..2),
+        proptest::option::of(proptest::collection::vec(ca_cert(), 0..2)),
+        proptest::option::of(proptest::collection::vec(
+            one_of(&["10.96.0.1", "fd00::1"]),
+            0..2,
+        )),
+    )
+        .prop_map(
+            |(server, kubeconfig_ca, root_ca, service_ips)| ClusterIdentity {
+                server,
+                kubeconfig_ca,
+                root_ca,
+                service_ips,
             },
         )
         .boxed()
@@ -1103,13 +1186,14 @@ fn snapshot(p: &Pool) -> BoxedStrategy<VaultSnapshot> {
             policies,
             proptest::collection::vec(token(p), 0..3),
             problems,
+            proptest::collection::vec(auth_config(), 0..3),
         ),
     )
         .prop_map(
             |(
                 (address, health, unreachable),
                 (leases, certificates, kv, mounts),
-                (roles, policies, tokens, permission_problems),
+                (roles, policies, tokens, permission_problems, auth_configs),
             )| VaultSnapshot {
                 address,
                 health,
@@ -1122,6 +1206,7 @@ fn snapshot(p: &Pool) -> BoxedStrategy<VaultSnapshot> {
                 policies,
                 tokens,
                 permission_problems,
+                auth_configs,
                 captured_at: None,
             },
         )
@@ -1181,6 +1266,8 @@ pub struct Case {
     pub logs: Vec<(LogKey, Vec<String>)>,
     pub vault: Option<VaultSnapshot>,
     pub captured_at: Option<i64>,
+    /// bundle.json's record of the watched cluster.
+    pub cluster: Option<ClusterIdentity>,
     /// Observations only a live source makes; not part of a bundle.
     pub live: Vec<Observation>,
     /// How a bundle writes its object files: YAML or JSON.
@@ -1222,6 +1309,7 @@ pub fn case() -> BoxedStrategy<Case> {
                     proptest::option::of(ts()),
                     live_only(),
                     any::<bool>(),
+                    proptest::option::of(cluster()),
                 ),
             )
         })
@@ -1229,7 +1317,7 @@ pub fn case() -> BoxedStrategy<Case> {
             |(
                 (pods, replicasets, jobs, events),
                 (classes, statuses, webhooks, logs),
-                (vault, captured_at, live, yaml),
+                (vault, captured_at, live, yaml, cluster),
             )| {
                 // One value per field a live observation replaces (the last
                 // one wins, by design), and none that contradicts the CSI
@@ -1263,6 +1351,7 @@ pub fn case() -> BoxedStrategy<Case> {
                     logs,
                     vault,
                     captured_at,
+                    cluster,
                     live,
                     yaml,
                 }
@@ -1324,6 +1413,9 @@ impl Case {
         }
         if let Some(v) = &self.vault {
             obs.extend(v.observations());
+        }
+        if let Some(c) = &self.cluster {
+            obs.push(Observation::Cluster(c.clone()));
         }
         obs
     }
@@ -1389,8 +1481,15 @@ impl Case {
         if let Some(v) = &self.vault {
             write("vault.json", serde_json::to_string_pretty(v).unwrap());
         }
-        if let Some(t) = self.captured_at {
-            write("bundle.json", json!({"captured_at": rfc(t)}).to_string());
+        if self.captured_at.is_some() || self.cluster.is_some() {
+            let mut meta = json!({});
+            if let Some(t) = self.captured_at {
+                meta["captured_at"] = rfc(t).into();
+            }
+            if let Some(c) = &self.cluster {
+                meta["cluster"] = serde_json::to_value(c).unwrap();
+            }
+            write("bundle.json", meta.to_string());
         }
     }
 }

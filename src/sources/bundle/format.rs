@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::cluster::ClusterIdentity;
 use crate::model::logs::LogKey;
 
 /// Object lists, as `<stem>.yaml` (`.yml` and `.json` are read too).
@@ -25,7 +26,8 @@ pub const LOGS_DIR: &str = "logs";
 const PREVIOUS: &str = ".previous";
 
 /// bundle.json: when the bundle was captured (countdowns are computed then),
-/// and from where.
+/// and from where: the context, the scope and the cluster's API server and
+/// CA fingerprints (what Vault's kubernetes auth is checked against).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct BundleMeta {
     #[serde(default)]
@@ -34,6 +36,8 @@ pub struct BundleMeta {
     pub context: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterIdentity>,
 }
 
 /// Where the log of `key` lives in the bundle at `dir`.

@@ -33,7 +33,8 @@ use super::format::{self, BundleMeta};
 const OBJECTS_CAP: u64 = 1 << 30;
 /// vault.json: about 250 bytes a lease, so room for some 250,000 of them.
 const VAULT_CAP: u64 = 64 << 20;
-/// bundle.json holds one timestamp.
+/// bundle.json holds a timestamp, two names and the cluster's address and
+/// CA fingerprints.
 const META_CAP: u64 = 64 << 10;
 /// Bytes read from the end of a log: the model keeps the last
 /// MAX_LOG_LINES lines, and agent lines are a few hundred bytes, so 1 KiB a
@@ -774,6 +775,9 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
     if let Some((f, text)) = r.optional(exists(dir.join(format::BUNDLE_JSON)), META_CAP)? {
         let meta: BundleMeta = load_json(&f, &text)?;
         captured_at = meta.captured_at.or(captured_at);
+        if let Some(c) = meta.cluster {
+            obs.push(Observation::Cluster(c));
+        }
     }
     Ok(Bundle {
         dir: dir.to_path_buf(),

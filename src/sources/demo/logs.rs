@@ -3,10 +3,11 @@
 use chrono::Duration;
 
 use crate::model::Observation;
+use crate::model::injector::Injector;
 use crate::model::logs::LogKey;
 use crate::model::pod::AGENT_SIDECAR;
 
-use super::{Scenario, VAULT_ADDR, VAULT_VERSION, ts};
+use super::{OPENBAO_VERSION, Scenario, VAULT_ADDR, VAULT_VERSION, ts};
 
 impl Scenario {
     pub(super) fn log(
@@ -29,15 +30,32 @@ impl Scenario {
     }
 
     pub(super) fn banner(&self, at: i64) -> Vec<String> {
+        self.banner_of(Injector::Vault, at)
+    }
+
+    /// The agent's start banner. OpenBao's agent says "OpenBao Agent"
+    /// where Vault's says "Vault Agent" (openbao command/agent.go); its
+    /// loggers are the same.
+    fn banner_of(&self, injector: Injector, at: i64) -> Vec<String> {
+        let (agent, version) = match injector {
+            Injector::Vault => (
+                "Vault Agent",
+                format!("Vault v{VAULT_VERSION}, built 2024-09-24T19:48:40Z"),
+            ),
+            Injector::OpenBao => (
+                "OpenBao Agent",
+                format!("OpenBao v{OPENBAO_VERSION}, built 2025-03-05T14:02:11Z"),
+            ),
+        };
         vec![
-            "==> Vault Agent started! Log data will stream in below:".into(),
+            format!("==> {agent} started! Log data will stream in below:"),
             String::new(),
-            "==> Vault Agent configuration:".into(),
+            format!("==> {agent} configuration:"),
             String::new(),
             "           Api Address 1: http://bufconn".into(),
             "                     Cgo: disabled".into(),
             "               Log Level: info".into(),
-            format!("                 Version: Vault v{VAULT_VERSION}, built 2024-09-24T19:48:40Z"),
+            format!("                 Version: {version}"),
             String::new(),
             format!(
                 "{} [INFO]  agent.sink.file: creating file sink",
@@ -55,7 +73,24 @@ impl Scenario {
     }
 
     pub(super) fn healthy_start(&self, at: i64, files: &[&str], init: bool) -> Vec<String> {
-        let mut l = self.banner(at);
+        self.healthy_start_of(Injector::Vault, at, files, init)
+    }
+
+    /// A clean start of the agent of `injector`: its token sink is
+    /// `/home/vault/.vault-token` or `/home/openbao/.openbao-token`
+    /// (`TokenFile` in each injector's agent-inject/agent/config.go).
+    pub(super) fn healthy_start_of(
+        &self,
+        injector: Injector,
+        at: i64,
+        files: &[&str],
+        init: bool,
+    ) -> Vec<String> {
+        let mut l = self.banner_of(injector, at);
+        let token_file = match injector {
+            Injector::Vault => "/home/vault/.vault-token",
+            Injector::OpenBao => "/home/openbao/.openbao-token",
+        };
         let t = |d: i64| ts(self.t(at) + Duration::milliseconds(d));
         l.push(format!(
             "{} [INFO]  agent.auth.handler: authentication successful, sending token to sinks",
@@ -66,7 +101,7 @@ impl Scenario {
             t(41)
         ));
         l.push(format!(
-            "{} [INFO]  agent.sink.file: token written: path=/home/vault/.vault-token",
+            "{} [INFO]  agent.sink.file: token written: path={token_file}",
             t(42)
         ));
         l.push(format!(
@@ -147,6 +182,13 @@ impl Scenario {
         )
     }
 
+    /// The agent re-renders `file` a moment after second `s` (logged at
+    /// `s` + 212 ms, emitted at `s + 1`).
+    pub(super) fn render_after(&mut self, ns: &str, pod: &str, s: i64, file: &str) {
+        let o = self.rendered(ns, pod, s, file);
+        self.later(s + 1, o);
+    }
+
     pub(super) fn rendered(&self, ns: &str, pod: &str, s: i64, file: &str) -> Observation {
         self.log(
             ns,
@@ -155,7 +197,7 @@ impl Scenario {
             false,
             vec![format!(
                 "{} [INFO]  agent: (runner) rendered \"(dynamic)\" => \"/vault/secrets/{file}\"",
-                ts(self.t(s) + Duration::milliseconds(212))
+                ts(self.t(s))
             )],
         )
     }

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::model::Observation;
+use crate::model::injector::{Dialect, Injector};
 use crate::model::objects::ReplicaSetInfo;
 use crate::model::pod::{
-    AGENT_INIT, AGENT_SIDECAR, ContainerInfo, ContainerState, CsiVolume, OwnerRef, PodCondition,
-    PodInfo, Termination,
+    ContainerInfo, ContainerState, CsiVolume, OwnerRef, PodCondition, PodInfo, Termination,
 };
 
 use super::Scenario;
@@ -28,6 +28,22 @@ pub(super) struct Spec<'a> {
 }
 
 impl Spec<'_> {
+    /// The injector whose annotations the workload carries: its webhook
+    /// adds its containers.
+    fn injector(&self) -> Injector {
+        self.annotations
+            .keys()
+            .find_map(|k| Dialect::of_key(k))
+            .map_or(Injector::Vault, Dialect::injector)
+    }
+
+    fn agent_image(&self) -> &'static str {
+        match self.injector() {
+            Injector::Vault => "hashicorp/vault:1.17.3",
+            Injector::OpenBao => "quay.io/openbao/openbao:2.2.0",
+        }
+    }
+
     fn replica_set(&self) -> String {
         format!("{}-{}", self.app, self.hash)
     }
@@ -160,8 +176,8 @@ impl Scenario {
         }];
         if let Some(st) = &s.sidecar {
             containers.push(ContainerInfo {
-                name: AGENT_SIDECAR.into(),
-                image: "hashicorp/vault:1.17.3".into(),
+                name: s.injector().sidecar().into(),
+                image: s.agent_image().into(),
                 ready: matches!(st, ContainerState::Running { .. }),
                 state: st.clone(),
                 restart_count: 0,
@@ -199,7 +215,10 @@ impl Scenario {
     pub(super) fn set_restarts(&mut self, ns: &str, pod: &str, n: i32) {
         let base = self.base;
         if let Some(p) = self.pods.get_mut(&(ns.to_string(), pod.to_string()))
-            && let Some(c) = p.containers.iter_mut().find(|c| c.name == AGENT_SIDECAR)
+            && let Some(c) = p
+                .containers
+                .iter_mut()
+                .find(|c| Injector::of_container(&c.name).is_some())
         {
             c.restart_count = n;
             c.last_termination = Some(Termination {
@@ -217,8 +236,8 @@ fn init_containers(s: &Spec<'_>) -> Vec<ContainerInfo> {
     s.init
         .iter()
         .map(|st| ContainerInfo {
-            name: AGENT_INIT.into(),
-            image: "hashicorp/vault:1.17.3".into(),
+            name: s.injector().init_container().into(),
+            image: s.agent_image().into(),
             ready: false,
             state: st.clone(),
             restart_count: 0,

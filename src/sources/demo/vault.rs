@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::Observation;
+use crate::model::injector::Injector;
 use crate::model::pod::{AGENT_SIDECAR, ContainerState};
 use crate::model::vault::{Certificate, KvMetadata, Lease, VaultHealth, VaultStatus};
 
@@ -158,7 +159,7 @@ impl Scenario {
                 l.last_renewal = None;
                 let file = l.file.clone();
                 leases_changed = true;
-                out.push(self.rendered(&ns, &pod, s, &file));
+                self.render_after(&ns, &pod, s, &file);
             } else if s >= due && !sealed && due < hard_end {
                 l.last_renewal = Some(s);
                 leases_changed = true;
@@ -177,20 +178,31 @@ impl Scenario {
 
     /// Token renewals: every two minutes per healthy sidecar; errors while sealed.
     pub(super) fn renew_tokens(&self, s: i64, sealed: bool, out: &mut Vec<Observation>) {
-        if !(s % 120 == 37 || s == SEALED_UNTIL + 2) {
+        // Right after the unseal the agents renew at once, so the list
+        // recovers in the same second the header says unsealed.
+        if !(s % 120 == 37 || s == SEALED_UNTIL) {
             return;
         }
-        let sidecars: Vec<(String, String)> = self
+        // Each sidecar by its own name; OpenBao's agents log in to their
+        // own server, which the demo never seals.
+        let sidecars: Vec<(String, String, String, bool)> = self
             .pods
             .values()
-            .filter(|p| {
-                p.agent_sidecar()
-                    .is_some_and(|c| matches!(c.state, ContainerState::Running { .. }))
+            .filter_map(|p| {
+                let c = p.agent_sidecar()?;
+                matches!(c.state, ContainerState::Running { .. }).then(|| {
+                    let on_vault = p.injected_by() == Some(Injector::Vault);
+                    (
+                        p.namespace.clone(),
+                        p.name.clone(),
+                        c.name.clone(),
+                        on_vault,
+                    )
+                })
             })
-            .map(|p| (p.namespace.clone(), p.name.clone()))
             .collect();
-        for (ns, pod) in sidecars {
-            let line = if sealed {
+        for (ns, pod, container, on_vault) in sidecars {
+            let line = if sealed && on_vault {
                 format!(
                     "{} [ERROR] agent.auth.handler: error renewing token: error=\"Error making API request.\\n\\nURL: PUT {VAULT_ADDR}/v1/auth/token/renew-self\\nCode: 503. Errors:\\n\\n* Vault is sealed\"",
                     ts(self.t(s))
@@ -201,7 +213,7 @@ impl Scenario {
                     ts(self.t(s))
                 )
             };
-            out.push(self.log(&ns, &pod, AGENT_SIDECAR, false, vec![line]));
+            out.push(self.log(&ns, &pod, &container, false, vec![line]));
         }
     }
 
@@ -218,7 +230,7 @@ impl Scenario {
                 c.generation += 1;
                 certs_changed = true;
                 for (ns, pod) in pods {
-                    out.push(self.rendered(&ns, &pod, s, &file));
+                    self.render_after(&ns, &pod, s, &file);
                 }
             }
         }
@@ -233,12 +245,7 @@ impl Scenario {
             self.kv_version += 1;
             self.kv_updated = s;
             out.push(self.kv());
-            out.push(self.rendered(
-                "platform",
-                "config-sync-8d9f7b6c5-f4g5h",
-                s + 11,
-                "settings",
-            ));
+            self.render_after("platform", "config-sync-8d9f7b6c5-f4g5h", s, "settings");
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::model::Observation;
 use crate::model::csi::{
     SecretProviderClassInfo, SecretProviderClassPodStatusInfo, SpcObject, SpcpsObject,
 };
+use crate::model::injector::{Dialect, Injector};
 use crate::model::logs::LogKey;
 use crate::model::objects::{EventInfo, InjectorWebhook, InvolvedObject, JobInfo};
 use crate::model::pod::{
@@ -17,33 +18,50 @@ use crate::model::pod::{
 
 use super::pods::Spec;
 use super::vault::{DemoCert, DemoLease};
-use super::{Scenario, VAULT_ADDR, ts};
+use super::{OPENBAO_ADDR, Scenario, VAULT_ADDR, ts};
 
 fn ann(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    ann_of(Dialect::Vault, pairs)
+}
+
+fn ann_of(d: Dialect, pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
-        .map(|(k, v)| (format!("vault.hashicorp.com/{k}"), v.to_string()))
+        .map(|(k, v)| (format!("{}{k}", d.prefix()), v.to_string()))
         .collect()
 }
 
-/// The annotations of a pod the injector has mutated.
+/// The annotations of a pod vault-k8s has mutated.
 fn injected(
     role: &str,
     secrets: &[(&str, &str)],
     extra: &[(&str, &str)],
 ) -> BTreeMap<String, String> {
-    let mut m = ann(&[
-        ("agent-inject", "true"),
-        ("agent-inject-status", "injected"),
-        ("role", role),
-    ]);
+    injected_by(Dialect::Vault, role, secrets, extra)
+}
+
+/// The annotations of a pod the injector reading `d` has mutated.
+fn injected_by(
+    d: Dialect,
+    role: &str,
+    secrets: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> BTreeMap<String, String> {
+    let mut m = ann_of(
+        d,
+        &[
+            ("agent-inject", "true"),
+            ("agent-inject-status", "injected"),
+            ("role", role),
+        ],
+    );
     for (n, p) in secrets {
         m.insert(
-            format!("vault.hashicorp.com/agent-inject-secret-{n}"),
+            format!("{}agent-inject-secret-{n}", d.prefix()),
             p.to_string(),
         );
     }
-    m.extend(ann(extra));
+    m.extend(ann_of(d, extra));
     m
 }
 
@@ -71,12 +89,23 @@ impl Scenario {
     pub fn initial(&mut self) -> Vec<Observation> {
         let mut out = vec![
             Observation::CsiInstalled(true),
-            Observation::InjectorWebhooks(vec![InjectorWebhook {
-                configuration: "vault-agent-injector-cfg".into(),
-                failure_policy: "Ignore".into(),
-                service_namespace: Some("vault".into()),
-                service_name: Some("vault-agent-injector-svc".into()),
-            }]),
+            // The injector endpoints counted are those of the first webhook's Service.
+            Observation::InjectorWebhooks(vec![
+                InjectorWebhook {
+                    injector: Injector::Vault,
+                    configuration: "vault-agent-injector-cfg".into(),
+                    failure_policy: "Ignore".into(),
+                    service_namespace: Some("vault".into()),
+                    service_name: Some("vault-agent-injector-svc".into()),
+                },
+                InjectorWebhook {
+                    injector: Injector::OpenBao,
+                    configuration: "openbao-agent-injector-cfg".into(),
+                    failure_policy: "Ignore".into(),
+                    service_namespace: Some("openbao".into()),
+                    service_name: Some("openbao-agent-injector-svc".into()),
+                },
+            ]),
             Observation::InjectorEndpoints { ready: 2 },
             self.vault_status(),
         ];
@@ -91,14 +120,15 @@ impl Scenario {
 
     /// The failures that recur each second `s` of the scenario.
     pub(super) fn keep_failing(&mut self, s: i64, out: &mut Vec<Observation>) {
-        // ledger keeps failing to log in.
+        // ledger keeps failing to log in (every line stamped at or before
+        // `s`: the player never shows a line from the future).
         if s % 30 == 0 {
             let l = vec![
-                self.sa_error(s, "30s"),
                 format!(
                     "{} [INFO]  agent.auth.handler: authenticating",
-                    ts(self.t(s) + Duration::milliseconds(900))
+                    ts(self.t(s) - Duration::milliseconds(100))
                 ),
+                self.sa_error(s, "30s"),
             ];
             out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));
         }
@@ -139,10 +169,14 @@ impl Scenario {
         let billing = injected(
             "billing",
             &[("db-creds", "database/creds/billing")],
-            &[(
-                "agent-inject-template-db-creds",
-                "{{ with secret \"database/creds/billing\" }}postgres://{{ .Data.username }}:{{ .Data.password }}@db:5432/billing{{ end }}",
-            )],
+            &[
+                (
+                    "agent-inject-template-db-creds",
+                    "{{ with secret \"database/creds/billing\" }}postgres://{{ .Data.username }}:{{ .Data.password }}@db:5432/billing{{ end }}",
+                ),
+                // The app reloads its pool when new credentials land.
+                ("agent-inject-command-db-creds", "kill -HUP 1"),
+            ],
         );
         self.make_pods(
             Spec {
@@ -215,10 +249,14 @@ impl Scenario {
         while at < 0 {
             l.push(self.sa_error(at, &format!("{backoff}s")));
             at += backoff;
-            l.push(format!(
-                "{} [INFO]  agent.auth.handler: authenticating",
-                ts(self.t(at))
-            ));
+            // The next attempt, unless it is still to come (the scenario
+            // logs it when its time comes).
+            if at < 0 {
+                l.push(format!(
+                    "{} [INFO]  agent.auth.handler: authenticating",
+                    ts(self.t(at) - Duration::milliseconds(100))
+                ));
+            }
             backoff = (backoff * 2).min(30);
         }
         out.push(self.log("payments", "ledger-6d5c8b7f4-q7r2s", AGENT_INIT, false, l));
@@ -405,7 +443,8 @@ impl Scenario {
             ),
             count: self.cart_mount_failures,
             first_seen: Some(self.t(-1690)),
-            last_seen: Some(self.t(self.at.min(0) - 20)),
+            // At the start, a retry 20 s ago; later, now.
+            last_seen: Some(self.t(if self.at == 0 { -20 } else { self.at })),
         }))
     }
 
@@ -440,10 +479,13 @@ impl Scenario {
         let web = injected(
             "web",
             &[("tls", "pki/issue/web")],
-            &[(
-                "agent-inject-template-tls",
-                "{{ with pkiCert \"pki/issue/web\" \"common_name=web.shop.svc\" \"ttl=1h\" }}{{ .Cert }}{{ .Key }}{{ end }}",
-            )],
+            &[
+                (
+                    "agent-inject-template-tls",
+                    "{{ with pkiCert \"pki/issue/web\" \"common_name=web.shop.svc\" \"ttl=1h\" }}{{ .Cert }}{{ .Key }}{{ end }}",
+                ),
+                ("agent-inject-command-tls", "nginx -s reload"),
+            ],
         );
         self.make_pods(
             Spec {
@@ -521,11 +563,56 @@ impl Scenario {
 
     /// platform/config-sync: a static KV secret that rotates;
     /// platform/nightly-report: a CronJob with an init-only agent;
-    /// platform/metrics-gateway: a DaemonSet with a KV secret, healthy.
+    /// platform/metrics-gateway: a DaemonSet with a KV secret, healthy;
+    /// platform/feature-flags: injected by OpenBao's injector, healthy.
     fn platform_workloads(&mut self, out: &mut Vec<Observation>) {
         self.config_sync(out);
         self.nightly_report(out);
         self.metrics_gateway(out);
+        self.feature_flags(out);
+    }
+
+    /// OpenBao's injector (openbao-k8s) leaves `openbao.org/*` annotations
+    /// and `openbao-agent-init` / `openbao-agent` containers; the agent logs
+    /// in to an OpenBao server (not the Vault the demo polls).
+    fn feature_flags(&mut self, out: &mut Vec<Observation>) {
+        let flags = injected_by(
+            Dialect::OpenBao,
+            "feature-flags",
+            &[("flags", "secret/data/platform/feature-flags")],
+            &[("service", OPENBAO_ADDR)],
+        );
+        self.make_pods(
+            Spec {
+                ns: "platform",
+                app: "feature-flags",
+                hash: "5c7b9d8f6",
+                suffixes: &["r2d4k"],
+                annotations: flags,
+                init: Some(self.completed(-7190)),
+                sidecar: Some(self.running(-7188)),
+                csi_class: None,
+                ready: true,
+                age: 7200,
+            },
+            out,
+        );
+        let pod = "feature-flags-5c7b9d8f6-r2d4k";
+        let bao = Injector::OpenBao;
+        out.push(self.log(
+            "platform",
+            pod,
+            bao.init_container(),
+            false,
+            self.healthy_start_of(bao, -7192, &["flags"], true),
+        ));
+        out.push(self.log(
+            "platform",
+            pod,
+            bao.sidecar(),
+            false,
+            self.healthy_start_of(bao, -7188, &["flags"], false),
+        ));
     }
 
     fn config_sync(&mut self, out: &mut Vec<Observation>) {
@@ -555,6 +642,13 @@ impl Scenario {
             AGENT_SIDECAR,
             false,
             self.healthy_start(-19_998, &["settings"], false),
+        ));
+        // The render of the version written before the story starts.
+        out.push(self.rendered(
+            "platform",
+            "config-sync-8d9f7b6c5-f4g5h",
+            self.kv_updated + 12,
+            "settings",
         ));
         out.push(self.kv());
     }

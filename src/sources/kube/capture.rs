@@ -229,6 +229,7 @@ pub async fn capture(conn: &Connection, dir: &Path) -> Result<Captured, String> 
         captured_at: Some(chrono::Utc::now()),
         context: Some(conn.context.clone()),
         scope: Some(conn.scope()),
+        cluster: Some(super::cluster::identity(conn).await),
     };
     let f = write::meta(dir, &meta).map_err(|e| e.to_string())?;
     l.out.files.push(f);

@@ -9,6 +9,8 @@ use std::time::Duration;
 use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use crate::model::cluster::CaCert;
+
 /// How to connect, from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct KubeOptions {
@@ -27,6 +29,9 @@ pub struct Connection {
     /// The namespace watched; `None` for all namespaces.
     pub namespace: Option<String>,
     pub server: String,
+    /// The CA certificates the kubeconfig trusts for the server (empty when
+    /// it names none).
+    pub ca: Vec<CaCert>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -57,6 +62,12 @@ pub enum ConnectError {
         "cannot read the kubeconfig ({where_}): {detail}; without a cluster, try `vaultscope demo`, or `--from DIR` with an offline bundle"
     )]
     Kubeconfig { where_: String, detail: String },
+    #[error("{}", no_such_context(context, where_, known))]
+    NoSuchContext {
+        context: String,
+        where_: String,
+        known: Vec<String>,
+    },
     #[error(
         "cannot reach the Kubernetes API server of context \"{context}\" ({server}): {detail}; without a cluster, try `vaultscope demo`, or `--from DIR` with an offline bundle"
     )]
@@ -65,6 +76,15 @@ pub enum ConnectError {
         server: String,
         detail: String,
     },
+}
+
+fn no_such_context(context: &str, where_: &str, known: &[String]) -> String {
+    let known = if known.is_empty() {
+        "it has no contexts".to_string()
+    } else {
+        format!("its contexts: {}", known.join(", "))
+    };
+    format!("--context: no context \"{context}\" in the kubeconfig ({where_}); {known}")
 }
 
 /// How long the first request may take before the cluster counts as unreachable.
@@ -93,6 +113,15 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connection, ConnectError> {
         .clone()
         .or_else(|| kubeconfig.current_context.clone())
         .ok_or_else(|| kerr("no current-context, and no --context given".into()))?;
+    // A context that is not there is the user's typo, not an unreadable
+    // kubeconfig: say so, with the ones there are.
+    if !kubeconfig.contexts.iter().any(|c| c.name == context) {
+        return Err(ConnectError::NoSuchContext {
+            context,
+            where_,
+            known: kubeconfig.contexts.iter().map(|c| c.name.clone()).collect(),
+        });
+    }
     let kopts = KubeConfigOptions {
         context: Some(context.clone()),
         ..Default::default()
@@ -103,6 +132,12 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connection, ConnectError> {
     config.connect_timeout = Some(PROBE_TIMEOUT);
     // Shown in messages: a kubeconfig's server may carry a password or token.
     let server = crate::safe::display_address(&config.cluster_url.to_string());
+    let ca = config
+        .root_cert
+        .iter()
+        .flatten()
+        .filter_map(|der| crate::sources::ca::from_der(der))
+        .collect();
     let namespace = match (&opts.namespace, opts.all_namespaces) {
         (Some(ns), _) => Some(ns.clone()),
         (None, true) => None,
@@ -124,5 +159,6 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connection, ConnectError> {
         context,
         namespace,
         server,
+        ca,
     })
 }

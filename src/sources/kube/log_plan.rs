@@ -16,7 +16,7 @@ use crate::model::World;
 use crate::model::annotations;
 use crate::model::logs::{LogKey, LogReads, MAX_LOG_LINES};
 use crate::model::paths::normalize_path;
-use crate::model::pod::{AGENT_INIT, ContainerInfo, ContainerState, PodInfo};
+use crate::model::pod::{ContainerInfo, ContainerState, PodInfo};
 
 /// Which agent logs `check` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -66,7 +66,7 @@ pub struct LogPlan {
 /// An agent container whose state says nothing is wrong: an init container
 /// that exited 0, a running sidecar, or one not started yet; never restarted.
 pub fn agent_looks_fine(c: &ContainerInfo) -> bool {
-    let init = c.name == AGENT_INIT;
+    let init = crate::model::injector::is_agent_init(&c.name);
     c.restart_count == 0
         && match &c.state {
             ContainerState::Terminated(t) => init && t.exit_code == 0,
@@ -195,7 +195,7 @@ pub fn plan(world: &World, mode: LogMode, budget: Option<usize>) -> LogPlan {
             // A healthy agent never restarted: only its current log.
             for key in keys.into_iter().filter(|k| !k.previous) {
                 let d = *pod_due.get_or_insert_with(|| urgency.of(pod));
-                healthy.push((c.name == AGENT_INIT, d, key));
+                healthy.push((crate::model::injector::is_agent_init(&c.name), d, key));
             }
         }
     }
@@ -240,7 +240,7 @@ pub fn count_failure(failed: &mut BTreeMap<String, usize>, reason: String) {
 mod tests {
     use super::*;
     use crate::model::Observation;
-    use crate::model::pod::{AGENT_SIDECAR, Termination};
+    use crate::model::pod::{AGENT_INIT, AGENT_SIDECAR, Termination};
     use crate::model::vault::{AgentToken, Lease};
 
     fn t(s: &str) -> DateTime<Utc> {

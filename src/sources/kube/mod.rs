@@ -7,11 +7,17 @@
 //! Jobs; SecretProviderClasses and SecretProviderClassPodStatuses (404 →
 //! `CsiInstalled(false)`); MutatingWebhookConfigurations (cluster); the
 //! EndpointSlices of the Service the injector webhook names.
+//!
+//! Read once: the cluster's identity ([`cluster`]: the `kube-root-ca.crt`
+//! ConfigMap and Service `default/kubernetes`), which Vault's kubernetes
+//! auth configuration is checked against.
 
 pub mod capture;
+pub mod cluster;
 pub mod connect;
 pub mod log_plan;
 pub mod logs;
+pub mod namespaces;
 pub mod resources;
 pub mod watch;
 
@@ -22,6 +28,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 pub use connect::{ConnectError, Connection, KubeOptions, connect};
+pub use namespaces::{NamespaceState, namespace_state};
 
 use crate::model::logs::{LogReads, LogTarget};
 use crate::model::{Observation, World};
@@ -43,6 +50,11 @@ pub async fn run(
     let (probe_tx, probe_rx) = mpsc::unbounded_channel();
     resources::spawn_all(&ctx, &conn, &mut set, Some(probe_tx));
     set.spawn(logs::follow(ctx.clone(), conn.clone(), targets, probe_rx));
+    let (id_ctx, id_conn) = (ctx.clone(), conn.clone());
+    set.spawn(async move {
+        let id = cluster::identity(&id_conn).await;
+        id_ctx.send(vec![Observation::Cluster(id)]).await;
+    });
     tokio::select! {
         _ = async { while set.join_next().await.is_some() {} } => {}
         _ = ctx.tx.closed() => {}
@@ -107,5 +119,6 @@ pub async fn list(conn: &Connection, timeout: Duration) -> Result<World, String>
     while let Ok(o) = rx.try_recv() {
         world.apply(o);
     }
+    world.apply(Observation::Cluster(cluster::identity(conn).await));
     Ok(world)
 }

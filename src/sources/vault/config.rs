@@ -27,11 +27,25 @@ pub const DEFAULT_INTERVAL_SECS: u64 = 10;
 /// larger is not a token file.
 const TOKEN_FILE_LIMIT: u64 = 16 * 1024;
 
-/// A file named by an environment variable, which messages name too.
+/// A file named by an environment variable (or a config file's key), which
+/// messages name too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvFile {
-    pub var: &'static str,
+    pub var: String,
     pub path: PathBuf,
+}
+
+/// The Vault of one kube context, from the config file: used when neither
+/// `--vault-addr` nor VAULT_ADDR / BAO_ADDR gives an address. Its CA and
+/// namespace belong to its address, so they apply only with it (and
+/// VAULT_CACERT or VAULT_CAPATH, and VAULT_NAMESPACE, still come first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextVault {
+    /// Where it is written, for messages: `FILE [contexts."NAME"]`.
+    pub origin: String,
+    pub address: String,
+    pub ca_cert: Option<PathBuf>,
+    pub namespace: Option<String>,
 }
 
 impl std::fmt::Display for EnvFile {
@@ -152,6 +166,17 @@ impl VaultConfig {
         env: impl Fn(&str) -> Option<String>,
         token_file: Option<PathBuf>,
     ) -> Result<Option<VaultConfig>, String> {
+        Self::resolve_in(flag_addr, env, token_file, None)
+    }
+
+    /// [`VaultConfig::resolve`], with the kube context's Vault from the
+    /// config file as the last place an address is looked for.
+    pub fn resolve_in(
+        flag_addr: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+        token_file: Option<PathBuf>,
+        context: Option<&ContextVault>,
+    ) -> Result<Option<VaultConfig>, String> {
         // An empty variable counts as unset, as for the vault CLI.
         let get = |names: &[&'static str]| {
             names
@@ -167,12 +192,19 @@ impl VaultConfig {
                         .into(),
                 );
             }
-            Some(a) => ("--vault-addr", a.to_string()),
-            None => match get(&["VAULT_ADDR", "BAO_ADDR"]) {
-                Some(found) => found,
-                None => return Ok(None),
+            Some(a) => ("--vault-addr".to_string(), a.to_string()),
+            None => match (get(&["VAULT_ADDR", "BAO_ADDR"]), context) {
+                (Some((var, a)), _) => (var.to_string(), a),
+                (None, Some(c)) => (format!("{} vault_addr", c.origin), c.address.clone()),
+                (None, None) => return Ok(None),
             },
         };
+        // The context's CA and namespace go with its address only.
+        let context = context.filter(|c| {
+            flag_addr.is_none()
+                && get(&["VAULT_ADDR", "BAO_ADDR"]).is_none()
+                && c.address == address
+        });
         let address = address.trim().trim_end_matches('/').to_string();
         parse_address(&address).map_err(|e| format!("{from}: {e}"))?;
         let token = match get(&["VAULT_TOKEN", "BAO_TOKEN"]) {
@@ -184,13 +216,19 @@ impl VaultConfig {
         };
         let file = |names: &[&'static str]| {
             get(names).map(|(var, v)| EnvFile {
-                var,
+                var: var.to_string(),
                 path: PathBuf::from(v),
             })
         };
         let mut c = VaultConfig::new(address, token);
-        c.ca_cert = file(&["VAULT_CACERT", "BAO_CACERT"]);
         c.ca_path = file(&["VAULT_CAPATH", "BAO_CAPATH"]);
+        c.ca_cert = file(&["VAULT_CACERT", "BAO_CACERT"]).or_else(|| {
+            let ctx = context.filter(|_| c.ca_path.is_none())?;
+            Some(EnvFile {
+                var: format!("{} vault_cacert", ctx.origin),
+                path: ctx.ca_cert.clone()?,
+            })
+        });
         c.client_cert = match (
             file(&["VAULT_CLIENT_CERT", "BAO_CLIENT_CERT"]),
             file(&["VAULT_CLIENT_KEY", "BAO_CLIENT_KEY"]),
@@ -204,7 +242,9 @@ impl VaultConfig {
                 ));
             }
         };
-        c.namespace = get(&["VAULT_NAMESPACE", "BAO_NAMESPACE"]).map(|(_, v)| v);
+        c.namespace = get(&["VAULT_NAMESPACE", "BAO_NAMESPACE"])
+            .map(|(_, v)| v)
+            .or_else(|| context.and_then(|ctx| ctx.namespace.clone()));
         c.skip_verify =
             get(&["VAULT_SKIP_VERIFY", "BAO_SKIP_VERIFY"]).is_some_and(|(_, v)| truthy(v.trim()));
         Ok(Some(c))
@@ -212,8 +252,16 @@ impl VaultConfig {
 
     /// Resolve from the process environment and `~/.vault-token`.
     pub fn from_env(flag_addr: Option<&str>) -> Result<Option<VaultConfig>, String> {
+        Self::from_env_in(flag_addr, None)
+    }
+
+    /// [`VaultConfig::from_env`], with the kube context's Vault from the config file.
+    pub fn from_env_in(
+        flag_addr: Option<&str>,
+        context: Option<&ContextVault>,
+    ) -> Result<Option<VaultConfig>, String> {
         let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vault-token"));
-        Self::resolve(flag_addr, |k| std::env::var(k).ok(), home)
+        Self::resolve_in(flag_addr, |k| std::env::var(k).ok(), home, context)
     }
 
     /// Apply the limit flags (`--vault-concurrency`, `--vault-budget`, `--vault-interval`).
@@ -222,6 +270,11 @@ impl VaultConfig {
         self.budget = budget.max(1);
         self.interval = interval.max(Duration::from_millis(100));
         self
+    }
+
+    /// [`proxy_note`] for this address and the process environment.
+    pub fn proxy_note(&self) -> Option<String> {
+        proxy_note(&self.address, |k| std::env::var(k).ok())
     }
 
     /// What to tell the user when the token would cross the network in
@@ -235,6 +288,41 @@ impl VaultConfig {
             )
         })
     }
+}
+
+/// The proxy variables reqwest reads for an address, in its order, which
+/// `proxy_note` names.
+fn proxy_variables(https: bool) -> &'static [&'static str] {
+    if https {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    }
+}
+
+/// When a proxy from the environment applies to `address` (by reqwest's
+/// own rules, NO_PROXY included), one line saying so: the proxy without
+/// userinfo, and the variable it came from. `env` looks a variable up.
+pub fn proxy_note(address: &str, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let uri: http::Uri = address.parse().ok()?;
+    let get = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
+    let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
+        .http(get(&["HTTP_PROXY", "http_proxy"]).unwrap_or_default())
+        .https(get(&["HTTPS_PROXY", "https_proxy"]).unwrap_or_default())
+        .all(get(&["ALL_PROXY", "all_proxy"]).unwrap_or_default())
+        .no(get(&["NO_PROXY", "no_proxy"]).unwrap_or_default())
+        .build();
+    let intercept = matcher.intercept(&uri)?;
+    let var = proxy_variables(uri.scheme_str() == Some("https"))
+        .iter()
+        .find(|n| env(n).is_some_and(|v| !v.is_empty()))
+        .copied()
+        .unwrap_or("the proxy settings");
+    Some(format!(
+        "Vault requests to {} go through the proxy {} (from {var}; NO_PROXY exempts hosts)",
+        display_address(address),
+        display_address(&intercept.uri().to_string())
+    ))
 }
 
 /// The token in `~/.vault-token`. No file is no token; so is a device such
@@ -271,6 +359,56 @@ mod tests {
             VaultConfig::resolve(None, env(&[("VAULT_TOKEN", "t")]), None)
                 .unwrap()
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn the_contexts_vault_comes_last_and_brings_its_ca_and_namespace() {
+        let ctx = ContextVault {
+            origin: "config file c.toml [contexts.prod]".into(),
+            address: "https://vault.prod:8200".into(),
+            ca_cert: Some("/etc/prod-ca.pem".into()),
+            namespace: Some("team-a".into()),
+        };
+        let c = VaultConfig::resolve_in(None, env(&[]), None, Some(&ctx))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.address, "https://vault.prod:8200");
+        let ca = c.ca_cert.unwrap();
+        assert_eq!(ca.var, "config file c.toml [contexts.prod] vault_cacert");
+        assert_eq!(ca.path, PathBuf::from("/etc/prod-ca.pem"));
+        assert_eq!(c.namespace.as_deref(), Some("team-a"));
+        // The environment comes first, key by key...
+        let c = VaultConfig::resolve_in(
+            None,
+            env(&[("VAULT_NAMESPACE", "ops"), ("BAO_CAPATH", "/etc/cas")]),
+            None,
+            Some(&ctx),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.namespace.as_deref(), Some("ops"));
+        assert!(c.ca_cert.is_none(), "BAO_CAPATH replaces the context's CA");
+        // ...and another address leaves the context's CA and namespace out.
+        for (flag, vars) in [
+            (Some("https://flag:8200"), &[][..]),
+            (None, &[("BAO_ADDR", "https://bao:8200")][..]),
+        ] {
+            let c = VaultConfig::resolve_in(flag, env(vars), None, Some(&ctx))
+                .unwrap()
+                .unwrap();
+            assert_ne!(c.address, ctx.address);
+            assert!(c.ca_cert.is_none() && c.namespace.is_none(), "{c:?}");
+        }
+        // A bad address in the table is named by its table.
+        let bad = ContextVault {
+            address: "vault.prod".into(),
+            ..ctx
+        };
+        let e = VaultConfig::resolve_in(None, env(&[]), None, Some(&bad)).unwrap_err();
+        assert!(
+            e.starts_with("config file c.toml [contexts.prod] vault_addr: "),
+            "{e}"
         );
     }
 
@@ -318,7 +456,7 @@ mod tests {
         assert_eq!(
             c.ca_cert,
             Some(EnvFile {
-                var: "VAULT_CACERT",
+                var: "VAULT_CACERT".into(),
                 path: PathBuf::from("/ca.pem")
             })
         );
@@ -478,6 +616,43 @@ mod tests {
         .unwrap()
         .unwrap();
         let (cert, key) = c.client_cert.unwrap();
-        assert_eq!((cert.var, key.var), ("BAO_CLIENT_CERT", "VAULT_CLIENT_KEY"));
+        assert_eq!(
+            (cert.var.as_str(), key.var.as_str()),
+            ("BAO_CLIENT_CERT", "VAULT_CLIENT_KEY")
+        );
+    }
+
+    #[test]
+    fn a_proxy_that_applies_is_named_without_its_password() {
+        let note = |addr: &str, pairs: &[(&str, &str)]| proxy_note(addr, env(pairs));
+        let n = note(
+            "https://vault.example:8200",
+            &[("HTTPS_PROXY", "http://bob:hunter2@proxy.corp:3128")],
+        )
+        .unwrap();
+        assert!(
+            n.contains("https://vault.example:8200")
+                && n.contains("http://proxy.corp:3128")
+                && n.contains("from HTTPS_PROXY"),
+            "{n}"
+        );
+        assert!(!n.contains("hunter2") && !n.contains("bob"), "{n}");
+        let n = note("http://vault.example", &[("all_proxy", "http://p:1")]).unwrap();
+        assert!(n.contains("from all_proxy"), "{n}");
+        // HTTP_PROXY is not for https, NO_PROXY exempts, and nothing set is nothing.
+        for (addr, pairs) in [
+            ("https://vault.example", &[("HTTP_PROXY", "http://p:1")][..]),
+            (
+                "https://vault.example",
+                &[("HTTPS_PROXY", "http://p:1"), ("NO_PROXY", ".example")],
+            ),
+            (
+                "http://127.0.0.1:8200",
+                &[("HTTP_PROXY", ""), ("NO_PROXY", "")],
+            ),
+            ("http://127.0.0.1:8200", &[]),
+        ] {
+            assert_eq!(note(addr, pairs), None, "{addr} {pairs:?}");
+        }
     }
 }

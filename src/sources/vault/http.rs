@@ -163,29 +163,71 @@ fn read_pem(f: &EnvFile) -> Result<Vec<u8>, String> {
     bounded::read_capped(&f.path, PEM_FILE_LIMIT).map_err(|e| format!("{f}: {e}"))
 }
 
+/// Files read from `VAULT_CAPATH`: more than any CA folder holds
+/// (/etc/ssl/certs has a few hundred, hash links included), so that a
+/// folder of millions is refused rather than walked.
+const CA_PATH_FILES: usize = 4096;
+/// Bytes read from `VAULT_CAPATH` in all (each file is also capped).
+const CA_PATH_BYTES: u64 = 64 << 20;
+
 /// The CA certificates of `VAULT_CACERT` and of each file in `VAULT_CAPATH`.
 fn ca_certificates(cfg: &VaultConfig) -> Result<Vec<Certificate>, String> {
-    let mut files: Vec<EnvFile> = cfg.ca_cert.iter().cloned().collect();
-    if let Some(d) = &cfg.ca_path {
-        let rd = std::fs::read_dir(&d.path).map_err(|e| format!("{d}: {e}"))?;
-        let mut in_dir: Vec<EnvFile> = rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .map(|path| EnvFile { var: d.var, path })
-            .collect();
-        in_dir.sort_by(|a, b| a.path.cmp(&b.path));
-        files.extend(in_dir);
-    }
+    let parse = |f: &EnvFile, pem: &[u8]| {
+        Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("{f}: not PEM certificates: {}", chain(&e)))
+    };
     let mut certs = Vec::new();
-    for f in &files {
-        let pem = read_pem(f)?;
-        certs.extend(
-            Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("{f}: not PEM certificates: {}", chain(&e)))?,
-        );
+    if let Some(f) = &cfg.ca_cert {
+        certs.extend(parse(f, &read_pem(f)?)?);
+    }
+    if let Some(d) = &cfg.ca_path {
+        let too_much = |what: String| {
+            format!("{d}: more than {what}; point it at a folder of CA certificates")
+        };
+        let rd = std::fs::read_dir(&d.path).map_err(|e| format!("{d}: {e}"))?;
+        let mut in_dir: Vec<EnvFile> = Vec::new();
+        for entry in rd.filter_map(Result::ok) {
+            let path = entry.path();
+            if !path.is_file() {
+                continue;
+            }
+            if in_dir.len() == CA_PATH_FILES {
+                return Err(too_much(format!("{CA_PATH_FILES} files")));
+            }
+            in_dir.push(EnvFile {
+                var: d.var.clone(),
+                path,
+            });
+        }
+        in_dir.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut bytes: u64 = 0;
+        for f in &in_dir {
+            let pem = read_pem(f)?;
+            bytes += pem.len() as u64;
+            if bytes > CA_PATH_BYTES {
+                return Err(too_much(human_bytes(CA_PATH_BYTES)));
+            }
+            certs.extend(parse(f, &pem)?);
+        }
     }
     Ok(certs)
+}
+
+/// Read and parse the TLS files `cfg` names (`VAULT_CACERT`,
+/// `VAULT_CAPATH`, the client certificate and key) when the address is
+/// https, as the client will: so that a bad one is reported as bad usage
+/// naming its variable and file before anything runs, not later as an
+/// unreachable Vault. Plain http reads none of them.
+pub fn check_tls_files(cfg: &VaultConfig) -> Result<(), String> {
+    let url = parse_address(&cfg.address).map_err(|e| format!("Vault address: {e}"))?;
+    if url.scheme() != "https" {
+        return Ok(());
+    }
+    ca_certificates(cfg)?;
+    if let Some((cert, key)) = &cfg.client_cert {
+        client_identity(cert, key)?;
+    }
+    Ok(())
 }
 
 fn client_identity(cert: &EnvFile, key: &EnvFile) -> Result<Identity, String> {
@@ -359,6 +401,7 @@ impl Http {
     /// active, 429 standby, 472/473, 501 not initialized, 503 sealed) carries
     /// the JSON body; it does not count against the budget.
     pub async fn health(&self) -> Result<Value, ApiError> {
+        // vaultrs's sys::health fails on OpenBao: its answer has no `performance_standby`.
         let (status, value) = self.send(Method::GET, "sys/health", None, false).await?;
         // A proxy or load balancer in front of Vault can answer with JSON of
         // its own; only an answer that says sealed or not is Vault's health.
@@ -697,8 +740,8 @@ mod tests {
     fn ca_and_client_files_are_read_within_a_cap() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("big.pem"), vec![b'a'; 2 * 1024 * 1024]).unwrap();
-        let file = |var, path: &str| EnvFile {
-            var,
+        let file = |var: &str, path: &str| EnvFile {
+            var: var.to_string(),
             path: path.into(),
         };
         let err = |cfg: &VaultConfig| Http::new(cfg).err().expect("refused");

@@ -15,6 +15,7 @@ pub mod pki;
 pub mod plan;
 pub mod poll;
 pub mod snapshot;
+pub mod typed;
 
 use std::time::Duration;
 

@@ -15,17 +15,20 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::config::VaultConfig;
-use super::http::{ApiError, Http};
+use super::http::{ApiError, Http, quote};
 use super::plan::{self, Cached, Denied, Known, Places, Plan, Planner, Read, next_refresh};
 use super::snapshot::VaultSnapshot;
+use super::typed;
 use crate::model::interest::Interest;
 use crate::model::vault::{
-    AclPolicy, AgentToken, AuthRole, Engine, KvMetadata, Lease, MountInfo, PermissionProblem,
-    VaultHealth,
+    AclPolicy, AgentToken, AuthBackendConfig, AuthRole, Engine, KvMetadata, Lease, MountInfo,
+    PermissionProblem, VaultHealth,
 };
 use crate::safe::display_address;
+use crate::sources::ca;
 
-fn data(v: &Value) -> &Value {
+/// A response's `data` (the answer itself when it has none).
+pub fn data(v: &Value) -> &Value {
     v.get("data").filter(|d| d.is_object()).unwrap_or(v)
 }
 
@@ -59,10 +62,6 @@ fn opt_string(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-}
-
-fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
-    v.and_then(Value::as_str).and_then(|s| s.parse().ok())
 }
 
 fn classify(kind: &str, version: Option<&str>) -> Engine {
@@ -220,8 +219,8 @@ impl Poller {
         }
     }
 
-    /// Mounts, roles and the policies the roles name: few requests, re-read
-    /// every minute.
+    /// Mounts, roles, the policies the roles name and the configuration of
+    /// the auth mounts they are on: few requests, re-read every minute.
     async fn read_config(
         &mut self,
         interest: &Interest,
@@ -256,6 +255,43 @@ impl Poller {
                 None => {}
             }
         }
+        self.read_auth_configs(interest).await;
+        for m in interest.auth_mounts() {
+            match self.known.auth_configs.get(m).map(|c| &c.value) {
+                Some(Ok(c)) => snap.auth_configs.push(c.clone()),
+                Some(Err(d)) => denied.push(d.clone()),
+                None => {}
+            }
+        }
+    }
+
+    async fn read_auth_configs(&mut self, interest: &Interest) {
+        let now = Utc::now();
+        let mounts = interest.auth_mounts();
+        self.known
+            .auth_configs
+            .retain(|m, _| mounts.contains(m.as_str()));
+        let plan = self.planner(interest, now).auth_configs();
+        for (read, res) in self.send(plan, Pace::InOrder).await {
+            let path = read.path();
+            let Read::AuthConfig(mount) = read else {
+                continue;
+            };
+            let value = match res {
+                Ok(v) => Ok(parse_auth_config(&mount, data(&v))),
+                Err(e) if e.code() == Some(404) => Ok(AuthBackendConfig::missing(&mount)),
+                Err(e) if e.code() == Some(403) => Err(Denied {
+                    path,
+                    needed: &["read"],
+                    impact: format!(
+                        "the kubernetes auth backend at {mount} is not checked against the cluster"
+                    ),
+                }),
+                Err(_) => continue,
+            };
+            let due = plan::config_due(now);
+            self.known.auth_configs.insert(mount, Cached { value, due });
+        }
     }
 
     async fn read_mounts(&mut self, interest: &Interest) {
@@ -285,7 +321,11 @@ impl Poller {
             let Read::Role(r) = read else { continue };
             let value = match res {
                 Ok(v) => Ok(parse_role(&r.auth_path, &r.role, data(&v))),
-                Err(e) if e.code() == Some(404) => Ok(AuthRole::missing(&r.auth_path, &r.role)),
+                Err(e) if e.code() == Some(404) => Ok(if no_handler(&e) {
+                    AuthRole::without_mount(&r.auth_path, &r.role)
+                } else {
+                    AuthRole::missing(&r.auth_path, &r.role)
+                }),
                 Err(e) if e.code() == Some(403) => Err(Denied {
                     path,
                     needed: &["read"],
@@ -338,19 +378,16 @@ impl Poller {
             };
             let key = format!("{mount}/{p}");
             let value = match res {
-                Ok(v) => {
-                    let d = data(&v);
-                    Ok(KvMetadata {
+                Ok(v) => match typed::decode::<typed::ReadSecretMetadataResponse>(&v) {
+                    Ok(m) => Ok(KvMetadata {
                         mount,
                         path: p,
-                        current_version: d
-                            .get("current_version")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(0),
-                        updated_time: time(d.get("updated_time")),
-                        created_time: time(d.get("created_time")),
-                    })
-                }
+                        current_version: m.current_version,
+                        updated_time: m.updated_time.parse().ok(),
+                        created_time: m.created_time.parse().ok(),
+                    }),
+                    Err(_) => continue,
+                },
                 Err(e) if e.code() == Some(404) => {
                     self.known.kv.remove(&key);
                     continue;
@@ -475,17 +512,12 @@ impl Poller {
             };
             match res {
                 Ok(v) => {
-                    let d = data(&v);
-                    let cert = d
-                        .get("certificate")
-                        .and_then(Value::as_str)
-                        .and_then(|pem| super::pki::parse_pem(pem, &mount, &serial))
-                        .map(|mut c| {
-                            c.revoked = d
-                                .get("revocation_time")
-                                .and_then(Value::as_i64)
-                                .is_some_and(|t| t > 0);
-                            c
+                    let cert = typed::decode::<typed::ReadCertificateResponse>(&v)
+                        .ok()
+                        .and_then(|r| {
+                            let mut c = super::pki::parse_pem(&r.certificate, &mount, &serial)?;
+                            c.revoked = r.revocation_time > 0;
+                            Some(c)
                         });
                     self.known.certs.insert((mount, serial), cert);
                 }
@@ -510,7 +542,10 @@ impl Poller {
             let Read::CertList(m) = read else { continue };
             match res {
                 Ok(v) => {
-                    let listed: BTreeSet<String> = keys(&v).into_iter().collect();
+                    let Ok(list) = typed::decode::<typed::ListCertificatesResponse>(&v) else {
+                        continue;
+                    };
+                    let listed: BTreeSet<String> = list.keys.into_iter().collect();
                     self.known
                         .certs
                         .retain(|(cm, s), _| *cm != m || listed.contains(s));
@@ -533,7 +568,10 @@ impl Poller {
             return;
         };
         let listed: BTreeSet<String> = match res {
-            Ok(v) => keys(&v).into_iter().collect(),
+            Ok(v) => match typed::decode::<typed::ListAccessorResponse>(&v) {
+                Ok(list) => list.keys.into_iter().collect(),
+                Err(_) => return,
+            },
             Err(e) => {
                 if e.code() == Some(403) {
                     denied.push(Denied {
@@ -555,7 +593,10 @@ impl Poller {
             };
             match res {
                 Ok(v) => {
-                    let t = parse_token(data(&v));
+                    let Ok(t) = typed::decode::<typed::LookupTokenResponse>(&v) else {
+                        continue;
+                    };
+                    let t = agent_token(t);
                     let expire = t.as_ref().and_then(|t| t.expire_time);
                     let due = next_refresh(now, expire, self.interval(), &accessor);
                     self.known.tokens.insert(accessor, Cached { value: t, due });
@@ -689,7 +730,8 @@ impl Poller {
     }
 }
 
-fn parse_mounts(v: &Value) -> Vec<MountInfo> {
+/// `sys/mounts` as mounts with their engines.
+pub fn parse_mounts(v: &Value) -> Vec<MountInfo> {
     let d = data(v);
     let Some(map) = d.as_object() else {
         return Vec::new();
@@ -715,7 +757,15 @@ fn parse_mounts(v: &Value) -> Vec<MountInfo> {
     out
 }
 
-fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
+/// A 404 from Vault's router rather than from a backend: nothing is mounted
+/// there (`no handler for route "auth/k8s/role/x". route entry not found.`;
+/// a role the mount lacks is a bare 404 with no errors).
+fn no_handler(e: &ApiError) -> bool {
+    matches!(e, ApiError::Status { errors, .. } if errors.iter().any(|m| m.contains("no handler for route")))
+}
+
+/// A kubernetes auth role's `data`.
+pub fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
     let mut policies = strings(d.get("token_policies"));
     if policies.is_empty() {
         policies = strings(d.get("policies"));
@@ -724,6 +774,7 @@ fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
         auth_path: auth_path.to_string(),
         name: name.to_string(),
         found: true,
+        mount_missing: false,
         bound_service_account_names: strings(d.get("bound_service_account_names")),
         bound_service_account_namespaces: strings(d.get("bound_service_account_namespaces")),
         bound_service_account_namespace_selector: opt_string(
@@ -740,22 +791,51 @@ fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
     }
 }
 
+/// `GET auth/<mount>/config`, keeping no PEM: the CA as fingerprints, the
+/// signature keys as a count. The reviewer JWT is never in the answer (only
+/// `token_reviewer_jwt_set`, vault-plugin-auth-kubernetes path_config.go).
+fn parse_auth_config(auth_path: &str, d: &Value) -> AuthBackendConfig {
+    let ca = d
+        .get("kubernetes_ca_cert")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let flag = |k: &str| d.get(k).and_then(Value::as_bool);
+    AuthBackendConfig {
+        auth_path: auth_path.to_string(),
+        found: true,
+        kubernetes_host: d
+            .get("kubernetes_host")
+            .and_then(Value::as_str)
+            .map(|h| quote(&display_address(h)))
+            .unwrap_or_default(),
+        ca_set: !ca.trim().is_empty(),
+        ca_certs: ca::from_pem(ca),
+        pem_keys: d
+            .get("pem_keys")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len),
+        issuer: opt_string(d.get("issuer")).map(|i| quote(&i)),
+        disable_iss_validation: flag("disable_iss_validation"),
+        disable_local_ca_jwt: flag("disable_local_ca_jwt"),
+        token_reviewer_jwt_set: flag("token_reviewer_jwt_set"),
+    }
+}
+
 /// A token lookup, kept only when its kubernetes-auth metadata names a
 /// service account.
-fn parse_token(d: &Value) -> Option<AgentToken> {
-    let meta = d.get("meta")?;
-    let sa = opt_string(meta.get("service_account_name"))?;
-    let ns = opt_string(meta.get("service_account_namespace"))?;
+fn agent_token(t: typed::LookupTokenResponse) -> Option<AgentToken> {
+    let meta = t.meta?;
+    let get = |k: &str| meta.get(k).filter(|v| !v.is_empty()).cloned();
     Some(AgentToken {
-        display_name: opt_string(d.get("display_name")).unwrap_or_default(),
-        role: opt_string(meta.get("role")),
-        service_account_name: sa,
-        service_account_namespace: ns,
-        policies: strings(d.get("policies")),
-        issue_time: time(d.get("issue_time")),
-        expire_time: time(d.get("expire_time")),
-        ttl_seconds: d.get("ttl").and_then(Value::as_i64).unwrap_or(0),
-        renewable: d.get("renewable").and_then(Value::as_bool).unwrap_or(false),
+        role: get("role"),
+        service_account_name: get("service_account_name")?,
+        service_account_namespace: get("service_account_namespace")?,
+        display_name: t.display_name,
+        policies: t.policies.into_iter().filter(|p| !p.is_empty()).collect(),
+        issue_time: t.issue_time.and_then(|s| s.parse().ok()),
+        expire_time: t.expire_time.and_then(|s| s.parse().ok()),
+        ttl_seconds: i64::try_from(t.ttl).unwrap_or(i64::MAX),
+        renewable: t.renewable.unwrap_or(false),
     })
 }
 
@@ -791,13 +871,76 @@ mod tests {
     }
 
     #[test]
+    fn a_404_from_the_router_means_no_mount() {
+        // OpenBao 2.7's answers (the workshop lab): a mount that does not
+        // exist, and a role its mount lacks.
+        let gone = ApiError::Status {
+            code: 404,
+            errors: vec![super::super::http::quote(
+                "no handler for route \"auth/k8s/role/webapp\". route entry not found.",
+            )],
+        };
+        assert!(no_handler(&gone));
+        let missing = ApiError::Status {
+            code: 404,
+            errors: vec![],
+        };
+        assert!(!no_handler(&missing));
+    }
+
+    #[test]
+    fn an_auth_config_keeps_fingerprints_and_flags_never_pem() {
+        // The shape OpenBao 2.x and Vault 1.16+ answer (path_config.go).
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIBkTCCATegAwIBAgIUcOOx42J2lrdKWT3oLJmxd31BdgIwCgYIKoZIzj0EAwIw\nHTEbMBkGA1UEAwwSdmF1bHRzY29wZSB0ZXN0IENBMCAXDTI2MTEyOTE4MTU1MloY\nDzIxMjYxMTA1MTgxNTUyWjAdMRswGQYDVQQDDBJ2YXVsdHNjb3BlIHRlc3QgQ0Ew\nWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQoAwgFDbSoaGfwtQEOt3URQ/SU/y+F\nREJneGCem6tEp7bK0N2UId9BSvoSznnKSENajv4jlbSyLyXpxTqWzLjGo1MwUTAd\nBgNVHQ4EFgQUjAkCP/jXRNxMgNFMtV2lgF4J4mMwHwYDVR0jBBgwFoAUjAkCP/jX\nRNxMgNFMtV2lgF4J4mMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF\nAiEA1slNEkaPU+lhXdU/Lr5FI6MUwH7lWOyHOpKQOEMY0zoCIDmOPF+r99kboiWV\nkH5Ku5vCJHzbGon2XdLTm/d7ko5s\n-----END CERTIFICATE-----\n";
+        let v = json!({"data": {
+            "kubernetes_host": "https://admin:pw@203.0.113.10:6443/",
+            "kubernetes_ca_cert": pem,
+            "pem_keys": [],
+            "issuer": "",
+            "disable_iss_validation": true,
+            "disable_local_ca_jwt": true,
+            "token_reviewer_jwt_set": false
+        }});
+        let c = parse_auth_config("auth/kubernetes", data(&v));
+        assert!(c.found && c.ca_set);
+        assert_eq!(c.kubernetes_host, "https://203.0.113.10:6443");
+        assert_eq!(c.ca_certs.len(), 1);
+        assert_eq!(c.ca_certs[0].subject, "CN=vaultscope test CA");
+        assert_eq!(c.issuer, None);
+        assert_eq!(c.token_reviewer_jwt_set, Some(false));
+        assert_eq!(c.disable_local_ca_jwt, Some(true));
+        let kept = serde_json::to_string(&c).unwrap();
+        assert!(
+            !kept.contains("BEGIN CERTIFICATE") && !kept.contains("MIIB"),
+            "{kept}"
+        );
+        // An older server: no token_reviewer_jwt_set, and no CA.
+        let old = parse_auth_config(
+            "auth/k8s",
+            &json!({"kubernetes_host": "https://k8s.example", "kubernetes_ca_cert": ""}),
+        );
+        assert_eq!(old.token_reviewer_jwt_set, None);
+        assert!(!old.ca_set && old.ca_certs.is_empty());
+    }
+
+    #[test]
     fn tokens_without_kubernetes_metadata_are_of_no_interest() {
-        assert!(parse_token(&json!({"meta": null, "display_name": "root"})).is_none());
-        let tok = parse_token(&json!({
-            "meta": {"role": "billing", "service_account_name": "billing-api",
-                     "service_account_namespace": "payments"},
-            "expire_time": "2026-01-01T01:00:00.123456789Z", "ttl": 3600
-        }))
+        // A lookup-accessor answer as Vault and OpenBao give it.
+        let answer = |meta: Value| {
+            json!({"data": {
+                "accessor": "acc", "creation_time": 1767225600, "creation_ttl": 3600,
+                "display_name": "kubernetes-payments-billing-api", "entity_id": "e",
+                "expire_time": "2026-01-01T01:00:00.123456789Z", "explicit_max_ttl": 0,
+                "id": "", "issue_time": "2026-01-01T00:00:00Z", "meta": meta,
+                "num_uses": 0, "orphan": true, "path": "auth/kubernetes/login",
+                "policies": ["billing"], "renewable": true, "ttl": 3600
+            }})
+        };
+        let lookup = |v: Value| typed::decode::<typed::LookupTokenResponse>(&v).unwrap();
+        assert!(agent_token(lookup(answer(Value::Null))).is_none());
+        let tok = agent_token(lookup(answer(json!({"role": "billing",
+            "service_account_name": "billing-api",
+            "service_account_namespace": "payments"}))))
         .unwrap();
         assert_eq!(tok.service_account_name, "billing-api");
         assert!(tok.expire_time.is_some());

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Observation;
 use crate::model::vault::{
-    AclPolicy, AgentToken, AuthRole, Certificate, KvMetadata, Lease, MountInfo, PermissionProblem,
-    VaultHealth, VaultStatus,
+    AclPolicy, AgentToken, AuthBackendConfig, AuthRole, Certificate, KvMetadata, Lease, MountInfo,
+    PermissionProblem, VaultHealth, VaultStatus,
 };
 use crate::safe::display_address;
 
@@ -39,6 +39,10 @@ pub struct VaultSnapshot {
     pub tokens: Vec<AgentToken>,
     #[serde(default)]
     pub permission_problems: Vec<PermissionProblem>,
+    /// The kubernetes auth mounts' configuration (absent in bundles
+    /// captured before it was read: no verdict on them then).
+    #[serde(default)]
+    pub auth_configs: Vec<AuthBackendConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captured_at: Option<DateTime<Utc>>,
 }
@@ -87,6 +91,7 @@ impl VaultSnapshot {
             Observation::VaultPolicies(self.policies.clone()),
             Observation::AgentTokens(self.tokens.clone()),
             Observation::VaultPermissions(self.permission_problems.clone()),
+            Observation::VaultAuthConfigs(self.auth_configs.clone()),
         ]
     }
 }
@@ -128,6 +133,9 @@ impl VaultSnapshot {
                 self.permission_problems.clone(),
             ));
         }
+        if self.auth_configs != p.auth_configs {
+            out.push(Observation::VaultAuthConfigs(self.auth_configs.clone()));
+        }
         out
     }
 }
@@ -158,6 +166,19 @@ mod tests {
                 engine: Engine::Database,
             }],
             roles: vec![AuthRole::missing("auth/kubernetes", "ghost")],
+            auth_configs: vec![AuthBackendConfig {
+                found: true,
+                kubernetes_host: "https://kubernetes.default.svc".into(),
+                ca_set: true,
+                ca_certs: vec![crate::model::cluster::CaCert {
+                    sha256: "ab".repeat(32),
+                    subject: "CN=kubernetes".into(),
+                    not_after: None,
+                }],
+                token_reviewer_jwt_set: Some(false),
+                disable_local_ca_jwt: Some(false),
+                ..AuthBackendConfig::missing("auth/k8s-east")
+            }],
             policies: vec![AclPolicy {
                 name: "p".into(),
                 rules: Some("path \"a/*\" { capabilities = [\"read\"] }".into()),
@@ -171,6 +192,18 @@ mod tests {
             ..Default::default()
         };
         let path = crate::sources::bundle::write::vault_json(dir.path(), &snap).unwrap();
+        // The cluster side of the auth backend check rides in bundle.json;
+        // a bundle.json without it (older captures) loads as before.
+        let cluster = crate::model::cluster::ClusterIdentity {
+            server: "https://203.0.113.10:6443".into(),
+            root_ca: Some(vec![]),
+            ..Default::default()
+        };
+        let meta = crate::sources::bundle::format::BundleMeta {
+            cluster: Some(cluster.clone()),
+            ..Default::default()
+        };
+        crate::sources::bundle::write::meta(dir.path(), &meta).unwrap();
         let back: VaultSnapshot =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(back, snap);
@@ -184,7 +217,15 @@ mod tests {
         assert_eq!(world.vault.permission_problems, snap.permission_problems);
         assert_eq!(world.vault.status.label(), "unsealed, active");
         assert!(snap.changes(Some(&snap)).is_empty());
-        assert_eq!(snap.changes(None).len(), 9);
+        assert_eq!(world.vault.auth_configs, snap.auth_configs);
+        assert_eq!(world.cluster, Some(cluster));
+        std::fs::write(dir.path().join("bundle.json"), r#"{"context": "old"}"#).unwrap();
+        let (world, _) = crate::sources::bundle::load(dir.path())
+            .unwrap()
+            .into_world();
+        assert_eq!(world.cluster, None);
+        assert_eq!(world.vault.auth_configs, snap.auth_configs);
+        assert_eq!(snap.changes(None).len(), 10);
         let mut sealed = snap.clone();
         sealed.health.as_mut().unwrap().sealed = true;
         assert_eq!(sealed.changes(Some(&snap)).len(), 1);
