@@ -10,61 +10,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::yaml::{Document, Node, ScalarKind};
 use crate::model::csi::SecretProviderClassInfo;
+use crate::model::injector::{Injector, is_injector_key};
 use crate::model::pod::CSI_DRIVER;
-
-/// The injectors whose annotations preflight recognizes, by prefix, and the
-/// webhook names of their MutatingWebhookConfigurations. vault-k8s and
-/// openbao-k8s (whose prefix changed from `openbao.openbao.org/` to
-/// `openbao.org/` in July 2025, PRs #14 and #21). Annotation values are read
-/// by `model::annotations`; this table only says whose a key is.
-pub const INJECTORS: &[Injector] = &[
-    Injector {
-        name: "vault-k8s",
-        prefixes: &["vault.hashicorp.com/"],
-        webhooks: &["vault.hashicorp.com"],
-    },
-    Injector {
-        name: "openbao-k8s",
-        prefixes: &["openbao.org/", "openbao.openbao.org/"],
-        webhooks: &["openbao.org", "openbao.openbao.org"],
-    },
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Injector {
-    pub name: &'static str,
-    pub prefixes: &'static [&'static str],
-    pub webhooks: &'static [&'static str],
-}
-
-impl Injector {
-    /// The injector whose prefix `key` carries.
-    pub fn of_key(key: &str) -> Option<(Injector, &'static str)> {
-        INJECTORS.iter().find_map(|i| {
-            i.prefixes
-                .iter()
-                .find(|p| key.starts_with(**p))
-                .map(|p| (*i, *p))
-        })
-    }
-
-    /// The injector a webhook of this name belongs to (`vault.hashicorp.com`,
-    /// or a name ending in it such as `x.vault.hashicorp.com`).
-    pub fn of_webhook(name: &str) -> Option<Injector> {
-        // Longest name first: `openbao.openbao.org` also ends in `openbao.org`.
-        let mut best: Option<(usize, Injector)> = None;
-        for i in INJECTORS {
-            for w in i.webhooks {
-                if (name == *w || name.ends_with(&format!(".{w}")))
-                    && best.is_none_or(|(l, _)| w.len() > l)
-                {
-                    best = Some((w.len(), *i));
-                }
-            }
-        }
-        best.map(|(_, i)| i)
-    }
-}
 
 /// Where an object or key is: an input (index into the inputs) and a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,7 +113,7 @@ impl Workload {
 
     /// Whether the pod gets secrets from Vault (or asked to, somewhere).
     pub fn uses_vault(&self) -> bool {
-        let injector_key = |a: &Ann| Injector::of_key(&a.key).is_some();
+        let injector_key = |a: &Ann| is_injector_key(&a.key);
         self.annotations.iter().any(injector_key)
             || self.controller_annotations.iter().any(injector_key)
             || !self.csi_volumes.is_empty()
@@ -740,7 +687,7 @@ mod tests {
         assert_eq!(c.line_of("roleName"), 15);
         assert_eq!(m.webhooks.len(), 1);
         let w = &m.webhooks[0];
-        assert_eq!(w.injector.name, "vault-k8s");
+        assert_eq!(w.injector, Injector::Vault);
         assert_eq!(
             w.service,
             Some(("vault".into(), "vault-agent-injector-svc".into()))
@@ -756,23 +703,22 @@ mod tests {
     }
 
     #[test]
-    fn webhook_names_tell_the_injector() {
-        assert_eq!(
-            Injector::of_webhook("openbao.openbao.org").unwrap().name,
-            "openbao-k8s"
+    fn webhooks_of_both_injectors_are_read() {
+        let m = load(
+            "kind: MutatingWebhookConfiguration\nmetadata: {name: openbao-agent-injector-cfg}\nwebhooks:\n- name: openbao.org\n- name: openbao.openbao.org\n- name: x.vault.hashicorp.com\n- name: notvault.hashicorp.com.evil\n",
         );
+        let got: Vec<(&str, Injector)> = m
+            .webhooks
+            .iter()
+            .map(|w| (w.name.as_str(), w.injector))
+            .collect();
         assert_eq!(
-            Injector::of_webhook("openbao.org").unwrap().name,
-            "openbao-k8s"
-        );
-        assert_eq!(
-            Injector::of_webhook("x.vault.hashicorp.com").unwrap().name,
-            "vault-k8s"
-        );
-        assert!(Injector::of_webhook("notvault.hashicorp.com.evil").is_none());
-        assert_eq!(
-            Injector::of_key("openbao.openbao.org/role").unwrap().1,
-            "openbao.openbao.org/"
+            got,
+            vec![
+                ("openbao.org", Injector::OpenBao),
+                ("openbao.openbao.org", Injector::OpenBao),
+                ("x.vault.hashicorp.com", Injector::Vault),
+            ]
         );
     }
 }

@@ -261,8 +261,11 @@ pub fn run(m: &Manifests, logins: &[Login<'_>], v: &VaultFacts) -> Vec<Finding> 
                     l.role.auth_path, l.via
                 ),
                 match l.via {
-                    Injection::Agent => "Fix the auth-path annotation (default auth/kubernetes), or enable the kubernetes auth method at that path.",
-                    Injection::Csi => "Fix vaultAuthMountPath in the SecretProviderClass (default kubernetes), or enable the kubernetes auth method at that path.",
+                    Injection::Agent => format!(
+                        "Fix the {}auth-path annotation (default auth/kubernetes), or enable the kubernetes auth method at that path.",
+                        super::parsed(l.workload).prefix()
+                    ),
+                    Injection::Csi => "Fix vaultAuthMountPath in the SecretProviderClass (default kubernetes), or enable the kubernetes auth method at that path.".to_string(),
                 },
                 Some(format!("sys/auth lists {}", auth.join(", "))),
             );
