@@ -155,6 +155,31 @@ impl Injector {
         })
     }
 
+    /// The injector a webhook of this name belongs to, in a
+    /// MutatingWebhookConfiguration of this name and `app.kubernetes.io/name`
+    /// label, calling this Service. openbao-helm installs openbao-k8s under
+    /// vault-k8s's webhook name `vault.hashicorp.com`
+    /// (`charts/openbao/templates/injector-mutating-webhook.yaml` @d52f690),
+    /// in `<release>-agent-injector-cfg` labelled `openbao-agent-injector`,
+    /// calling `<release>-agent-injector-svc`: there the configuration tells.
+    pub fn of_webhook_in(
+        name: &str,
+        configuration: &str,
+        app_label: Option<&str>,
+        service: Option<&str>,
+    ) -> Option<Injector> {
+        let by_name = Injector::of_webhook(name)?;
+        let openbao = |s: &str| s.to_ascii_lowercase().contains("openbao");
+        let installed_as_openbao = openbao(configuration)
+            || app_label.is_some_and(openbao)
+            || service.is_some_and(openbao);
+        Some(if by_name == Injector::Vault && installed_as_openbao {
+            Injector::OpenBao
+        } else {
+            by_name
+        })
+    }
+
     /// The injector a webhook failure message names
     /// (`failed calling webhook "openbao.org": ...`).
     pub fn named_in(message: &str) -> Option<Injector> {
@@ -329,6 +354,38 @@ mod tests {
             Some(Injector::Vault)
         );
         assert_eq!(Injector::of_webhook("notvault.hashicorp.com"), None);
+        // openbao-helm's chart keeps vault-k8s's webhook name.
+        assert_eq!(
+            Injector::of_webhook_in(
+                "vault.hashicorp.com",
+                "openbao-agent-injector-cfg",
+                Some("openbao-agent-injector"),
+                Some("openbao-agent-injector-svc")
+            ),
+            Some(Injector::OpenBao)
+        );
+        assert_eq!(
+            Injector::of_webhook_in(
+                "vault.hashicorp.com",
+                "secrets-agent-injector-cfg",
+                Some("openbao-agent-injector"),
+                Some("secrets-agent-injector-svc")
+            ),
+            Some(Injector::OpenBao)
+        );
+        assert_eq!(
+            Injector::of_webhook_in(
+                "vault.hashicorp.com",
+                "vault-agent-injector-cfg",
+                Some("vault-agent-injector"),
+                Some("vault-agent-injector-svc")
+            ),
+            Some(Injector::Vault)
+        );
+        assert_eq!(
+            Injector::of_webhook_in("other.example.com", "openbao-cfg", None, None),
+            None
+        );
         assert_eq!(
             Injector::named_in(
                 "Internal error occurred: failed calling webhook \"openbao.openbao.org\": context deadline exceeded"

@@ -287,9 +287,19 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// An injector's webhook, as the API serves it.
-    pub fn from_k8s(configuration: &str, w: &MutatingWebhook) -> Option<Webhook> {
-        let injector = Injector::of_webhook(&w.name)?;
+    /// An injector's webhook, as the API serves it, in the configuration
+    /// of this name and `app.kubernetes.io/name` label.
+    pub fn from_k8s(
+        configuration: &str,
+        app_label: Option<&str>,
+        w: &MutatingWebhook,
+    ) -> Option<Webhook> {
+        let injector = Injector::of_webhook_in(
+            &w.name,
+            configuration,
+            app_label,
+            w.client_config.service.as_ref().map(|s| s.name.as_str()),
+        )?;
         Some(Webhook {
             configuration: configuration.to_string(),
             name: w.name.clone(),
@@ -306,15 +316,25 @@ impl Webhook {
         })
     }
 
-    pub fn from_node(configuration: &str, w: &Node, loc: Option<Loc>) -> Option<Webhook> {
+    pub fn from_node(
+        configuration: &str,
+        app_label: Option<&str>,
+        w: &Node,
+        loc: Option<Loc>,
+    ) -> Option<Webhook> {
         let name = w.get("name").and_then(Node::text)?.to_string();
-        let injector = Injector::of_webhook(&name)?;
         let service = w.at(&["clientConfig", "service"]).and_then(|s| {
             Some((
                 s.get("namespace").and_then(Node::text)?.to_string(),
                 s.get("name").and_then(Node::text)?.to_string(),
             ))
         });
+        let injector = Injector::of_webhook_in(
+            &name,
+            configuration,
+            app_label,
+            service.as_ref().map(|(_, n)| n.as_str()),
+        )?;
         Some(Webhook {
             configuration: configuration.to_string(),
             name,
@@ -495,8 +515,12 @@ impl Reader<'_> {
             }
             "SecretProviderClass" => self.class(obj, name, namespace, loc),
             "MutatingWebhookConfiguration" => {
+                let app = pairs(meta, "labels")
+                    .into_iter()
+                    .find(|a| a.key == "app.kubernetes.io/name")
+                    .map(|a| a.value);
                 for w in obj.get("webhooks").and_then(Node::as_seq).unwrap_or(&[]) {
-                    if let Some(hook) = Webhook::from_node(&name, w, Some(loc)) {
+                    if let Some(hook) = Webhook::from_node(&name, app.as_deref(), w, Some(loc)) {
                         self.out.webhooks.push(hook);
                     }
                 }
@@ -705,7 +729,7 @@ mod tests {
     #[test]
     fn webhooks_of_both_injectors_are_read() {
         let m = load(
-            "kind: MutatingWebhookConfiguration\nmetadata: {name: openbao-agent-injector-cfg}\nwebhooks:\n- name: openbao.org\n- name: openbao.openbao.org\n- name: x.vault.hashicorp.com\n- name: notvault.hashicorp.com.evil\n",
+            "kind: MutatingWebhookConfiguration\nmetadata: {name: injector-cfg}\nwebhooks:\n- name: openbao.org\n- name: openbao.openbao.org\n- name: x.vault.hashicorp.com\n- name: notvault.hashicorp.com.evil\n---\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: bao-agent-injector-cfg\n  labels: {app.kubernetes.io/name: openbao-agent-injector}\nwebhooks:\n- name: vault.hashicorp.com\n",
         );
         let got: Vec<(&str, Injector)> = m
             .webhooks
@@ -718,6 +742,8 @@ mod tests {
                 ("openbao.org", Injector::OpenBao),
                 ("openbao.openbao.org", Injector::OpenBao),
                 ("x.vault.hashicorp.com", Injector::Vault),
+                // openbao-helm's chart keeps vault-k8s's webhook name.
+                ("vault.hashicorp.com", Injector::OpenBao),
             ]
         );
     }
