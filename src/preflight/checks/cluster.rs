@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnose::{self, Severity};
+use crate::model::cluster::ClusterIdentity;
 use crate::model::csi::SecretProviderClassInfo;
 use crate::model::injector::Dialect;
 
@@ -53,6 +54,9 @@ pub struct ClusterFacts {
     pub webhooks: Option<Seen<Vec<Webhook>>>,
     /// Ready endpoints behind each webhook Service (namespace, name).
     pub endpoints: BTreeMap<(String, String), Seen<u32>>,
+    /// The API server and its CAs, when the Vault ring runs too: its auth
+    /// backends' config is compared with them.
+    pub identity: Option<ClusterIdentity>,
 }
 
 impl ClusterFacts {
@@ -271,10 +275,11 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
         if mine.is_empty() {
             // The other injector's webhook, when the cluster has it: its
             // name tells which prefix it reads.
-            let theirs = hooks
-                .iter()
-                .find(|h| h.injector != injector)
-                .map(|h| Dialect::named_in(&h.name).unwrap_or(h.injector.dialect()));
+            let theirs = hooks.iter().find(|h| h.injector != injector).map(|h| {
+                Dialect::named_in(&h.name)
+                    .filter(|d| d.injector() == h.injector)
+                    .unwrap_or(h.injector.dialect())
+            });
             let instead = match theirs {
                 Some(d) => format!(
                     ", or use the annotations of the {} the cluster has ({}agent-inject, {}role...)",
