@@ -123,6 +123,16 @@ impl Injector {
         }
     }
 
+    /// The other injector whose annotations this one's webhook also acts
+    /// on: openbao-k8s since PR #21 rewrites `vault.hashicorp.com/` keys to
+    /// `openbao.org/` (flag `-rewrite-vault-annotations`, default true).
+    pub const fn also_serves(self) -> Option<Injector> {
+        match self {
+            Injector::Vault => None,
+            Injector::OpenBao => Some(Injector::Vault),
+        }
+    }
+
     /// The injector's flag for the agent image.
     pub const fn image_flag(self) -> &'static str {
         match self {

@@ -12,7 +12,7 @@ use crate::model::injector::Dialect;
 use super::super::finding::{Code, Finding, Ring};
 use super::super::manifest::{Loc, Manifests, Webhook, Workload};
 use super::Sink;
-use super::manifests::{injectors_requested, selector_findings};
+use super::manifests::{injectors_requested, selector_findings, serving};
 
 /// What a lookup in the cluster found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,10 +268,12 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
     for (injector, asks) in injectors_requested(&w.annotations) {
         let inject_line = asks.line;
         // The input installs (or updates) this injector: ring 1 checks it.
-        if m.webhooks.iter().any(|h| h.injector == injector) {
+        let input: Vec<&Webhook> = m.webhooks.iter().collect();
+        if !serving(&input, injector).is_empty() {
             continue;
         }
-        let mine: Vec<&Webhook> = hooks.iter().filter(|h| h.injector == injector).collect();
+        let hooks: Vec<&Webhook> = hooks.iter().collect();
+        let mine = serving(&hooks, injector);
         if mine.is_empty() {
             // The other injector's webhook, when the cluster has it: its
             // name tells which prefix it reads.
@@ -340,7 +342,7 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
                     &object,
                     format!(
                         "The {} webhook {} calls Service {}/{}, which has no ready endpoints: {effect}",
-                        injector.project(), h.name, svc.0, svc.1
+                        h.injector.project(), h.name, svc.0, svc.1
                     ),
                     format!(
                         "Fix the injector before deploying (kubectl -n {} get pods,endpointslices).",
@@ -490,9 +492,34 @@ mod tests {
         // With openbao-k8s's webhook, the same pods are served.
         let mut bao = hook(None);
         bao.name = "openbao.org".into();
+        bao.service = None;
         bao.injector = Injector::OpenBao;
-        c.webhooks = Some(Seen::Found(vec![bao]));
+        c.webhooks = Some(Seen::Found(vec![bao.clone()]));
         assert!(run(&m, &c).is_empty());
+        // openbao-k8s also injects vault.hashicorp.com/ pods (it rewrites
+        // the keys): its webhook, down, is the one they wait for.
+        let vault_pods = manifests();
+        bao.service = Some(("openbao".into(), "openbao-agent-injector-svc".into()));
+        c.webhooks = Some(Seen::Found(vec![bao]));
+        c.endpoints.insert(
+            ("openbao".into(), "openbao-agent-injector-svc".into()),
+            Seen::Found(0),
+        );
+        let f = run(&vault_pods, &c);
+        let got: Vec<(String, usize)> = codes(&f)
+            .into_iter()
+            .filter(|(c, _)| c.starts_with("injection.") || c == "preflight.injector_missing")
+            .collect();
+        assert_eq!(got, vec![("injection.injector_unavailable".into(), 8)]);
+        let f = f
+            .iter()
+            .find(|f| f.code.to_string() == "injection.injector_unavailable")
+            .unwrap();
+        assert!(
+            f.message.starts_with("The openbao-k8s webhook openbao.org calls Service openbao/openbao-agent-injector-svc"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]

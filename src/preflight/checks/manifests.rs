@@ -11,7 +11,7 @@ use crate::model::annotations::go_parse_bool;
 use crate::model::injector::{Dialect, Injector, is_injector_key};
 
 use super::super::finding::{Code, Ring};
-use super::super::manifest::{Ann, Loc, Manifests, ProviderClass, Workload};
+use super::super::manifest::{Ann, Loc, Manifests, ProviderClass, Webhook, Workload};
 use super::super::yaml::ScalarKind;
 use super::{Sink, key_line, parsed, secret_key, short_key};
 
@@ -49,6 +49,25 @@ pub fn injectors_requested(anns: &[Ann]) -> Vec<(Injector, &Ann)> {
         }
     }
     out
+}
+
+/// The webhooks that inject pods asking `injector`: its own, else the
+/// other injector's that acts on its annotations too
+/// ([`Injector::also_serves`]: openbao-k8s's, for `vault.hashicorp.com/`).
+pub fn serving<'a>(hooks: &[&'a Webhook], injector: Injector) -> Vec<&'a Webhook> {
+    let own: Vec<&Webhook> = hooks
+        .iter()
+        .copied()
+        .filter(|h| h.injector == injector)
+        .collect();
+    if !own.is_empty() {
+        return own;
+    }
+    hooks
+        .iter()
+        .copied()
+        .filter(|h| h.injector.also_serves() == Some(injector))
+        .collect()
 }
 
 pub fn run(m: &Manifests, scope: Scope) -> Vec<super::super::finding::Finding> {
@@ -460,13 +479,13 @@ pub struct Pending {
 /// its namespace, when `ns_labels` knows them).
 pub fn selector_findings(
     w: &Workload,
-    hooks: &[&super::super::manifest::Webhook],
+    hooks: &[&Webhook],
     ns_labels: impl Fn(&str) -> Option<std::collections::BTreeMap<String, String>>,
 ) -> Vec<Pending> {
     let mut out = Vec::new();
     for (injector, asks) in injectors_requested(&w.annotations) {
         let inject_line = asks.line;
-        let mine: Vec<_> = hooks.iter().filter(|h| h.injector == injector).collect();
+        let mine = serving(hooks, injector);
         if mine.is_empty() {
             continue;
         }
@@ -491,7 +510,7 @@ pub fn selector_findings(
                 loc: at(w, inject_line),
                 message: format!(
                     "The {} webhook {} does not select these pods (objectSelector {sel}): {} is ignored and they are created without injection",
-                    injector.project(), mine[0].name, asks.key
+                    mine[0].injector.project(), mine[0].name, asks.key
                 ),
                 fix: "Give the pod template the labels the webhook's objectSelector asks for, or change the selector.".into(),
                 evidence: Some(format!("pod labels {}", describe_labels(&labels))),
@@ -519,7 +538,7 @@ pub fn selector_findings(
                 loc: at(w, inject_line),
                 message: format!(
                     "The {} webhook {} does not select namespace {} (namespaceSelector {sel}): {} is ignored and its pods are created without injection",
-                    injector.project(), h.name, w.namespace, asks.key
+                    h.injector.project(), h.name, w.namespace, asks.key
                 ),
                 fix: format!(
                     "Label namespace {} so the webhook's namespaceSelector matches it, or change the selector.",
