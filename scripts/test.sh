@@ -37,7 +37,7 @@ stop_labs() {
     VAULTSCOPE_LAB_KINE_PORT=$((17579 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17550 + off)) \
     scripts/lab.sh down >/dev/null 2>&1 || true
   VAULTSCOPE_LAB_DIR="/tmp/vaultscope-lab-preflighttest$suffix" VAULTSCOPE_LAB_APISERVER_PORT=$((17500 + off)) \
-    VAULTSCOPE_LAB_KINE_PORT=$((17550 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17300 + off)) \
+    VAULTSCOPE_LAB_KINE_PORT=$((17479 + off)) VAULTSCOPE_LAB_KWOK_PORT=$((17300 + off)) \
     scripts/lab.sh down >/dev/null 2>&1 || true
   # tests/real_lab.rs: the workshop lab (lab.sh up --with-vault; its OpenBao and PostgreSQL live
   # in the lab's dir, on ports derived from the lab's, and lab.sh down stops them and the agents).

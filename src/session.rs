@@ -518,7 +518,13 @@ pub fn preflight(
     let cluster = match cluster {
         Some(opts) => {
             let conn = connect(&rt, &opts)?;
-            Some(rt.block_on(preflight::cluster::read(&conn, &checks::cluster::needs(&m))))
+            let mut facts =
+                rt.block_on(preflight::cluster::read(&conn, &checks::cluster::needs(&m)));
+            // The auth backends' config is compared with this cluster.
+            if vault.is_some() {
+                facts.identity = Some(rt.block_on(crate::sources::kube::cluster::identity(&conn)));
+            }
+            Some(facts)
         }
         None => None,
     };

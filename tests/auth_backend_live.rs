@@ -47,7 +47,7 @@ const PG_PORT: u16 = 15590;
 const CLOSED: &str = "https://127.0.0.1:9";
 
 /// The number of #[test]s below: the last one to finish stops the labs.
-const TESTS: usize = 6;
+const TESTS: usize = 7;
 
 fn kube_place() -> &'static LabPlace {
     static PLACE: OnceLock<LabPlace> = OnceLock::new();
@@ -714,4 +714,146 @@ fn check_and_a_captured_bundle_name_the_mount_and_field() {
     let (code, out, err) = vaultscope(&["check", "--from", bundle.to_str().unwrap(), "-o", "json"]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(ours(&out), live);
+}
+
+/// `vaultscope preflight` with both rings that see the auth backend: the
+/// manifests' mounts, their config read from OpenBao (ring 2), compared with
+/// the cluster of the kubeconfig (ring 3); then from OpenBao alone. Each
+/// verdict is checked against a real login.
+#[test]
+fn preflight_judges_the_auth_mounts_its_manifests_log_in_at() {
+    let lab = labs();
+    let ca = lab.lab_ca();
+    let wrong = lab.wrong_ca();
+    for (mount, ca_file, reviewer) in [
+        ("pf-ok", &ca, true),
+        ("pf-wrong-ca", &wrong, true),
+        ("pf-no-reviewer", &ca, false),
+    ] {
+        lab.set_up(&Case {
+            mount,
+            host: lab.server(),
+            ca_file,
+            reviewer,
+        });
+    }
+    // One Deployment per mount, under each injector's prefix.
+    let deployment = |name: &str, prefix: &str, mount: &str| {
+        format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: payments}}\nspec:\n  template:\n    metadata:\n      annotations:\n        {prefix}agent-inject: \"true\"\n        {prefix}role: login-check\n        {prefix}auth-path: auth/{mount}\n    spec:\n      serviceAccountName: billing\n"
+        )
+    };
+    let input = deployment("ok", "vault.hashicorp.com/", "pf-ok")
+        + &deployment("wrong-ca", "openbao.org/", "pf-wrong-ca")
+        + &deployment("no-reviewer", "openbao.openbao.org/", "pf-no-reviewer");
+    let role_line = |name: &str| {
+        let at = input.find(&format!("name: {name},")).unwrap();
+        input[..at].lines().count()
+            + input[at..]
+                .lines()
+                .position(|l| l.contains("role: login-check"))
+                .unwrap()
+    };
+    let preflight = |cluster: bool| -> (i32, Value) {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vaultscope"));
+        c.args(["preflight", "-f", "-", "-o", "json"])
+            .env_remove("KUBECONFIG")
+            .env_remove("BAO_ADDR")
+            .env_remove("BAO_TOKEN")
+            .env("VAULT_ADDR", &lab.labs.bao["VAULT_ADDR"])
+            .env("VAULT_TOKEN", &lab.labs.bao["VAULTSCOPE_TOKEN"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if cluster {
+            c.arg("--kubeconfig").arg(&lab.labs.admin);
+        }
+        let mut child = c.spawn().expect("run vaultscope");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap_or(-1), v)
+    };
+    let backend = |v: &Value| -> Vec<(usize, String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "config.auth_backend_mismatch")
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap() as usize,
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    let (code, v) = preflight(true);
+    assert_eq!(code, 1, "{v:#}");
+    for r in ["vault", "cluster"] {
+        let ring = v["rings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["ring"] == r)
+            .unwrap();
+        assert_eq!(ring["ran"], true, "{ring}");
+    }
+    let got = backend(&v);
+    assert_eq!(
+        got.iter()
+            .map(|(l, s, _)| (*l, s.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (role_line("wrong-ca"), "error"),
+            (role_line("no-reviewer"), "warning")
+        ],
+        "{v:#}"
+    );
+    assert!(
+        got[0]
+            .2
+            .starts_with("auth/pf-wrong-ca: kubernetes_ca_cert (CN=vaultscope lab root CA")
+            && got[0].2.contains("is not the watched cluster's CA"),
+        "{}",
+        got[0].2
+    );
+    assert!(
+        got[1]
+            .2
+            .starts_with("auth/pf-no-reviewer: no token_reviewer_jwt"),
+        "{}",
+        got[1].2
+    );
+    assert!(!v.to_string().contains("BEGIN CERTIFICATE"));
+
+    // From OpenBao alone, a CA cannot be compared with anything: only the
+    // missing reviewer is told.
+    let (_, alone) = preflight(false);
+    let got = backend(&alone);
+    assert_eq!(
+        got.iter()
+            .map(|(l, s, _)| (*l, s.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(role_line("no-reviewer"), "warning")],
+        "{alone:#}"
+    );
+
+    // The verdicts are true.
+    let (code, answer, _) = lab.login("pf-ok");
+    assert_eq!(code, 200, "{answer}");
+    for mount in ["pf-wrong-ca", "pf-no-reviewer"] {
+        let (code, answer, _) = lab.login(mount);
+        assert_eq!(code, 403, "{mount}: {answer}");
+    }
 }

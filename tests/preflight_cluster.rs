@@ -18,10 +18,13 @@ use serde_json::Value;
 
 const LAB_DIR: &str = "/tmp/vaultscope-lab-preflighttest";
 const APISERVER_PORT: u16 = 17500;
-const KINE_PORT: u16 = 17550;
+/// Not 17550, tests/auth_backend_live.rs's kwok port. A slot moves every
+/// port by 5: two bases meet when they differ by a multiple of 5 up to 45,
+/// which 17479 does with none of the other labs' (scripts/test.sh lists them).
+const KINE_PORT: u16 = 17479;
 const KWOK_PORT: u16 = 17300;
 /// The tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 2;
+const TESTS: usize = 3;
 
 fn place() -> &'static LabPlace {
     static PLACE: OnceLock<LabPlace> = OnceLock::new();
@@ -279,6 +282,26 @@ fn the_cluster_ring_checks_what_the_input_leaves_to_the_cluster() {
     ];
     want.sort_by_key(|w| w.1);
     assert_eq!(found(&v), want, "{v:#}");
+    // The openbao-k8s pod is told what the cluster has instead.
+    let missing = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "preflight.injector_missing")
+        .unwrap();
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("openbao.org/agent-inject asks openbao-k8s to inject"),
+        "{missing}"
+    );
+    assert!(
+        missing["fix"].as_str().unwrap().contains(
+            "openbao-helm with injector.enabled=true), or use the annotations of the Vault Agent Injector the cluster has (vault.hashicorp.com/agent-inject"
+        ),
+        "{missing}"
+    );
 
     // The driver installed, the injector's only endpoint not ready.
     kubectl(
@@ -365,6 +388,96 @@ fn the_cluster_ring_checks_what_the_input_leaves_to_the_cluster() {
             .contains("failurePolicy Ignore"),
         "{f}"
     );
+}
+
+/// openbao-k8s's webhook as openbao-helm installs it
+/// (`charts/openbao/templates/injector-mutating-webhook.yaml` @d52f690:
+/// vault-k8s's webhook name, in openbao's configuration), with no pod
+/// behind its Service. (openbao-k8s's own deploy/ file names the webhook
+/// `openbao.org`, which the API server refuses: a webhook name needs three
+/// segments.)
+const OPENBAO_WEBHOOK: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: openbao-agent-injector-cfg
+  labels: {app.kubernetes.io/name: openbao-agent-injector}
+webhooks:
+- name: vault.hashicorp.com
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Ignore
+  clientConfig:
+    service: {namespace: openbao, name: openbao-agent-injector-svc, path: /mutate}
+  rules:
+  - operations: [CREATE]
+    apiGroups: [""]
+    apiVersions: [v1]
+    resources: [pods]
+  namespaceSelector:
+    matchLabels: {openbao-injection: enabled}
+"#;
+
+#[test]
+fn openbao_pods_meet_openbao_k8s_webhook_in_the_cluster() {
+    let lab = lab();
+    kubectl(&["apply", "-f", "-"], Some(OPENBAO_WEBHOOK));
+    let input = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: flags, namespace: shop}\nspec:\n  template:\n    metadata:\n      annotations:\n        openbao.org/agent-inject: \"true\"\n        openbao.org/role: catalog\n    spec:\n      serviceAccountName: catalog\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {openbao-injection: enabled}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: legacy, namespace: payments}\nspec:\n  template:\n    metadata:\n      annotations:\n        openbao.openbao.org/agent-inject: \"true\"\n        openbao.openbao.org/role: billing\n    spec:\n      serviceAccountName: billing\n";
+    let (code, v) = preflight(&lab.lab.admin, input);
+    let (code_after, after) = {
+        kubectl(
+            &[
+                "delete",
+                "mutatingwebhookconfiguration",
+                "openbao-agent-injector-cfg",
+            ],
+            None,
+        );
+        preflight(&lab.lab.admin, input)
+    };
+    assert_eq!(code, 1, "{v:#}");
+    let legacy = input.find("name: legacy").unwrap();
+    let legacy_inject = input[..legacy].lines().count()
+        + line_in(&input[legacy..], "openbao.openbao.org/agent-inject")
+        - 1;
+    // shop is selected (the input labels it) but nothing serves the
+    // webhook; payments (the lab's, unlabelled) is not selected.
+    assert_eq!(
+        found(&v),
+        vec![
+            (
+                "injection.injector_unavailable".to_string(),
+                line_in(input, "openbao.org/agent-inject")
+            ),
+            (
+                "preflight.namespace_not_selected".to_string(),
+                legacy_inject
+            ),
+        ],
+        "{v:#}"
+    );
+    let f = &v["findings"][0];
+    assert!(
+        f["message"].as_str().unwrap().starts_with(
+            "The openbao-k8s webhook vault.hashicorp.com calls Service openbao/openbao-agent-injector-svc, which has no ready endpoints"
+        ),
+        "{f}"
+    );
+    let f = &v["findings"][1];
+    assert!(
+        f["message"].as_str().unwrap().contains(
+            "does not select namespace payments (namespaceSelector {openbao-injection=enabled}): openbao.openbao.org/agent-inject is ignored"
+        ),
+        "{f}"
+    );
+    // Without the webhook, both are told it is missing.
+    assert_eq!(code_after, 1);
+    assert!(
+        found(&after)
+            .iter()
+            .all(|f| f.0 == "preflight.injector_missing"),
+        "{after:#}"
+    );
+    assert_eq!(found(&after).len(), 2, "{after:#}");
 }
 
 #[test]

@@ -750,7 +750,9 @@ pub fn parse_for(
 
 /// Which of the prefixes present to read: the injector's that mutated the
 /// pod, then one whose status says `injected` (the webhook wrote it), then
-/// the first in [`Dialect::ALL`] order.
+/// one whose `agent-inject` is true (a template half moved from one prefix
+/// to the other is injected by the injector it asks), then the first in
+/// [`Dialect::ALL`] order.
 fn choose(
     annotations: &BTreeMap<String, String>,
     present: &[Dialect],
@@ -767,9 +769,16 @@ fn choose(
             .get(&format!("{}agent-inject-status", d.prefix()))
             .is_some_and(|v| v.trim() == "injected")
     };
+    let asks = |d: &&Dialect| {
+        annotations
+            .get(&format!("{}agent-inject", d.prefix()))
+            .and_then(|v| go_parse_bool(v))
+            == Some(true)
+    };
     *candidates
         .iter()
         .find(injected)
+        .or_else(|| candidates.iter().find(asks))
         .or(candidates.first())
         .unwrap_or(&Dialect::Vault)
 }
@@ -1351,6 +1360,19 @@ mod tests {
         assert_eq!(p.dialect, Dialect::Vault);
         assert_eq!(p.rival, Some(Dialect::OpenBao));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
+        // Only one asks: a template half moved to openbao.org/ (a stray
+        // vault.hashicorp.com/ key left) is read as openbao-k8s reads it.
+        let mut half = ann(&[("agent-inject-secret-old", "secret/data/old")]);
+        half.extend(bao(
+            "openbao.org/",
+            &[("agent-inject", "true"), ("role", "new")],
+        ));
+        let p = parse(&half);
+        assert_eq!(p.dialect, Dialect::OpenBao);
+        assert!(p.spec.inject);
+        assert_eq!(p.spec.role.as_deref(), Some("new"));
+        assert_eq!(p.others, vec![Dialect::Vault]);
+        assert_eq!(p.rival, None);
         // Nothing at all: the injector's prefix, for messages.
         let p = parse_for(&BTreeMap::new(), Some(Injector::OpenBao));
         assert!(!p.any);

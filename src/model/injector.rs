@@ -123,6 +123,16 @@ impl Injector {
         }
     }
 
+    /// The other injector whose annotations this one's webhook also acts
+    /// on: openbao-k8s since PR #21 rewrites `vault.hashicorp.com/` keys to
+    /// `openbao.org/` (flag `-rewrite-vault-annotations`, default true).
+    pub const fn also_serves(self) -> Option<Injector> {
+        match self {
+            Injector::Vault => None,
+            Injector::OpenBao => Some(Injector::Vault),
+        }
+    }
+
     /// The injector's flag for the agent image.
     pub const fn image_flag(self) -> &'static str {
         match self {
@@ -152,6 +162,31 @@ impl Injector {
             i.webhook_names()
                 .iter()
                 .any(|w| name == *w || name.ends_with(&format!(".{w}")))
+        })
+    }
+
+    /// The injector a webhook of this name belongs to, in a
+    /// MutatingWebhookConfiguration of this name and `app.kubernetes.io/name`
+    /// label, calling this Service. openbao-helm installs openbao-k8s under
+    /// vault-k8s's webhook name `vault.hashicorp.com`
+    /// (`charts/openbao/templates/injector-mutating-webhook.yaml` @d52f690),
+    /// in `<release>-agent-injector-cfg` labelled `openbao-agent-injector`,
+    /// calling `<release>-agent-injector-svc`: there the configuration tells.
+    pub fn of_webhook_in(
+        name: &str,
+        configuration: &str,
+        app_label: Option<&str>,
+        service: Option<&str>,
+    ) -> Option<Injector> {
+        let by_name = Injector::of_webhook(name)?;
+        let openbao = |s: &str| s.to_ascii_lowercase().contains("openbao");
+        let installed_as_openbao = openbao(configuration)
+            || app_label.is_some_and(openbao)
+            || service.is_some_and(openbao);
+        Some(if by_name == Injector::Vault && installed_as_openbao {
+            Injector::OpenBao
+        } else {
+            by_name
         })
     }
 
@@ -329,6 +364,38 @@ mod tests {
             Some(Injector::Vault)
         );
         assert_eq!(Injector::of_webhook("notvault.hashicorp.com"), None);
+        // openbao-helm's chart keeps vault-k8s's webhook name.
+        assert_eq!(
+            Injector::of_webhook_in(
+                "vault.hashicorp.com",
+                "openbao-agent-injector-cfg",
+                Some("openbao-agent-injector"),
+                Some("openbao-agent-injector-svc")
+            ),
+            Some(Injector::OpenBao)
+        );
+        assert_eq!(
+            Injector::of_webhook_in(
+                "vault.hashicorp.com",
+                "secrets-agent-injector-cfg",
+                Some("openbao-agent-injector"),
+                Some("secrets-agent-injector-svc")
+            ),
+            Some(Injector::OpenBao)
+        );
+        assert_eq!(
+            Injector::of_webhook_in(
+                "vault.hashicorp.com",
+                "vault-agent-injector-cfg",
+                Some("vault-agent-injector"),
+                Some("vault-agent-injector-svc")
+            ),
+            Some(Injector::Vault)
+        );
+        assert_eq!(
+            Injector::of_webhook_in("other.example.com", "openbao-cfg", None, None),
+            None
+        );
         assert_eq!(
             Injector::named_in(
                 "Internal error occurred: failed calling webhook \"openbao.openbao.org\": context deadline exceeded"

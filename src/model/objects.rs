@@ -152,7 +152,8 @@ impl JobInfo {
 /// An injector's entry in a MutatingWebhookConfiguration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InjectorWebhook {
-    /// Which injector: told by the webhook's name.
+    /// Which injector: told by the webhook's name, or by its configuration
+    /// where openbao-helm kept vault-k8s's name ([`Injector::of_webhook_in`]).
     pub injector: Injector,
     pub configuration: String,
     pub failure_policy: String,
@@ -170,7 +171,19 @@ impl InjectorWebhook {
         cfg.webhooks
             .iter()
             .flatten()
-            .filter_map(|w| Injector::of_webhook(&w.name).map(|i| (i, w)))
+            .filter_map(|w| {
+                Injector::of_webhook_in(
+                    &w.name,
+                    cfg.metadata.name.as_deref().unwrap_or_default(),
+                    cfg.metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("app.kubernetes.io/name"))
+                        .map(String::as_str),
+                    w.client_config.service.as_ref().map(|s| s.name.as_str()),
+                )
+                .map(|i| (i, w))
+            })
             .map(|(injector, w)| InjectorWebhook {
                 injector,
                 configuration: cfg.metadata.name.clone().unwrap_or_default(),

@@ -99,10 +99,16 @@ pub async fn read(conn: &Connection, needs: &ClusterNeeds) -> ClusterFacts {
                 .iter()
                 .flat_map(|cfg| {
                     let name = cfg.metadata.name.clone().unwrap_or_default();
+                    let app = cfg
+                        .metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("app.kubernetes.io/name"))
+                        .cloned();
                     cfg.webhooks
                         .iter()
                         .flatten()
-                        .filter_map(move |w| Webhook::from_k8s(&name, w))
+                        .filter_map(move |w| Webhook::from_k8s(&name, app.as_deref(), w))
                         .collect::<Vec<_>>()
                 })
                 .collect::<Vec<Webhook>>()

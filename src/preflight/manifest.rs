@@ -10,61 +10,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::yaml::{Document, Node, ScalarKind};
 use crate::model::csi::SecretProviderClassInfo;
+use crate::model::injector::{Injector, is_injector_key};
 use crate::model::pod::CSI_DRIVER;
-
-/// The injectors whose annotations preflight recognizes, by prefix, and the
-/// webhook names of their MutatingWebhookConfigurations. vault-k8s and
-/// openbao-k8s (whose prefix changed from `openbao.openbao.org/` to
-/// `openbao.org/` in July 2025, PRs #14 and #21). Annotation values are read
-/// by `model::annotations`; this table only says whose a key is.
-pub const INJECTORS: &[Injector] = &[
-    Injector {
-        name: "vault-k8s",
-        prefixes: &["vault.hashicorp.com/"],
-        webhooks: &["vault.hashicorp.com"],
-    },
-    Injector {
-        name: "openbao-k8s",
-        prefixes: &["openbao.org/", "openbao.openbao.org/"],
-        webhooks: &["openbao.org", "openbao.openbao.org"],
-    },
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Injector {
-    pub name: &'static str,
-    pub prefixes: &'static [&'static str],
-    pub webhooks: &'static [&'static str],
-}
-
-impl Injector {
-    /// The injector whose prefix `key` carries.
-    pub fn of_key(key: &str) -> Option<(Injector, &'static str)> {
-        INJECTORS.iter().find_map(|i| {
-            i.prefixes
-                .iter()
-                .find(|p| key.starts_with(**p))
-                .map(|p| (*i, *p))
-        })
-    }
-
-    /// The injector a webhook of this name belongs to (`vault.hashicorp.com`,
-    /// or a name ending in it such as `x.vault.hashicorp.com`).
-    pub fn of_webhook(name: &str) -> Option<Injector> {
-        // Longest name first: `openbao.openbao.org` also ends in `openbao.org`.
-        let mut best: Option<(usize, Injector)> = None;
-        for i in INJECTORS {
-            for w in i.webhooks {
-                if (name == *w || name.ends_with(&format!(".{w}")))
-                    && best.is_none_or(|(l, _)| w.len() > l)
-                {
-                    best = Some((w.len(), *i));
-                }
-            }
-        }
-        best.map(|(_, i)| i)
-    }
-}
 
 /// Where an object or key is: an input (index into the inputs) and a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,7 +113,7 @@ impl Workload {
 
     /// Whether the pod gets secrets from Vault (or asked to, somewhere).
     pub fn uses_vault(&self) -> bool {
-        let injector_key = |a: &Ann| Injector::of_key(&a.key).is_some();
+        let injector_key = |a: &Ann| is_injector_key(&a.key);
         self.annotations.iter().any(injector_key)
             || self.controller_annotations.iter().any(injector_key)
             || !self.csi_volumes.is_empty()
@@ -340,9 +287,19 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// An injector's webhook, as the API serves it.
-    pub fn from_k8s(configuration: &str, w: &MutatingWebhook) -> Option<Webhook> {
-        let injector = Injector::of_webhook(&w.name)?;
+    /// An injector's webhook, as the API serves it, in the configuration
+    /// of this name and `app.kubernetes.io/name` label.
+    pub fn from_k8s(
+        configuration: &str,
+        app_label: Option<&str>,
+        w: &MutatingWebhook,
+    ) -> Option<Webhook> {
+        let injector = Injector::of_webhook_in(
+            &w.name,
+            configuration,
+            app_label,
+            w.client_config.service.as_ref().map(|s| s.name.as_str()),
+        )?;
         Some(Webhook {
             configuration: configuration.to_string(),
             name: w.name.clone(),
@@ -359,15 +316,25 @@ impl Webhook {
         })
     }
 
-    pub fn from_node(configuration: &str, w: &Node, loc: Option<Loc>) -> Option<Webhook> {
+    pub fn from_node(
+        configuration: &str,
+        app_label: Option<&str>,
+        w: &Node,
+        loc: Option<Loc>,
+    ) -> Option<Webhook> {
         let name = w.get("name").and_then(Node::text)?.to_string();
-        let injector = Injector::of_webhook(&name)?;
         let service = w.at(&["clientConfig", "service"]).and_then(|s| {
             Some((
                 s.get("namespace").and_then(Node::text)?.to_string(),
                 s.get("name").and_then(Node::text)?.to_string(),
             ))
         });
+        let injector = Injector::of_webhook_in(
+            &name,
+            configuration,
+            app_label,
+            service.as_ref().map(|(_, n)| n.as_str()),
+        )?;
         Some(Webhook {
             configuration: configuration.to_string(),
             name,
@@ -548,8 +515,12 @@ impl Reader<'_> {
             }
             "SecretProviderClass" => self.class(obj, name, namespace, loc),
             "MutatingWebhookConfiguration" => {
+                let app = pairs(meta, "labels")
+                    .into_iter()
+                    .find(|a| a.key == "app.kubernetes.io/name")
+                    .map(|a| a.value);
                 for w in obj.get("webhooks").and_then(Node::as_seq).unwrap_or(&[]) {
-                    if let Some(hook) = Webhook::from_node(&name, w, Some(loc)) {
+                    if let Some(hook) = Webhook::from_node(&name, app.as_deref(), w, Some(loc)) {
                         self.out.webhooks.push(hook);
                     }
                 }
@@ -740,7 +711,7 @@ mod tests {
         assert_eq!(c.line_of("roleName"), 15);
         assert_eq!(m.webhooks.len(), 1);
         let w = &m.webhooks[0];
-        assert_eq!(w.injector.name, "vault-k8s");
+        assert_eq!(w.injector, Injector::Vault);
         assert_eq!(
             w.service,
             Some(("vault".into(), "vault-agent-injector-svc".into()))
@@ -756,23 +727,24 @@ mod tests {
     }
 
     #[test]
-    fn webhook_names_tell_the_injector() {
-        assert_eq!(
-            Injector::of_webhook("openbao.openbao.org").unwrap().name,
-            "openbao-k8s"
+    fn webhooks_of_both_injectors_are_read() {
+        let m = load(
+            "kind: MutatingWebhookConfiguration\nmetadata: {name: injector-cfg}\nwebhooks:\n- name: openbao.org\n- name: openbao.openbao.org\n- name: x.vault.hashicorp.com\n- name: notvault.hashicorp.com.evil\n---\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: bao-agent-injector-cfg\n  labels: {app.kubernetes.io/name: openbao-agent-injector}\nwebhooks:\n- name: vault.hashicorp.com\n",
         );
+        let got: Vec<(&str, Injector)> = m
+            .webhooks
+            .iter()
+            .map(|w| (w.name.as_str(), w.injector))
+            .collect();
         assert_eq!(
-            Injector::of_webhook("openbao.org").unwrap().name,
-            "openbao-k8s"
-        );
-        assert_eq!(
-            Injector::of_webhook("x.vault.hashicorp.com").unwrap().name,
-            "vault-k8s"
-        );
-        assert!(Injector::of_webhook("notvault.hashicorp.com.evil").is_none());
-        assert_eq!(
-            Injector::of_key("openbao.openbao.org/role").unwrap().1,
-            "openbao.openbao.org/"
+            got,
+            vec![
+                ("openbao.org", Injector::OpenBao),
+                ("openbao.openbao.org", Injector::OpenBao),
+                ("x.vault.hashicorp.com", Injector::Vault),
+                // openbao-helm's chart keeps vault-k8s's webhook name.
+                ("vault.hashicorp.com", Injector::OpenBao),
+            ]
         );
     }
 }

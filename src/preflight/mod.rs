@@ -29,7 +29,8 @@ manifests  always: annotations (typos, values), annotations on the controller in
            KV v2 paths, SecretProviderClass parameters, classes and service accounts\n  \
            missing from the input, namespaces the injector skips\n  \
 vault      with --vault-addr / VAULT_ADDR (and VAULT_TOKEN): roles exist and bind the service\n  \
-           account and namespace, policies grant every path, secrets and engine roles exist\n  \
+           account and namespace, policies grant every path, secrets and engine roles exist,\n  \
+           the kubernetes auth mount's config (host, CA, reviewer JWT) fits the cluster\n  \
            (read-only: no secret data, no leases)\n  \
 cluster    with --kubeconfig, --context or KUBECONFIG: service accounts, classes, the CSI driver,\n  \
            the injector webhook, its ready endpoints and its selectors\n\n\
@@ -82,7 +83,8 @@ pub fn report(
         findings.extend(checks::cluster::run(m, c));
     }
     if let Ok(v) = vault {
-        findings.extend(checks::vault::run(m, &logins, v));
+        let identity = cluster.ok().and_then(|c| c.identity.as_ref());
+        findings.extend(checks::vault::run(m, &logins, v, identity));
     }
     let mut files = m.files.clone();
     // Findings about the cluster or Vault as a whole are placed nowhere in

@@ -1,8 +1,10 @@
 //! Ring 2's reads: what the logins need from Vault, through the live
 //! source's HTTP layer (its bounds on answers, its refusal of paths with
 //! `..`, its budget). Only metadata is read: `sys/mounts`, `sys/auth`, the
-//! roles, their policies, KV metadata (`<mount>/metadata/...`) and engine
-//! role definitions (`database/roles/...`, `pki/roles/...`). Never a secret
+//! roles, their policies, the kubernetes auth mounts' config
+//! (`auth/<mount>/config`: no JWT, the CA as fingerprints), KV metadata
+//! (`<mount>/metadata/...`) and engine role definitions
+//! (`database/roles/...`, `pki/roles/...`). Never a secret
 //! (no `data/`, `creds/` or `issue/` path is requested), never a lease.
 
 use std::collections::BTreeSet;
@@ -11,11 +13,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures::future::join_all;
 use serde_json::Value;
 
-use crate::model::vault::{AclPolicy, AuthRole, PermissionProblem, VaultHealth, VaultStatus};
+use crate::model::vault::{
+    AclPolicy, AuthBackendConfig, AuthRole, PermissionProblem, VaultHealth, VaultStatus,
+};
 use crate::safe::display_address;
 use crate::sources::vault::VaultConfig;
 use crate::sources::vault::http::{ApiError, Http};
-use crate::sources::vault::poll::{data, parse_mounts, parse_role};
+use crate::sources::vault::poll::{data, parse_auth_config, parse_mounts, parse_role};
 
 use super::checks::vault::{Lookup, Needs, Target, VaultFacts, target};
 
@@ -109,17 +113,25 @@ pub async fn read(cfg: VaultConfig, needs: &Needs) -> VaultFacts {
     }
     // Not in the minimal policy: without it, a wrong auth path shows as a
     // missing role, which is still an error at the same line.
+    let mut other_methods = BTreeSet::new();
     if let Got::Yes(v) = http.get("sys/auth").await
         && let Some(map) = data(&v).as_object()
     {
+        let mounts = map.iter().filter(|(k, _)| k.ends_with('/'));
         f.auth_mounts = Some(
-            map.keys()
-                .filter(|k| k.ends_with('/'))
-                .map(|k| format!("auth/{}", k.trim_end_matches('/')))
+            mounts
+                .clone()
+                .map(|(k, _)| format!("auth/{}", k.trim_end_matches('/')))
                 .collect(),
+        );
+        other_methods.extend(
+            mounts
+                .filter(|(_, m)| m.get("type").and_then(Value::as_str) != Some("kubernetes"))
+                .map(|(k, _)| format!("auth/{}", k.trim_end_matches('/'))),
         );
     }
     roles(&http, needs, &mut f).await;
+    auth_configs(&http, needs, &other_methods, &mut f).await;
     policies(&http, &mut f).await;
     paths(&http, needs, &mut f).await;
     f.unread = http.unread.load(Ordering::SeqCst);
@@ -138,6 +150,43 @@ async fn roles(http: &Reader, needs: &Needs, f: &mut VaultFacts) {
             Got::Refused => f
                 .denied
                 .push(denied(&path, format!("role \"{}\" is not checked", r.role))),
+            Got::Unknown => {}
+        }
+    }
+}
+
+/// The config of each kubernetes auth mount the logins use, for the
+/// auth-backend check `check` makes (`diagnose::auth_backend`). Mounts that
+/// sys/auth does not list, or lists with another method, are left out.
+async fn auth_configs(
+    http: &Reader,
+    needs: &Needs,
+    other_methods: &BTreeSet<String>,
+    f: &mut VaultFacts,
+) {
+    let mounts: BTreeSet<&str> = needs
+        .roles
+        .iter()
+        .map(|r| r.auth_path.as_str())
+        .filter(|m| !other_methods.contains(*m))
+        .filter(|m| {
+            f.auth_mounts
+                .as_ref()
+                .is_none_or(|a| a.iter().any(|x| x == m))
+        })
+        .collect();
+    let reads = mounts.into_iter().map(|m| async move {
+        let path = format!("{m}/config");
+        (m, path.clone(), http.get(&path).await)
+    });
+    for (m, path, got) in join_all(reads).await {
+        match got {
+            Got::Yes(v) => f.auth_configs.push(parse_auth_config(m, data(&v))),
+            Got::Absent => f.auth_configs.push(AuthBackendConfig::missing(m)),
+            Got::Refused => f.denied.push(denied(
+                &path,
+                format!("the kubernetes auth backend at {m} is not checked"),
+            )),
             Got::Unknown => {}
         }
     }

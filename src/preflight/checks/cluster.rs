@@ -5,12 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnose::{self, Severity};
+use crate::model::cluster::ClusterIdentity;
 use crate::model::csi::SecretProviderClassInfo;
+use crate::model::injector::Dialect;
 
 use super::super::finding::{Code, Finding, Ring};
 use super::super::manifest::{Loc, Manifests, Webhook, Workload};
-use super::manifests::{injectors_requested, selector_findings};
-use super::{Sink, key_line};
+use super::Sink;
+use super::manifests::{injectors_requested, selector_findings, serving};
 
 /// What a lookup in the cluster found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +54,9 @@ pub struct ClusterFacts {
     pub webhooks: Option<Seen<Vec<Webhook>>>,
     /// Ready endpoints behind each webhook Service (namespace, name).
     pub endpoints: BTreeMap<(String, String), Seen<u32>>,
+    /// The API server and its CAs, when the Vault ring runs too: its auth
+    /// backends' config is compared with them.
+    pub identity: Option<ClusterIdentity>,
 }
 
 impl ClusterFacts {
@@ -260,27 +265,47 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
         return;
     };
     let object = w.object();
-    let inject_line = key_line(w, "agent-inject").map_or(w.template_line, |(_, l)| l);
-    for injector in injectors_requested(&w.annotations) {
+    for (injector, asks) in injectors_requested(&w.annotations) {
+        let inject_line = asks.line;
         // The input installs (or updates) this injector: ring 1 checks it.
-        if m.webhooks.iter().any(|h| h.injector == injector) {
+        let input: Vec<&Webhook> = m.webhooks.iter().collect();
+        if !serving(&input, injector).is_empty() {
             continue;
         }
-        let mine: Vec<&Webhook> = hooks.iter().filter(|h| h.injector == injector).collect();
+        let hooks: Vec<&Webhook> = hooks.iter().collect();
+        let mine = serving(&hooks, injector);
         if mine.is_empty() {
+            // The other injector's webhook, when the cluster has it: its
+            // name tells which prefix it reads.
+            let theirs = hooks.iter().find(|h| h.injector != injector).map(|h| {
+                Dialect::named_in(&h.name)
+                    .filter(|d| d.injector() == h.injector)
+                    .unwrap_or(h.injector.dialect())
+            });
+            let instead = match theirs {
+                Some(d) => format!(
+                    ", or use the annotations of the {} the cluster has ({}agent-inject, {}role...)",
+                    d.injector().label(),
+                    d.prefix(),
+                    d.prefix()
+                ),
+                None => String::new(),
+            };
             s.add(
                 Code::InjectorMissing,
                 Severity::Error,
                 at(w, inject_line),
                 &object,
                 format!(
-                    "The pods ask {} to inject, but the cluster has no webhook of it ({}): they are created without injection and start without their secrets",
-                    injector.name,
-                    injector.webhooks.join(" or ")
+                    "{} asks {} to inject, but the cluster has no webhook of it ({}): the pods are created without injection and start without their secrets",
+                    asks.key,
+                    injector.project(),
+                    injector.webhook_names().join(" or ")
                 ),
                 format!(
-                    "Install {} (its Helm chart with the injector enabled), or use the annotations of the injector the cluster has.",
-                    injector.name
+                    "Install the {} ({} with injector.enabled=true){instead}.",
+                    injector.label(),
+                    injector.helm_chart()
                 ),
                 Some("no MutatingWebhookConfiguration has such a webhook".into()),
             );
@@ -317,7 +342,7 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
                     &object,
                     format!(
                         "The {} webhook {} calls Service {}/{}, which has no ready endpoints: {effect}",
-                        injector.name, h.name, svc.0, svc.1
+                        h.injector.project(), h.name, svc.0, svc.1
                     ),
                     format!(
                         "Fix the injector before deploying (kubectl -n {} get pods,endpointslices).",
@@ -332,9 +357,10 @@ fn injector(s: &mut Sink<'_>, m: &Manifests, w: &Workload, c: &ClusterFacts) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::manifest::{self, Injector, Selector};
+    use super::super::super::manifest::{self, Selector};
     use super::super::super::yaml::{Limits, parse};
     use super::*;
+    use crate::model::injector::Injector;
 
     const INPUT: &str = "kind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n      annotations:\n        vault.hashicorp.com/agent-inject: \"true\"\n        vault.hashicorp.com/role: web\n    spec:\n      serviceAccountName: web\n      volumes:\n      - name: s\n        csi:\n          driver: secrets-store.csi.k8s.io\n          volumeAttributes: {secretProviderClass: web-vault}\n";
 
@@ -424,6 +450,75 @@ mod tests {
         assert!(
             got.contains(&("injection.injector_unavailable".into(), 8)),
             "{got:?}"
+        );
+    }
+
+    #[test]
+    fn openbao_pods_on_a_vault_k8s_cluster_are_told_which_prefix_it_reads() {
+        let mut m = Manifests::default();
+        m.files.push("m.yaml".into());
+        manifest::read(
+            &mut m,
+            0,
+            &parse(
+                &INPUT.replace("vault.hashicorp.com/", "openbao.org/"),
+                Limits::default(),
+            )
+            .unwrap(),
+            "default",
+        );
+        let mut c = ClusterFacts {
+            context: "lab".into(),
+            ..Default::default()
+        };
+        c.webhooks = Some(Seen::Found(vec![hook(None)]));
+        let f = run(&m, &c);
+        assert_eq!(codes(&f), vec![("preflight.injector_missing".into(), 8)]);
+        assert!(
+            f[0].message.starts_with(
+                "openbao.org/agent-inject asks openbao-k8s to inject, but the cluster has no webhook of it (openbao.org or openbao.openbao.org)"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].fix.contains("openbao-helm")
+                && f[0].fix.contains(
+                    "Vault Agent Injector the cluster has (vault.hashicorp.com/agent-inject"
+                ),
+            "{}",
+            f[0].fix
+        );
+        // With openbao-k8s's webhook, the same pods are served.
+        let mut bao = hook(None);
+        bao.name = "openbao.org".into();
+        bao.service = None;
+        bao.injector = Injector::OpenBao;
+        c.webhooks = Some(Seen::Found(vec![bao.clone()]));
+        assert!(run(&m, &c).is_empty());
+        // openbao-k8s also injects vault.hashicorp.com/ pods (it rewrites
+        // the keys): its webhook, down, is the one they wait for.
+        let vault_pods = manifests();
+        bao.service = Some(("openbao".into(), "openbao-agent-injector-svc".into()));
+        c.webhooks = Some(Seen::Found(vec![bao]));
+        c.endpoints.insert(
+            ("openbao".into(), "openbao-agent-injector-svc".into()),
+            Seen::Found(0),
+        );
+        let f = run(&vault_pods, &c);
+        let got: Vec<(String, usize)> = codes(&f)
+            .into_iter()
+            .filter(|(c, _)| c.starts_with("injection.") || c == "preflight.injector_missing")
+            .collect();
+        assert_eq!(got, vec![("injection.injector_unavailable".into(), 8)]);
+        let f = f
+            .iter()
+            .find(|f| f.code.to_string() == "injection.injector_unavailable")
+            .unwrap();
+        assert!(
+            f.message.starts_with("The openbao-k8s webhook openbao.org calls Service openbao/openbao-agent-injector-svc"),
+            "{}",
+            f.message
         );
     }
 

@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 
 use crate::diagnose::{self, Severity, rules, text};
 use crate::model::annotations::go_parse_bool;
+use crate::model::injector::{Dialect, Injector, is_injector_key};
 
 use super::super::finding::{Code, Ring};
-use super::super::manifest::{Ann, Injector, Loc, Manifests, ProviderClass, Workload};
+use super::super::manifest::{Ann, Loc, Manifests, ProviderClass, Webhook, Workload};
 use super::super::yaml::ScalarKind;
 use super::{Sink, key_line, parsed, secret_key, short_key};
 
@@ -32,19 +33,41 @@ pub fn requests_injection(anns: &[Ann]) -> bool {
     })
 }
 
-/// The injectors these annotations ask for.
-pub fn injectors_requested(anns: &[Ann]) -> Vec<Injector> {
-    let mut out: Vec<Injector> = Vec::new();
+/// The injectors these annotations ask for, each with the `agent-inject`
+/// key that asks (its first, when a pod carries both of openbao-k8s's
+/// prefixes).
+pub fn injectors_requested(anns: &[Ann]) -> Vec<(Injector, &Ann)> {
+    let mut out: Vec<(Injector, &Ann)> = Vec::new();
     for a in anns {
-        if let Some((i, p)) = Injector::of_key(&a.key)
-            && a.key[p.len()..] == *"agent-inject"
+        if let Some(d) = Dialect::of_key(&a.key)
+            && a.key[d.prefix().len()..] == *"agent-inject"
+            && a.kind == ScalarKind::Str
             && go_parse_bool(&a.value) == Some(true)
-            && !out.contains(&i)
+            && !out.iter().any(|(i, _)| *i == d.injector())
         {
-            out.push(i);
+            out.push((d.injector(), a));
         }
     }
     out
+}
+
+/// The webhooks that inject pods asking `injector`: its own, else the
+/// other injector's that acts on its annotations too
+/// ([`Injector::also_serves`]: openbao-k8s's, for `vault.hashicorp.com/`).
+pub fn serving<'a>(hooks: &[&'a Webhook], injector: Injector) -> Vec<&'a Webhook> {
+    let own: Vec<&Webhook> = hooks
+        .iter()
+        .copied()
+        .filter(|h| h.injector == injector)
+        .collect();
+    if !own.is_empty() {
+        return own;
+    }
+    hooks
+        .iter()
+        .copied()
+        .filter(|h| h.injector.also_serves() == Some(injector))
+        .collect()
 }
 
 pub fn run(m: &Manifests, scope: Scope) -> Vec<super::super::finding::Finding> {
@@ -120,7 +143,7 @@ fn controller_annotations(s: &mut Sink<'_>, w: &Workload) {
     let keys: Vec<&Ann> = w
         .controller_annotations
         .iter()
-        .filter(|a| Injector::of_key(&a.key).is_some())
+        .filter(|a| is_injector_key(&a.key))
         .collect();
     let Some(first) = keys.first() else { return };
     let names: Vec<&str> = keys.iter().map(|a| a.key.as_str()).collect();
@@ -191,18 +214,22 @@ fn pod_annotations(s: &mut Sink<'_>, w: &Workload) {
     // Copied from a running pod: the injector skips a pod that says it was
     // injected already.
     if p.spec.inject && p.spec.is_injected() {
+        let status = format!("{}agent-inject-status", p.prefix());
         let line = key_line(w, "agent-inject-status").map_or(inject_line, |(_, l)| l);
         s.add(
             Code::Check(diagnose::Code::InjectionNotInjected),
             Severity::Error,
             at(w, line),
             &object,
-            "agent-inject-status: injected is set, so the injector skips these pods: they start without their secrets",
             format!(
-                "Remove agent-inject-status from {} (the injector writes it on the pods it mutated).",
+                "{status}: injected is set, so the {} skips these pods: they start without their secrets",
+                p.injector().label()
+            ),
+            format!(
+                "Remove {status} from {} (the injector writes it on the pods it mutated).",
                 w.annotations_path
             ),
-            Some("agent-inject-status: \"injected\"".into()),
+            Some(format!("{status}: \"injected\"")),
         );
     }
 }
@@ -452,13 +479,13 @@ pub struct Pending {
 /// its namespace, when `ns_labels` knows them).
 pub fn selector_findings(
     w: &Workload,
-    hooks: &[&super::super::manifest::Webhook],
+    hooks: &[&Webhook],
     ns_labels: impl Fn(&str) -> Option<std::collections::BTreeMap<String, String>>,
 ) -> Vec<Pending> {
     let mut out = Vec::new();
-    let inject_line = key_line(w, "agent-inject").map_or(w.template_line, |(_, l)| l);
-    for injector in injectors_requested(&w.annotations) {
-        let mine: Vec<_> = hooks.iter().filter(|h| h.injector == injector).collect();
+    for (injector, asks) in injectors_requested(&w.annotations) {
+        let inject_line = asks.line;
+        let mine = serving(hooks, injector);
         if mine.is_empty() {
             continue;
         }
@@ -482,8 +509,8 @@ pub fn selector_findings(
                 severity: Severity::Error,
                 loc: at(w, inject_line),
                 message: format!(
-                    "The {} webhook {} does not select these pods (objectSelector {sel}): they are created without injection",
-                    injector.name, mine[0].name
+                    "The {} webhook {} does not select these pods (objectSelector {sel}): {} is ignored and they are created without injection",
+                    mine[0].injector.project(), mine[0].name, asks.key
                 ),
                 fix: "Give the pod template the labels the webhook's objectSelector asks for, or change the selector.".into(),
                 evidence: Some(format!("pod labels {}", describe_labels(&labels))),
@@ -510,8 +537,8 @@ pub fn selector_findings(
                 severity: Severity::Error,
                 loc: at(w, inject_line),
                 message: format!(
-                    "The {} webhook {} does not select namespace {} (namespaceSelector {sel}): its pods are created without injection",
-                    injector.name, h.name, w.namespace
+                    "The {} webhook {} does not select namespace {} (namespaceSelector {sel}): {} is ignored and its pods are created without injection",
+                    h.injector.project(), h.name, w.namespace, asks.key
                 ),
                 fix: format!(
                     "Label namespace {} so the webhook's namespaceSelector matches it, or change the selector.",

@@ -13,12 +13,13 @@ use crate::diagnose::{self, Severity};
 use crate::model::annotations::{self, ParsedAnnotations};
 use crate::model::csi::SecretProviderClassInfo;
 use crate::model::injection::Injection;
+use crate::model::injector::Dialect;
 use crate::model::interest::RoleRef;
 use crate::model::paths::{auth_path, normalize_path};
 use crate::safe::redact;
 
 use super::finding::{Code, Finding, Ring};
-use super::manifest::{Injector, Loc, Manifests, ProviderClass, Workload};
+use super::manifest::{Loc, Manifests, ProviderClass, Workload};
 
 /// Collects one ring's findings.
 pub struct Sink<'a> {
@@ -150,35 +151,38 @@ impl Login<'_> {
             service_account: Some(self.workload.service_account_name().to_string()),
             class: self.class.and_then(|c| c.info()).map(|i| i.name.clone()),
             paths,
-            dialect: self
-                .workload
-                .annotations
-                .iter()
-                .find_map(|a| crate::model::injector::Dialect::of_key(&a.key))
-                .unwrap_or_default(),
+            dialect: parsed(self.workload).dialect,
         }
     }
 }
 
 /// An injector annotation's key without its prefix (any injector's).
 pub fn short_key(key: &str) -> Option<&str> {
-    Injector::of_key(key).map(|(_, p)| &key[p.len()..])
+    Dialect::of_key(key).map(|d| &key[d.prefix().len()..])
 }
 
-/// The key and line of the pod annotation `<prefix><short>`.
+/// The key and line of the pod annotation `<prefix><short>`, in the prefix
+/// the injector reads (a pod may carry more than one: [`parsed`] chooses).
 pub fn key_line<'w>(w: &'w Workload, short: &str) -> Option<(&'w str, usize)> {
+    key_line_in(w, parsed(w).dialect, short)
+}
+
+/// The key and line of the pod annotation `<dialect's prefix><short>`.
+pub fn key_line_in<'w>(w: &'w Workload, dialect: Dialect, short: &str) -> Option<(&'w str, usize)> {
     w.annotations
         .iter()
         .rev()
-        .find(|a| short_key(&a.key) == Some(short))
+        .find(|a| a.key.strip_prefix(dialect.prefix()) == Some(short))
         .map(|a| (a.key.as_str(), a.line))
 }
 
-/// The key and line of the annotation `<prefix><stem><NAME>` (the NAME as
-/// written, whatever its case: the injector lower-cases it).
+/// The key and line of the annotation `<prefix><stem><NAME>` in the prefix
+/// the injector reads (the NAME as written, whatever its case: the injector
+/// lower-cases it).
 pub fn secret_key<'w>(w: &'w Workload, stem: &str, name: &str) -> Option<(&'w str, usize)> {
+    let prefix = parsed(w).prefix();
     w.annotations.iter().find_map(|a| {
-        let raw = short_key(&a.key)?.strip_prefix(stem)?;
+        let raw = a.key.strip_prefix(prefix)?.strip_prefix(stem)?;
         raw.eq_ignore_ascii_case(name)
             .then_some((a.key.as_str(), a.line))
     })
@@ -359,6 +363,40 @@ mod tests {
         assert_eq!(
             l[1].role_use(vec![]).service_account.as_deref(),
             Some("web")
+        );
+    }
+
+    #[test]
+    fn openbao_logins_are_read_under_the_prefix_the_injector_reads() {
+        let text = "kind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations:\n    openbao.openbao.org/agent-inject: \"true\"\n    openbao.openbao.org/role: legacy\n    openbao.openbao.org/auth-path: auth/k8s\n    openbao.openbao.org/agent-inject-secret-cfg: secret/data/cfg\n---\nkind: Pod\nmetadata:\n  name: both\n  namespace: shop\n  annotations:\n    openbao.org/role: bao\n    openbao.org/agent-inject-secret-x: secret/data/bao\n    vault.hashicorp.com/agent-inject: \"true\"\n    vault.hashicorp.com/role: vault\n";
+        let mut m = Manifests::default();
+        m.files.push("x".into());
+        manifest::read(
+            &mut m,
+            0,
+            &parse(text, Limits::default()).unwrap(),
+            "default",
+        );
+        let l = logins(&m, &|_, _| None);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].role.auth_path, "auth/k8s");
+        assert_eq!((l[0].role.role.as_str(), l[0].role_loc.line), ("legacy", 7));
+        assert_eq!(
+            (l[0].reads[0].path.as_str(), l[0].reads[0].loc.line),
+            ("secret/data/cfg", 9)
+        );
+        assert_eq!(
+            l[0].reads[0].setting,
+            "openbao.openbao.org/agent-inject-secret-cfg"
+        );
+        assert_eq!(l[0].role_use(vec![]).dialect, Dialect::OpenBaoLegacy);
+        // Both prefixes, nothing to tell them apart: vault-k8s's is read
+        // (model::annotations), and so are its lines.
+        assert_eq!((l[1].role.role.as_str(), l[1].role_loc.line), ("vault", 19));
+        assert!(l[1].reads.is_empty());
+        assert_eq!(
+            key_line_in(&m.workloads[1], Dialect::OpenBao, "role"),
+            Some(("openbao.org/role", 16))
         );
     }
 }

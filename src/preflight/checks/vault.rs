@@ -7,11 +7,13 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::diagnose::{self, Severity, crosscheck};
+use crate::diagnose::{self, Severity, auth_backend, crosscheck};
+use crate::model::cluster::ClusterIdentity;
 use crate::model::injection::Injection;
 use crate::model::interest::RoleRef;
 use crate::model::vault::{
-    AclPolicy, AuthRole, Engine, MountInfo, PermissionProblem, VaultStatus, resolve_mount,
+    AclPolicy, AuthBackendConfig, AuthRole, Engine, MountInfo, PermissionProblem, VaultStatus,
+    resolve_mount,
 };
 use crate::model::world::World;
 
@@ -43,6 +45,8 @@ pub struct VaultFacts {
     pub roles: Vec<AuthRole>,
     /// Their policies (`rules: None`: the policy does not exist).
     pub policies: Vec<AclPolicy>,
+    /// `auth/<mount>/config` of the kubernetes auth mounts the logins use.
+    pub auth_configs: Vec<AuthBackendConfig>,
     pub secrets: Vec<Lookup>,
     pub engine_roles: Vec<Lookup>,
     /// What vaultscope's token was refused.
@@ -181,7 +185,15 @@ fn read_object(l: &Login<'_>) -> String {
     }
 }
 
-pub fn run(m: &Manifests, logins: &[Login<'_>], v: &VaultFacts) -> Vec<Finding> {
+/// Ring 2's findings. `cluster` is the cluster ring 3 reads (its
+/// kubeconfig context), when it runs: the auth backends' config is compared
+/// with it; without it, only what the Vault side shows alone is judged.
+pub fn run(
+    m: &Manifests,
+    logins: &[Login<'_>],
+    v: &VaultFacts,
+    cluster: Option<&ClusterIdentity>,
+) -> Vec<Finding> {
     let mut s = Sink::new(&m.files, Ring::Vault);
     let Some(first) = logins.first() else {
         return s.out;
@@ -261,8 +273,11 @@ pub fn run(m: &Manifests, logins: &[Login<'_>], v: &VaultFacts) -> Vec<Finding> 
                     l.role.auth_path, l.via
                 ),
                 match l.via {
-                    Injection::Agent => "Fix the auth-path annotation (default auth/kubernetes), or enable the kubernetes auth method at that path.",
-                    Injection::Csi => "Fix vaultAuthMountPath in the SecretProviderClass (default kubernetes), or enable the kubernetes auth method at that path.",
+                    Injection::Agent => format!(
+                        "Fix the {}auth-path annotation (default auth/kubernetes), or enable the kubernetes auth method at that path.",
+                        super::parsed(l.workload).prefix()
+                    ),
+                    Injection::Csi => "Fix vaultAuthMountPath in the SecretProviderClass (default kubernetes), or enable the kubernetes auth method at that path.".to_string(),
                 },
                 Some(format!("sys/auth lists {}", auth.join(", "))),
             );
@@ -278,10 +293,39 @@ pub fn run(m: &Manifests, logins: &[Login<'_>], v: &VaultFacts) -> Vec<Finding> 
             reads(&mut s, l, r, v, &world, &mut limit);
         }
     }
+    // `check`'s auth-backend verdicts, once per mount, at the first login
+    // that uses it.
+    let mut mounts: Vec<&Login<'_>> = Vec::new();
+    for l in logins {
+        if !mounts.iter().any(|x| x.role.auth_path == l.role.auth_path) {
+            mounts.push(l);
+        }
+    }
+    for l in mounts {
+        let config = format!("{}/config", l.role.auth_path);
+        if let Some(p) = v.denied(&config) {
+            limit(&mut s, p, l.role_loc, &l.role_object);
+        }
+        let Some(cfg) = v
+            .auth_configs
+            .iter()
+            .find(|c| c.auth_path == l.role.auth_path)
+        else {
+            continue;
+        };
+        let mut one = World::default();
+        one.vault.roles = v.roles.clone();
+        one.vault.auth_configs = vec![cfg.clone()];
+        one.cluster = cluster.cloned();
+        for f in auth_backend::findings(&one) {
+            s.check(f, l.role_loc, &l.role_object, None);
+        }
+    }
     // What vaultscope could not read that no login above explains.
     for p in &v.denied {
         let tied = logins.iter().any(|l| {
             p.path == format!("{}/role/{}", l.role.auth_path, l.role.role)
+                || p.path == format!("{}/config", l.role.auth_path)
                 || l.reads.iter().any(|r| {
                     matches!(target(&r.path, v.mounts.as_deref()), Target::Kv { metadata, .. } if metadata == p.path)
                         || matches!(target(&r.path, v.mounts.as_deref()), Target::EngineRole { path, .. } if path == p.path)
@@ -535,5 +579,128 @@ mod tests {
         );
         assert_eq!(target("kv1/app", Some(&m)), Target::None);
         assert_eq!(target("secret/data/", Some(&m)), Target::None);
+    }
+
+    /// A role that binds the pod, its mount configured by `config`.
+    fn facts(config: AuthBackendConfig) -> VaultFacts {
+        VaultFacts {
+            address: "http://127.0.0.1:8200".into(),
+            status: VaultStatus::Reachable {
+                address: "http://127.0.0.1:8200".into(),
+                health: crate::model::vault::VaultHealth {
+                    initialized: true,
+                    ..Default::default()
+                },
+            },
+            roles: vec![AuthRole {
+                found: true,
+                bound_service_account_names: vec!["web".into()],
+                bound_service_account_namespaces: vec!["shop".into()],
+                token_policies: vec!["web".into()],
+                ..AuthRole::missing("auth/k8s", "web")
+            }],
+            auth_configs: vec![config],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_auth_backend_is_judged_once_at_the_first_login_of_its_mount() {
+        let text = "kind: Pod\nmetadata:\n  name: a\n  namespace: shop\n  annotations:\n    openbao.org/agent-inject: \"true\"\n    openbao.org/role: web\n    openbao.org/auth-path: auth/k8s\nspec:\n  serviceAccountName: web\n---\nkind: Pod\nmetadata:\n  name: b\n  namespace: shop\n  annotations:\n    vault.hashicorp.com/agent-inject: \"true\"\n    vault.hashicorp.com/role: web\n    vault.hashicorp.com/auth-path: auth/k8s\nspec:\n  serviceAccountName: web\n";
+        let mut m = Manifests::default();
+        m.files.push("x.yaml".into());
+        crate::preflight::manifest::read(
+            &mut m,
+            0,
+            &crate::preflight::yaml::parse(text, crate::preflight::yaml::Limits::default())
+                .unwrap(),
+            "default",
+        );
+        let logins = super::super::logins(&m, &|_, _| None);
+        let codes = |f: &[Finding]| -> Vec<(String, usize, String)> {
+            f.iter()
+                .map(|f| (f.code.to_string(), f.line, f.severity.as_str().to_string()))
+                .collect()
+        };
+        // Judged from Vault alone: a host that is no URL, no reviewer JWT
+        // with disable_local_ca_jwt.
+        let config = AuthBackendConfig {
+            found: true,
+            kubernetes_host: "kubernetes.default.svc".into(),
+            disable_local_ca_jwt: Some(true),
+            token_reviewer_jwt_set: Some(false),
+            ..AuthBackendConfig::missing("auth/k8s")
+        };
+        let f = run(&m, &logins, &facts(config.clone()), None);
+        assert_eq!(
+            codes(&f),
+            vec![
+                ("config.auth_backend_mismatch".into(), 7, "error".into()),
+                ("config.auth_backend_mismatch".into(), 7, "warning".into()),
+            ]
+        );
+        assert!(
+            f[0].message.starts_with(
+                "auth/k8s: kubernetes_host \"kubernetes.default.svc\" is not an https:// URL"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].fix
+                .contains("vault write auth/k8s/config kubernetes_host="),
+            "{}",
+            f[0].fix
+        );
+        assert_eq!(f[0].object, "Pod shop/a");
+        // With the cluster: a host that is another API server, with
+        // another CA, is an error naming both.
+        let cluster = ClusterIdentity {
+            server: "https://203.0.113.10:6443".into(),
+            kubeconfig_ca: vec![crate::model::cluster::CaCert {
+                sha256: "aa".repeat(32),
+                subject: "CN=kubernetes".into(),
+                not_after: None,
+            }],
+            root_ca: None,
+            service_ips: Some(vec!["10.96.0.1".into()]),
+        };
+        let other = AuthBackendConfig {
+            kubernetes_host: "https://198.51.100.7:6443".into(),
+            ca_set: true,
+            ca_certs: vec![crate::model::cluster::CaCert {
+                sha256: "bb".repeat(32),
+                subject: "CN=other".into(),
+                not_after: None,
+            }],
+            disable_local_ca_jwt: Some(false),
+            token_reviewer_jwt_set: Some(true),
+            ..config
+        };
+        let f = run(&m, &logins, &facts(other.clone()), Some(&cluster));
+        assert_eq!(
+            codes(&f),
+            vec![("config.auth_backend_mismatch".into(), 7, "error".into())]
+        );
+        assert!(
+            f[0].message.contains("https://203.0.113.10:6443"),
+            "{}",
+            f[0].message
+        );
+        // Alone, the same config cannot be judged.
+        assert!(run(&m, &logins, &facts(other), None).is_empty());
+        // Not allowed to read it: named, at the same place.
+        let mut denied = facts(AuthBackendConfig::missing("auth/k8s"));
+        denied.auth_configs.clear();
+        denied.denied.push(PermissionProblem {
+            path: "auth/k8s/config".into(),
+            capability: "read".into(),
+            impact: "the kubernetes auth backend at auth/k8s is not checked".into(),
+        });
+        let f = run(&m, &logins, &denied, None);
+        assert_eq!(
+            codes(&f),
+            vec![("vaultscope.permission_limited".into(), 7, "warning".into())]
+        );
     }
 }

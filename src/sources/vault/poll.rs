@@ -794,7 +794,7 @@ pub fn parse_role(auth_path: &str, name: &str, d: &Value) -> AuthRole {
 /// `GET auth/<mount>/config`, keeping no PEM: the CA as fingerprints, the
 /// signature keys as a count. The reviewer JWT is never in the answer (only
 /// `token_reviewer_jwt_set`, vault-plugin-auth-kubernetes path_config.go).
-fn parse_auth_config(auth_path: &str, d: &Value) -> AuthBackendConfig {
+pub fn parse_auth_config(auth_path: &str, d: &Value) -> AuthBackendConfig {
     let ca = d
         .get("kubernetes_ca_cert")
         .and_then(Value::as_str)
