@@ -7,7 +7,8 @@
 #
 #   --pods N       pods to load (default 400, a quick run; the issue's figure is 20000)
 #   --rounds R     interleaved runs of each command; medians are printed (default 3)
-#   --idle S       seconds the dashboard is watched idle (default 60; 0 skips it)
+#   --idle S       seconds the dashboard is watched idle (default 60; 0 skips the dashboard)
+#   --burst B      pods annotated while keys are timed (default a tenth of N; whole namespaces)
 #   --keep         leave the lab running (scripts/lab.sh down with the same environment stops it)
 #   --reuse        use a lab a --keep run left loaded with the same N (skips starting and loading)
 #
@@ -24,12 +25,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pods=400 rounds=3 idle=60 keep=0 reuse=0
+pods=400 rounds=3 idle=60 keep=0 reuse=0 burst=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --pods) pods=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
+    --burst) burst=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --reuse) reuse=1 keep=1; shift ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
@@ -38,6 +40,9 @@ done
 [[ "$pods" =~ ^[0-9]+$ && "$pods" -ge 20 ]] || { echo "scale: --pods must be a number >= 20" >&2; exit 2; }
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "scale: --rounds must be a number >= 1" >&2; exit 2; }
 [[ "$idle" =~ ^[0-9]+$ ]] || { echo "scale: --idle must be a number of seconds" >&2; exit 2; }
+burst=${burst:-$(( pods / 10 ))}
+[[ "$burst" =~ ^[0-9]+$ && "$burst" -ge 20 && "$burst" -le "$pods" ]] ||
+  { echo "scale: --burst must be a number of pods from 20 to --pods" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "scale: needs GNU time (apt-get install time)" >&2; exit 2; }
 command -v script >/dev/null || { echo "scale: needs script(1) (util-linux)" >&2; exit 2; }
 
@@ -131,9 +136,10 @@ measure() {
     "$(log_requests "$before_audit")" >>"$work/$name"
 }
 
-names=(kubectl-pods kubectl-all vaultscope-check vaultscope-nologs)
+names=(raw-list kubectl-pods kubectl-all vaultscope-check vaultscope-nologs)
 for ((r = 1; r <= rounds; r++)); do
   say "round $r of $rounds"
+  measure raw-list "$KUBECTL" --kubeconfig "$KC" get --raw /api/v1/pods
   measure kubectl-pods "$KUBECTL" --kubeconfig "$KC" get pods -A -o json
   measure kubectl-all "$KUBECTL" --kubeconfig "$KC" get pods,events,replicasets,jobs -A -o json
   measure vaultscope-check "$bin" check --kubeconfig "$KC" -A -o json
@@ -150,6 +156,7 @@ printf '| %-52s | %8s | %9s | %15s | %s |\n' command wall 'peak RSS' 'API server
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" ---------- ----------- ----------------- -------------------------
 for name in "${names[@]}"; do
   case $name in
+    raw-list) label='kubectl get --raw /api/v1/pods (the raw list)' ;;
     kubectl-pods) label='kubectl get pods -A -o json' ;;
     kubectl-all) label='kubectl get pods,events,replicasets,jobs -A -o json' ;;
     vaultscope-check) label='vaultscope check -A -o json' ;;
@@ -205,3 +212,13 @@ awk -v d=$((d1 - d0)) -v a=$((a1 - a0)) -v b="$base" -v hz="$hz" -v s="$idle" 'B
     d/hz, 100*d/hz/s, a/hz, b/hz }'
 echo "  RSS ${rss} MB (peak ${hwm} MB); log requests while idle: $(log_requests "$b0")"
 kill -TERM "$dash" 2>/dev/null || true
+sleep 1
+
+# The dashboard as a user meets it: key latency idle and during an annotate burst of
+# --burst pods, the CPU per pod event, a new pod visible (scripts/lab/dash_latency.py).
+burst_ns=$(( burst / 20 ))
+((burst_ns >= 1)) || burst_ns=1
+say "the dashboard again: key latency idle and during a ${burst}-pod annotate burst"
+echo
+echo "dashboard as typed at (200x50 pty; ms unless named):"
+python3 scripts/lab/dash_latency.py "$bin" "$KC" "$KUBECTL" --burst-namespaces "$burst_ns" | sed 's/^/  /'
