@@ -4,6 +4,7 @@
 
 mod actions;
 pub mod export;
+pub mod history;
 pub mod keys;
 pub mod pane;
 pub mod state;

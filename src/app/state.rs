@@ -144,6 +144,8 @@ pub struct App {
     pub source: SourceKind,
     pub theme: Theme,
     pub now: DateTime<Utc>,
+    /// Rotations seen while the dashboard runs (bounded), for the timeline.
+    pub history: super::history::History,
     /// The world changed since the report was computed.
     stale: bool,
     /// Which requests the running sources listen to (live mode: logs, and
@@ -173,6 +175,7 @@ impl App {
             source,
             theme,
             now,
+            history: super::history::History::default(),
             stale: false,
             listening: Listening::default(),
             outbox: Vec::new(),
@@ -197,6 +200,7 @@ impl App {
         ) {
             self.interest_dirty = true;
         }
+        self.history.observe(&obs);
         self.world.apply(obs);
         self.stale = true;
     }
@@ -204,6 +208,7 @@ impl App {
     /// Start again from nothing (the demo restarts its scenario).
     pub fn reset_world(&mut self) {
         self.world = World::default();
+        self.history = super::history::History::default();
         self.stale = true;
     }
 
