@@ -879,3 +879,28 @@ fn brackets_go_through_the_findings() {
     key(&mut app, KeyCode::Char('['));
     assert_eq!(app.ui.pane.finding, 0);
 }
+
+/// The Leases view (`L`): every lease, certificate and KV secret of the
+/// demo in one table, soonest expiry first, at 80×24 and at a large size.
+#[test]
+fn leases_view() {
+    let mut app = app_at(140, "default");
+    key(&mut app, KeyCode::Char('L'));
+    let small = text(&render(&mut app, 80, 24));
+    assert!(
+        small.contains("Leases, certificates and KV secrets"),
+        "{small}"
+    );
+    assert!(small.contains("EXPIRES▾"), "sorted by expiry:\n{small}");
+    insta::assert_snapshot!("leases_80x24", small);
+    let large = text(&render(&mut app, 160, 40));
+    for want in [
+        "database/creds/billing/",
+        "web.shop.svc",
+        "secret/data/platform/config-sync",
+        "payments/billing-api",
+    ] {
+        assert!(large.contains(want), "{want}:\n{large}");
+    }
+    insta::assert_snapshot!("leases_160x40", large);
+}
