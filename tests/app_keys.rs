@@ -309,7 +309,7 @@ fn tab_moves_focus_through_the_parts() {
     press(&mut a, KeyCode::Enter);
     assert_eq!(a.ui.pane.focus, Part::Findings, "findings first");
     let mut seen = vec![a.ui.pane.focus];
-    for _ in 0..4 {
+    for _ in 0..5 {
         press(&mut a, KeyCode::Tab);
         seen.push(a.ui.pane.focus);
     }
@@ -320,6 +320,7 @@ fn tab_moves_focus_through_the_parts() {
             Part::Pods,
             Part::Secrets,
             Part::Expiries,
+            Part::Rotations,
             Part::Log
         ]
     );
@@ -332,6 +333,10 @@ fn tab_moves_focus_through_the_parts() {
     a.ui.filter = "cart".into();
     press(&mut a, KeyCode::Enter);
     assert!(!a.parts().contains(&Part::Expiries));
+    assert!(
+        !a.parts().contains(&Part::Rotations),
+        "no agent secret, no timeline"
+    );
 }
 
 /// Issue 11, defect 3: a paused log stays still while lines arrive.

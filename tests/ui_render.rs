@@ -904,3 +904,71 @@ fn leases_view() {
     }
     insta::assert_snapshot!("leases_160x40", large);
 }
+
+/// The rotation timeline in the pane: config-sync's KV secret was rotated
+/// twice by 140 s (v7 at 45 s, v8 at 135 s); the pod rendered each at once,
+/// and the lag says so.
+#[test]
+fn rotation_timeline_in_the_pane() {
+    let mut app = app_at(140, "default");
+    app.ui.filter = "config-sync".into();
+    key(&mut app, KeyCode::Enter);
+    // Tab to the timeline (findings → pods → secrets → leases → rotations),
+    // after a frame at the size drawn: focus scrolls by what the user saw.
+    render(&mut app, 160, 50);
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    let large = text(&render(&mut app, 160, 50));
+    assert!(large.contains("▶ Rotations (1)"), "{large}");
+    assert!(large.contains("kv v8 written 5s ago"), "{large}");
+    // The demo's agent renders within the second Vault changed.
+    assert!(large.contains("lag 0s current"), "{large}");
+    insta::assert_snapshot!("rotation_160x50", large);
+    render(&mut app, 80, 24);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::Tab);
+    let small = text(&render(&mut app, 80, 24));
+    assert!(
+        small.contains("▶ Rotations (1)"),
+        "focus brings it into view:\n{small}"
+    );
+    assert!(small.contains("Rotations"), "{small}");
+    insta::assert_snapshot!("rotation_80x24", small);
+}
+
+/// A dynamic secret's timeline: billing's database lease, its renewals as a
+/// TTL sawtooth (ratatui's Sparkline) and the re-issue, in the projector theme.
+#[test]
+fn lease_ttl_sparkline_in_the_pane() {
+    let mut app = app_at(420, "projector");
+    app.ui.filter = "billing".into();
+    key(&mut app, KeyCode::Enter);
+    render(&mut app, 160, 50);
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    let large = render(&mut app, 160, 50);
+    let screen = text(&large);
+    assert!(screen.contains("new lease"), "{screen}");
+    // The sawtooth: the TTL falls, a renewal fills it up again.
+    let ttl_row = screen
+        .lines()
+        .find(|l| l.contains("      TTL  "))
+        .unwrap_or_else(|| panic!("no TTL row:\n{screen}"));
+    assert!(
+        ttl_row.contains("█▇") || ttl_row.contains("▇▆"),
+        "{ttl_row}"
+    );
+    insta::assert_snapshot!("rotation_lease_160x50", screen);
+    insta::assert_snapshot!("rotation_lease_projector_styles", style_map(&large));
+    render(&mut app, 80, 24);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::Tab);
+    let small = text(&render(&mut app, 80, 24));
+    assert!(
+        small.contains(" TTL "),
+        "the sparkline fits 80×24:\n{small}"
+    );
+    insta::assert_snapshot!("rotation_lease_80x24", small);
+}

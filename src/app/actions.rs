@@ -335,6 +335,7 @@ impl App {
             .into_iter()
             .filter(|p| match p {
                 Part::Secrets => !w.secrets.is_empty(),
+                Part::Rotations => !w.rotations.is_empty(),
                 Part::Expiries => has_expiries(w),
                 _ => true,
             })

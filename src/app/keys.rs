@@ -410,7 +410,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Tab],
         "Tab",
         Action::FocusNext,
-        "focus the next part: findings → pods → secrets → leases → log",
+        "focus the next part: findings → pods → secrets → leases → rotations → log",
         Some(("Tab", "part")),
     ),
     bind(

@@ -10,6 +10,7 @@ mod pane;
 pub mod style;
 #[cfg(feature = "svg")]
 pub mod svg;
+mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
