@@ -96,10 +96,12 @@ impl SecretHistory {
     }
 
     fn push_ttl(&mut self, p: TtlPoint) {
-        if let Some(last) = self.ttl.back() {
-            if *last == p || p.at < last.at {
-                return;
-            }
+        if self
+            .ttl
+            .back()
+            .is_some_and(|last| *last == p || p.at < last.at)
+        {
+            return;
         }
         while self
             .ttl

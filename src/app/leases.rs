@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::history::{self, cert_key, kv_key, lease_key};
+use super::history::{cert_key, kv_key, lease_key};
 use crate::diagnose::WorkloadReport;
 use crate::diagnose::rotation::{RenderState, SecretRotation};
 use crate::model::workload::WorkloadKey;
@@ -338,10 +338,4 @@ pub fn shown<'a>(
         }),
     }
     v
-}
-
-/// Whether `history` has anything for the row (the view marks it).
-pub fn has_history(h: &history::History, row: &LeaseRow<'_>) -> bool {
-    h.secret(&row.history)
-        .is_some_and(|s| !s.changes.is_empty() || !s.ttl.is_empty())
 }

@@ -84,6 +84,21 @@ fn name_text(r: &LeaseRow<'_>) -> String {
     safe::terminal(&safe::redact(&r.name)).into_owned()
 }
 
+/// A name that does not fit keeps its last two path segments (a lease's
+/// role and random id, a KV secret's folder and name): the mount and
+/// `creds/` are the same on every row.
+fn short_name(name: &str, cells: usize) -> String {
+    if fit::width(name) <= cells {
+        return name.to_string();
+    }
+    let segments: Vec<&str> = name.rsplitn(3, '/').collect();
+    if segments.len() < 3 {
+        return fit::cut(name, cells);
+    }
+    let tail = format!("{}{}/{}", fit::ELLIPSIS, segments[1], segments[0]);
+    fit::cut(&tail, cells)
+}
+
 /// Column widths for `width` cells, by priority; NAME, WORKLOAD and PODS
 /// share what is left.
 fn widths(rows: &[LeaseRow<'_>], width: usize) -> Vec<(Col, usize)> {
@@ -99,7 +114,7 @@ fn widths(rows: &[LeaseRow<'_>], width: usize) -> Vec<(Col, usize)> {
         (Col::Name, name.min(14), name),
         (Col::Expires, 8, 8),
         (Col::Workload, workload.min(12), workload),
-        (Col::Changed, 12, 18),
+        (Col::Changed, 16, 18),
         (Col::Renew, 5, 5),
         (Col::Kind, 5, 5),
         (Col::Pods, pods.min(8), pods),
@@ -113,22 +128,14 @@ fn widths(rows: &[LeaseRow<'_>], width: usize) -> Vec<(Col, usize)> {
             chosen.push((c, least, most));
         }
     }
-    // Grow the flexible columns in turn, a cell at a time, so a long lease
-    // id does not starve the workload.
-    let mut out: Vec<(Col, usize)> = chosen.iter().map(|(c, l, _)| (*c, *l)).collect();
+    // Grow in priority order with what is left: the whole lease id first
+    // (its random tail tells two leases of one role apart).
+    let mut out: Vec<(Col, usize)> = Vec::new();
     let mut room = width.saturating_sub(used);
-    while room > 0 {
-        let mut grew = false;
-        for (i, (_, _, most)) in chosen.iter().enumerate() {
-            if room > 0 && out[i].1 < *most {
-                out[i].1 += 1;
-                room -= 1;
-                grew = true;
-            }
-        }
-        if !grew {
-            break;
-        }
+    for (c, least, most) in &chosen {
+        let grow = (most - least).min(room);
+        room -= grow;
+        out.push((*c, least + grow));
     }
     // What no column wants goes to the name.
     if let Some(n) = out.iter_mut().find(|(c, _)| *c == Col::Name) {
@@ -174,7 +181,7 @@ fn cell<'a>(
             sty(state_style(t, r.state)),
         )),
         Col::Kind => Cell::from(Span::styled(cut(r.kind.label()), sty(t.muted))),
-        Col::Name => Cell::from(Span::styled(cut(&name_text(r)), sty(t.title))),
+        Col::Name => Cell::from(Span::styled(short_name(&name_text(r), w), sty(t.title))),
         Col::Expires => match r.expires {
             Some(e) => Cell::from(Span::styled(
                 format!("{:>w$}", cut(&countdown(e - now))),
@@ -284,4 +291,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) -> usize {
     .column_spacing(1);
     f.render_widget(table, inner);
     visible_rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_keep_their_tail() {
+        let id = "database/creds/billing/RE5fsSb4qxcchWpeJJJtSjF9";
+        assert_eq!(short_name(id, 60), id);
+        assert_eq!(short_name(id, 20), "…billing/RE5fsSb4qx…");
+        assert_eq!(short_name("secret/data/app/config", 12), "…app/config");
+        assert_eq!(short_name("web.shop.svc.cluster.local", 8), "web.sho…");
+    }
 }

@@ -245,7 +245,7 @@ fn rotations<'a>(app: &Ctx, w: &WorkloadReport, width: usize, b: &mut Builder<'a
         return;
     }
     b.section(
-        &app.theme,
+        app.theme,
         Part::Rotations,
         app.ui.pane.focus,
         Some(w.rotations.len()),

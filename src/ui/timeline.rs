@@ -122,8 +122,9 @@ fn marks<'a>(
 }
 
 fn label<'a>(text: &str, cells: usize, st: Style) -> Span<'a> {
+    let text = safe::terminal(text);
     Span::styled(
-        format!("      {} ", fit::pad(&cut_left(text, cells), cells)),
+        format!("      {} ", fit::pad(&cut_left(&text, cells), cells)),
         st,
     )
 }
