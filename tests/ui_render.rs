@@ -902,6 +902,17 @@ fn leases_view() {
     ] {
         assert!(large.contains(want), "{want}:\n{large}");
     }
+    // reporting's lease nears its max TTL; config-sync was written 5 s ago.
+    let row = |what: &str| {
+        large
+            .lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what}:\n{large}"))
+            .to_string()
+    };
+    assert!(row("database/creds/reporting/").contains("│expiring"));
+    assert!(row("secret/data/platform/config-sync").contains("│rotating"));
+    assert!(row("secret/data/platform/metrics").contains("│fresh"));
     insta::assert_snapshot!("leases_160x40", large);
 }
 

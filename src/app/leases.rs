@@ -339,3 +339,75 @@ pub fn shown<'a>(
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::rotation::PodRender;
+
+    fn rotation(states: &[RenderState]) -> SecretRotation {
+        SecretRotation {
+            name: "config".into(),
+            path: "secret/data/app".into(),
+            file: "/vault/secrets/config".into(),
+            last_change: None,
+            pods: states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| PodRender {
+                    pod: format!("p{i}"),
+                    last_render: None,
+                    lag_seconds: None,
+                    state: *s,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn states_worst_first() {
+        let now: DateTime<Utc> = "2026-11-28T10:00:00Z".parse().unwrap();
+        let long_ago = Some(now - Duration::hours(2));
+        let hour = Some(Duration::hours(1));
+        let mins = |m: i64| Some(Duration::minutes(m));
+        use RenderState::*;
+        // A stale pod wins over everything, even a fresh countdown.
+        let r = rotation(&[Current, Stale]);
+        assert_eq!(
+            state_of(Some(&r), long_ago, mins(50), hour, 1.0 / 3.0, now),
+            RowState::Stale
+        );
+        // Under a third of a lease's TTL left: its renewal is overdue.
+        assert_eq!(
+            state_of(None, long_ago, mins(19), hour, 1.0 / 3.0, now),
+            RowState::Expiring
+        );
+        assert_eq!(
+            state_of(None, long_ago, mins(-1), hour, 0.1, now),
+            RowState::Expiring,
+            "past its end"
+        );
+        // A change a moment ago, or a pod still within its interval.
+        assert_eq!(
+            state_of(
+                None,
+                Some(now - Duration::seconds(20)),
+                mins(50),
+                hour,
+                0.1,
+                now
+            ),
+            RowState::Rotating
+        );
+        let r = rotation(&[Current, Due]);
+        assert_eq!(
+            state_of(Some(&r), long_ago, None, None, 0.0, now),
+            RowState::Rotating
+        );
+        let r = rotation(&[Current, Unknown]);
+        assert_eq!(
+            state_of(Some(&r), long_ago, mins(50), hour, 1.0 / 3.0, now),
+            RowState::Fresh
+        );
+    }
+}

@@ -58,7 +58,8 @@ fn pods_text(r: &LeaseRow<'_>) -> String {
     match r.pods.as_slice() {
         [] => "—".into(),
         [one] => (*one).to_string(),
-        [first, rest @ ..] => format!("{first} +{}", rest.len()),
+        // The count first: a cut name still says how many pods.
+        many => format!("({}) {}", many.len(), many[0]),
     }
 }
 
