@@ -309,7 +309,7 @@ fn tab_moves_focus_through_the_parts() {
     press(&mut a, KeyCode::Enter);
     assert_eq!(a.ui.pane.focus, Part::Findings, "findings first");
     let mut seen = vec![a.ui.pane.focus];
-    for _ in 0..4 {
+    for _ in 0..5 {
         press(&mut a, KeyCode::Tab);
         seen.push(a.ui.pane.focus);
     }
@@ -320,6 +320,7 @@ fn tab_moves_focus_through_the_parts() {
             Part::Pods,
             Part::Secrets,
             Part::Expiries,
+            Part::Rotations,
             Part::Log
         ]
     );
@@ -332,6 +333,10 @@ fn tab_moves_focus_through_the_parts() {
     a.ui.filter = "cart".into();
     press(&mut a, KeyCode::Enter);
     assert!(!a.parts().contains(&Part::Expiries));
+    assert!(
+        !a.parts().contains(&Part::Rotations),
+        "no agent secret, no timeline"
+    );
 }
 
 /// Issue 11, defect 3: a paused log stays still while lines arrive.
@@ -528,4 +533,96 @@ fn trainer_keys_in_the_demo() {
     );
     assert!(!press(&mut live, KeyCode::Char('r')));
     assert!(live.take_effects().is_empty());
+}
+
+/// `L` opens the Leases view from the list; `s` sorts it like the list;
+/// Enter opens the workload of the selected row and Esc comes back to the
+/// view, then to the list.
+#[test]
+fn leases_view_sorts_opens_a_workload_and_comes_back() {
+    use vaultscope::app::leases::LeaseSort;
+    let mut a = app();
+    assert!(press(&mut a, KeyCode::Char('L')));
+    assert!(a.ui.leases.is_some());
+    let rows = a.lease_rows();
+    assert!(
+        rows.len() >= 5,
+        "the demo's leases, certificate and KV secrets"
+    );
+    let expiries: Vec<_> = rows.iter().map(|r| r.expires).collect();
+    let mut sorted = expiries.clone();
+    sorted.sort_by_key(|e| (e.is_none(), *e));
+    assert_eq!(
+        expiries, sorted,
+        "soonest expiry first, KV (no expiry) last"
+    );
+    drop(rows);
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.ui.leases.as_ref().unwrap().sort, LeaseSort::State);
+    let states: Vec<_> = a.lease_rows().iter().map(|r| r.state).collect();
+    let mut sorted = states.clone();
+    sorted.sort();
+    assert_eq!(states, sorted, "worst state first");
+    press(&mut a, KeyCode::Char('s'));
+    let names: Vec<_> = a
+        .lease_rows()
+        .iter()
+        .map(|r| (r.kind, r.name.clone()))
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by kind then name");
+    press(&mut a, KeyCode::Char('S'));
+    assert_eq!(
+        a.ui.leases.as_ref().unwrap().sort,
+        LeaseSort::State,
+        "S goes back"
+    );
+
+    // The filter is the list's: it keeps the rows that mention it.
+    press(&mut a, KeyCode::Char('/'));
+    for c in "web".chars() {
+        press(&mut a, KeyCode::Char(c));
+    }
+    press(&mut a, KeyCode::Enter);
+    let rows = a.lease_rows();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.key().name == "web" || r.name.contains("web"))
+    );
+    let want = rows[0].key().clone();
+    drop(rows);
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.ui.open.as_ref(),
+        Some(&want),
+        "Enter opens the row's workload"
+    );
+    press(&mut a, KeyCode::Esc);
+    assert!(a.ui.open.is_none());
+    assert!(
+        a.ui.leases.is_some(),
+        "Esc from the pane comes back to the view"
+    );
+    press(&mut a, KeyCode::Esc);
+    assert!(a.ui.filter.is_empty(), "Esc clears the filter first");
+    assert!(a.ui.leases.is_some());
+    press(&mut a, KeyCode::Down);
+    let second = {
+        let rows = a.lease_rows();
+        rows[a.lease_selected(&rows)].id()
+    };
+    press(&mut a, KeyCode::Char('s'));
+    let rows = a.lease_rows();
+    assert_eq!(
+        rows[a.lease_selected(&rows)].id(),
+        second,
+        "the selection follows the row"
+    );
+    drop(rows);
+    press(&mut a, KeyCode::Esc);
+    assert!(a.ui.leases.is_none(), "and Esc again goes back to the list");
+    a.run_command("leases");
+    assert!(a.ui.leases.is_some(), ":leases opens it too");
 }

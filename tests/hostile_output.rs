@@ -156,6 +156,8 @@ fn hostile_bundle() -> (tempfile::TempDir, PathBuf) {
         serde_json::from_str(&std::fs::read_to_string(&vault).unwrap()).unwrap();
     v["health"]["version"] = format!("1.15.2{ATTACK}").into();
     v["address"] = format!("https://vault:{TOKEN}@vault.vault.svc:8200{ATTACK}").into();
+    // A lease id from Vault lands in the Leases view's NAME column.
+    v["leases"][0]["id"] = format!("database/creds/billing/{ATTACK}").into();
     std::fs::write(&vault, v.to_string()).unwrap();
     (tmp, dir)
 }
@@ -291,6 +293,31 @@ fn dashboard_shows_escapes_not_controls() {
         assert_safe(&format!("screen {i}"), &text);
         screens.push(text);
     }
+    // The Leases view lists every lease, certificate and KV path Vault named.
+    app.on_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Esc,
+    ));
+    app.on_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('L'),
+    ));
+    assert!(app.ui.leases.is_some());
+    term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
+        .unwrap();
+    let buf = term.backend().buffer();
+    let text: String = (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert_safe("leases view", &text);
+    assert!(
+        text.contains("database/creds/billing/"),
+        "the hostile lease is on screen:\n{text}"
+    );
+    screens.push(text);
     let all = screens.concat();
     assert!(all.contains("\\x1b]0;pwned"), "{all}");
     assert!(all.contains("\\u{202e}"), "{all}");

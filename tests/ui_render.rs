@@ -879,3 +879,107 @@ fn brackets_go_through_the_findings() {
     key(&mut app, KeyCode::Char('['));
     assert_eq!(app.ui.pane.finding, 0);
 }
+
+/// The Leases view (`L`): every lease, certificate and KV secret of the
+/// demo in one table, soonest expiry first, at 80×24 and at a large size.
+#[test]
+fn leases_view() {
+    let mut app = app_at(140, "default");
+    key(&mut app, KeyCode::Char('L'));
+    let small = text(&render(&mut app, 80, 24));
+    assert!(
+        small.contains("Leases, certificates and KV secrets"),
+        "{small}"
+    );
+    assert!(small.contains("EXPIRES▾"), "sorted by expiry:\n{small}");
+    insta::assert_snapshot!("leases_80x24", small);
+    let large = text(&render(&mut app, 160, 40));
+    for want in [
+        "database/creds/billing/",
+        "web.shop.svc",
+        "secret/data/platform/config-sync",
+        "payments/billing-api",
+    ] {
+        assert!(large.contains(want), "{want}:\n{large}");
+    }
+    // reporting's lease nears its max TTL; config-sync was written 5 s ago.
+    let row = |what: &str| {
+        large
+            .lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what}:\n{large}"))
+            .to_string()
+    };
+    assert!(row("database/creds/reporting/").contains("│expiring"));
+    assert!(row("secret/data/platform/config-sync").contains("│rotating"));
+    assert!(row("secret/data/platform/metrics").contains("│fresh"));
+    insta::assert_snapshot!("leases_160x40", large);
+}
+
+/// The rotation timeline in the pane: config-sync's KV secret was rotated
+/// twice by 140 s (v7 at 45 s, v8 at 135 s); the pod rendered each at once,
+/// and the lag says so.
+#[test]
+fn rotation_timeline_in_the_pane() {
+    let mut app = app_at(140, "default");
+    app.ui.filter = "config-sync".into();
+    key(&mut app, KeyCode::Enter);
+    // Tab to the timeline (findings → pods → secrets → leases → rotations),
+    // after a frame at the size drawn: focus scrolls by what the user saw.
+    render(&mut app, 160, 50);
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    let large = text(&render(&mut app, 160, 50));
+    assert!(large.contains("▶ Rotations (1)"), "{large}");
+    assert!(large.contains("kv v8 written 5s ago"), "{large}");
+    // The demo's agent renders within the second Vault changed.
+    assert!(large.contains("lag 0s current"), "{large}");
+    insta::assert_snapshot!("rotation_160x50", large);
+    render(&mut app, 80, 24);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::Tab);
+    let small = text(&render(&mut app, 80, 24));
+    assert!(
+        small.contains("▶ Rotations (1)"),
+        "focus brings it into view:\n{small}"
+    );
+    assert!(small.contains("Rotations"), "{small}");
+    insta::assert_snapshot!("rotation_80x24", small);
+}
+
+/// A dynamic secret's timeline: billing's database lease, its renewals as a
+/// TTL sawtooth (ratatui's Sparkline) and the re-issue, in the projector theme.
+#[test]
+fn lease_ttl_sparkline_in_the_pane() {
+    let mut app = app_at(420, "projector");
+    app.ui.filter = "billing".into();
+    key(&mut app, KeyCode::Enter);
+    render(&mut app, 160, 50);
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    let large = render(&mut app, 160, 50);
+    let screen = text(&large);
+    assert!(screen.contains("new lease"), "{screen}");
+    // The sawtooth: the TTL falls, a renewal fills it up again.
+    let ttl_row = screen
+        .lines()
+        .find(|l| l.contains("      TTL  "))
+        .unwrap_or_else(|| panic!("no TTL row:\n{screen}"));
+    assert!(
+        ttl_row.contains("█▇") || ttl_row.contains("▇▆"),
+        "{ttl_row}"
+    );
+    insta::assert_snapshot!("rotation_lease_160x50", screen);
+    insta::assert_snapshot!("rotation_lease_projector_styles", style_map(&large));
+    render(&mut app, 80, 24);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::Tab);
+    let small = text(&render(&mut app, 80, 24));
+    assert!(
+        small.contains(" TTL "),
+        "the sparkline fits 80×24:\n{small}"
+    );
+    insta::assert_snapshot!("rotation_lease_80x24", small);
+}

@@ -18,6 +18,8 @@ impl App {
             Screen::SubView
         } else if self.ui.open.is_some() {
             Screen::Pane
+        } else if self.ui.leases.is_some() {
+            Screen::Leases
         } else {
             Screen::List
         }
@@ -48,6 +50,12 @@ impl App {
         if self.ui.pane.log.editing_search {
             return self.on_search_key(key);
         }
+        // Esc clears a filter first, in the Leases view as in the list.
+        if self.screen() == Screen::Leases && key.code == KeyCode::Esc && !self.ui.filter.is_empty()
+        {
+            self.ui.filter.clear();
+            return true;
+        }
         let Some(action) = action_for(key, self.screen(), self.is_demo()) else {
             if self.screen() == Screen::List
                 && key.code == KeyCode::Esc
@@ -66,6 +74,7 @@ impl App {
         match self.screen() {
             Screen::SubView => self.on_overlay(action),
             Screen::Pane => self.on_pane(action),
+            Screen::Leases => self.on_leases(action),
             Screen::List => self.on_list(action),
         }
     }
@@ -113,6 +122,7 @@ impl App {
                 }
             }
             Action::Filter => self.ui.editing_filter = true,
+            Action::Leases => self.open_leases(),
             Action::SortNext => self.ui.sort = self.ui.sort.step(true),
             Action::SortPrev => self.ui.sort = self.ui.sort.step(false),
             Action::CycleNamespace if self.ui.fixed_namespace.is_some() => {
@@ -155,6 +165,44 @@ impl App {
                 });
                 self.show_spec(target);
             }
+            other => self.on_common(other),
+        }
+    }
+
+    /// Open the Leases view, on its soonest expiry.
+    fn open_leases(&mut self) {
+        self.ui.leases = Some(super::leases::LeasesView::default());
+        self.lease_select_at(0);
+    }
+
+    fn on_leases(&mut self, action: Action) {
+        let page = self.ui.page.max(1) as isize;
+        match action {
+            Action::Back => self.ui.leases = None,
+            Action::Up => self.lease_move(-1),
+            Action::Down => self.lease_move(1),
+            Action::PageUp => self.lease_move(-page),
+            Action::PageDown => self.lease_move(page),
+            Action::Top => self.lease_select_at(0),
+            Action::Bottom => self.lease_select_at(usize::MAX),
+            Action::Open => {
+                let key = {
+                    let rows = self.lease_rows();
+                    rows.get(self.lease_selected(&rows))
+                        .map(|r| r.key().clone())
+                };
+                match key {
+                    Some(k) => self.open(k),
+                    None => self.notice("no lease, certificate or KV secret here"),
+                }
+            }
+            Action::Filter => self.ui.editing_filter = true,
+            Action::SortNext | Action::SortPrev => {
+                if let Some(l) = self.ui.leases.as_mut() {
+                    l.sort = l.sort.step(action == Action::SortNext);
+                }
+            }
+            Action::CycleNamespace | Action::AllNamespaces => self.on_list(action),
             other => self.on_common(other),
         }
     }
@@ -287,6 +335,7 @@ impl App {
             .into_iter()
             .filter(|p| match p {
                 Part::Secrets => !w.secrets.is_empty(),
+                Part::Rotations => !w.rotations.is_empty(),
                 Part::Expiries => has_expiries(w),
                 _ => true,
             })
@@ -684,7 +733,8 @@ impl App {
                 }
             }
             (Some("leases" | "lease" | "expiry"), None, None) => {
-                self.ui.sort = super::state::Sort::Expiry
+                self.ui.open = None;
+                self.open_leases();
             }
             (Some("help" | "h"), None, None) => self.on_common(Action::Help),
             (None, _, _) => {}

@@ -40,6 +40,8 @@ pub enum Action {
     SearchNext,
     SearchPrev,
     Spec,
+    /// The Leases view: every lease, certificate and KV secret.
+    Leases,
     DemoPause,
     DemoStep,
     DemoRestart,
@@ -50,6 +52,8 @@ pub enum Action {
 pub enum Scope {
     Everywhere,
     List,
+    /// The Leases view (`L` from the list).
+    Leases,
     Pane,
     /// The help and the injection spec: views over the list or the pane.
     SubView,
@@ -62,15 +66,17 @@ impl Scope {
         match self {
             Scope::Everywhere => "Everywhere",
             Scope::List => "Workload list",
+            Scope::Leases => "Leases view (every lease, certificate and KV secret)",
             Scope::Pane => "Workload pane (keys act on the part that has focus)",
             Scope::SubView => "Help and injection spec",
             Scope::Demo => "Demo (trainers)",
         }
     }
 
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::Everywhere,
         Scope::List,
+        Scope::Leases,
         Scope::Pane,
         Scope::SubView,
         Scope::Demo,
@@ -280,11 +286,123 @@ pub const KEYMAP: &[Binding] = &[
         None,
     ),
     bind(
+        Scope::List,
+        &[Char('L')],
+        "L",
+        Action::Leases,
+        "the Leases view: every lease, certificate and KV secret, soonest expiry first",
+        Some(("L", "leases")),
+    ),
+    bind(
+        Scope::Leases,
+        &[Esc, Char('q'), Backspace, Char('L')],
+        "Esc q ⌫ L",
+        Action::Back,
+        "back to the workload list",
+        Some(("Esc", "back")),
+    ),
+    bind(
+        Scope::Leases,
+        &[Up, Char('k')],
+        "↑ k",
+        Action::Up,
+        "previous row",
+        Some(("↑↓", "select")),
+    ),
+    bind(
+        Scope::Leases,
+        &[Down, Char('j')],
+        "↓ j",
+        Action::Down,
+        "next row",
+        None,
+    ),
+    bind(
+        Scope::Leases,
+        &[PageUp],
+        "PgUp Ctrl-U",
+        Action::PageUp,
+        "a page up",
+        None,
+    ),
+    bind(
+        Scope::Leases,
+        &[PageDown],
+        "PgDn Ctrl-D",
+        Action::PageDown,
+        "a page down",
+        None,
+    ),
+    bind(
+        Scope::Leases,
+        &[Home, Char('g')],
+        "Home g",
+        Action::Top,
+        "first row",
+        None,
+    ),
+    bind(
+        Scope::Leases,
+        &[End, Char('G')],
+        "End G",
+        Action::Bottom,
+        "last row",
+        None,
+    ),
+    bind(
+        Scope::Leases,
+        &[Enter, Right, Char('l')],
+        "⏎ → l",
+        Action::Open,
+        "open the pane of the workload using it (Esc comes back here)",
+        Some(("⏎", "workload")),
+    ),
+    bind(
+        Scope::Leases,
+        &[Char('/')],
+        "/",
+        Action::Filter,
+        "filter by text, as in the list (Esc clears)",
+        Some(("/", "filter")),
+    ),
+    bind(
+        Scope::Leases,
+        &[Char('s')],
+        "s",
+        Action::SortNext,
+        "sort: soonest expiry → state → name → workload (▾ marks the column)",
+        Some(("s", "sort")),
+    ),
+    bind(
+        Scope::Leases,
+        &[Char('S')],
+        "S",
+        Action::SortPrev,
+        "sort the other way round the cycle",
+        None,
+    ),
+    bind(
+        Scope::Leases,
+        &[Char('n')],
+        "n",
+        Action::CycleNamespace,
+        "cycle namespaces (all → each)",
+        Some(("n", "namespace")),
+    ),
+    bind(
+        Scope::Leases,
+        &[Char('0')],
+        "0",
+        Action::AllNamespaces,
+        "all namespaces",
+        None,
+    ),
+    bind(
         Scope::Pane,
         &[Esc, Char('q'), Backspace],
         "Esc q ⌫",
         Action::Back,
-        "back to the list",
+        "back to the list (or the Leases view it was opened from)",
         Some(("Esc", "back")),
     ),
     bind(
@@ -292,7 +410,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Tab],
         "Tab",
         Action::FocusNext,
-        "focus the next part: findings → pods → secrets → leases → log",
+        "focus the next part: findings → pods → secrets → leases → rotations → log",
         Some(("Tab", "part")),
     ),
     bind(
@@ -573,6 +691,7 @@ pub const KEYMAP: &[Binding] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     List,
+    Leases,
     Pane,
     SubView,
 }
@@ -581,6 +700,7 @@ impl Screen {
     fn scope(self) -> Scope {
         match self {
             Screen::List => Scope::List,
+            Screen::Leases => Scope::Leases,
             Screen::Pane => Scope::Pane,
             Screen::SubView => Scope::SubView,
         }
@@ -596,9 +716,20 @@ pub const FOOTER_LIST: &[Action] = &[
     Action::Filter,
     Action::CycleNamespace,
     Action::SortNext,
+    Action::Leases,
     Action::NextError,
     Action::Command,
     Action::Quit,
+];
+/// The Leases view's footer.
+pub const FOOTER_LEASES: &[Action] = &[
+    Action::Help,
+    Action::Back,
+    Action::Up,
+    Action::Open,
+    Action::Filter,
+    Action::SortNext,
+    Action::CycleNamespace,
 ];
 /// The pane's footer when a section above the log has focus.
 pub const FOOTER_SECTION: &[Action] = &[
@@ -713,6 +844,7 @@ mod tests {
     fn every_footer_action_has_a_hint_on_its_screen() {
         for (screen, list) in [
             (Screen::List, FOOTER_LIST),
+            (Screen::Leases, FOOTER_LEASES),
             (Screen::Pane, FOOTER_SECTION),
             (Screen::Pane, FOOTER_LOG),
             (Screen::SubView, FOOTER_SUBVIEW),
@@ -723,7 +855,7 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_on_one_screen() {
-        for screen in [Screen::List, Screen::Pane, Screen::SubView] {
+        for screen in [Screen::List, Screen::Leases, Screen::Pane, Screen::SubView] {
             let mut seen: Vec<KeyCode> = Vec::new();
             for b in KEYMAP.iter().filter(|b| {
                 b.scope == Scope::Everywhere

@@ -4,7 +4,9 @@
 
 mod actions;
 pub mod export;
+pub mod history;
 pub mod keys;
+pub mod leases;
 pub mod pane;
 pub mod state;
 pub mod view;

@@ -14,15 +14,19 @@ pub enum Part {
     Pods,
     Secrets,
     Expiries,
+    /// Each secret's rotation timeline: Vault's changes and the pods'
+    /// renders (after the countdowns: they are shorter and read first).
+    Rotations,
     Log,
 }
 
 impl Part {
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Findings,
         Part::Pods,
         Part::Secrets,
         Part::Expiries,
+        Part::Rotations,
         Part::Log,
     ];
 
@@ -31,6 +35,7 @@ impl Part {
             Part::Findings => "Findings",
             Part::Pods => "Pods",
             Part::Secrets => "Secrets",
+            Part::Rotations => "Rotations",
             Part::Expiries => "Leases, certificates and rotations",
             Part::Log => "Log",
         }
@@ -42,6 +47,7 @@ impl Part {
             Part::Findings => "findings",
             Part::Pods => "pods",
             Part::Secrets => "secrets",
+            Part::Rotations => "rotations",
             Part::Expiries => "leases",
             Part::Log => "log",
         }
@@ -54,6 +60,7 @@ impl Part {
             Part::Pods => Some(1),
             Part::Secrets => Some(2),
             Part::Expiries => Some(3),
+            Part::Rotations => Some(4),
             Part::Log => None,
         }
     }
@@ -104,7 +111,7 @@ pub struct Geometry {
     pub pane_rows: usize,
     pub pane_len: usize,
     /// The first row of each section ([`Part::section`]), if drawn.
-    pub sections: [Option<usize>; 4],
+    pub sections: [Option<usize>; 5],
     /// The first row of each finding, in the report's order (up to 32).
     pub findings: [Option<usize>; 32],
     /// Log rows on screen.

@@ -110,6 +110,8 @@ pub struct UiState {
     /// Vault's token goes over plain http to another host: the header says so.
     pub token_over_http: bool,
     pub overlay: Option<Overlay>,
+    /// The Leases view, when open (a pane opened from it goes back to it).
+    pub leases: Option<super::leases::LeasesView>,
     /// The first row of the overlay shown.
     pub overlay_top: usize,
     /// Rows the overlay shows and has (set each frame).
@@ -144,6 +146,8 @@ pub struct App {
     pub source: SourceKind,
     pub theme: Theme,
     pub now: DateTime<Utc>,
+    /// Rotations seen while the dashboard runs (bounded), for the timeline.
+    pub history: super::history::History,
     /// The world changed since the report was computed.
     stale: bool,
     /// Which requests the running sources listen to (live mode: logs, and
@@ -176,6 +180,7 @@ impl App {
             source,
             theme,
             now,
+            history: super::history::History::default(),
             stale: false,
             listening: Listening::default(),
             outbox: Vec::new(),
@@ -201,6 +206,7 @@ impl App {
         ) {
             self.interest_dirty = true;
         }
+        self.history.observe(&obs);
         self.world.apply(obs);
         self.stale = true;
     }
@@ -208,6 +214,7 @@ impl App {
     /// Start again from nothing (the demo restarts its scenario).
     pub fn reset_world(&mut self) {
         self.world = World::default();
+        self.history = super::history::History::default();
         self.stale = true;
     }
 
@@ -431,6 +438,52 @@ impl App {
     pub fn open_workload(&self) -> Option<&WorkloadReport> {
         let k = self.ui.open.as_ref()?;
         self.report.workloads.iter().find(|w| &w.key == k)
+    }
+
+    /// The Leases view's rows, in display order (the list's namespace and
+    /// filter apply).
+    pub fn lease_rows(&self) -> Vec<super::leases::LeaseRow<'_>> {
+        let ws: Vec<&WorkloadReport> = self
+            .report
+            .workloads
+            .iter()
+            .filter(|w| self.in_namespace(w))
+            .collect();
+        let sort = self.ui.leases.as_ref().map(|l| l.sort).unwrap_or_default();
+        super::leases::shown(&ws, &self.ui.filter, sort, self.now)
+    }
+
+    /// The selected row of [`App::lease_rows`].
+    pub fn lease_selected(&self, rows: &[super::leases::LeaseRow<'_>]) -> usize {
+        self.ui
+            .leases
+            .as_ref()
+            .and_then(|l| l.selected.as_ref())
+            .and_then(|id| rows.iter().position(|r| &r.id() == id))
+            .unwrap_or(0)
+    }
+
+    pub(super) fn lease_select_at(&mut self, i: usize) {
+        let id = {
+            let rows = self.lease_rows();
+            rows.get(i.min(rows.len().saturating_sub(1)))
+                .map(|r| r.id())
+        };
+        if let Some(l) = self.ui.leases.as_mut() {
+            l.selected = id;
+        }
+    }
+
+    pub(super) fn lease_move(&mut self, delta: isize) {
+        let (i, len) = {
+            let rows = self.lease_rows();
+            (self.lease_selected(&rows), rows.len())
+        };
+        if len == 0 {
+            return;
+        }
+        let j = (i as isize + delta).clamp(0, len as isize - 1) as usize;
+        self.lease_select_at(j);
     }
 
     pub(super) fn selected_workload(&self) -> Option<&WorkloadReport> {

@@ -16,6 +16,7 @@ pub struct Ctx<'a> {
     pub source: &'a SourceKind,
     pub report: &'a Report,
     pub world: &'a World,
+    pub history: &'a super::history::History,
     pub ui: &'a UiState,
     visible: Vec<&'a WorkloadReport>,
     selected: usize,
@@ -24,18 +25,28 @@ pub struct Ctx<'a> {
     counts: [usize; 3],
     parts: Vec<Part>,
     log_choices: Vec<LogChoice>,
+    lease_rows: Vec<super::leases::LeaseRow<'a>>,
+    lease_selected: usize,
 }
 
 impl<'a> Ctx<'a> {
     pub fn of(app: &'a App) -> Ctx<'a> {
         let visible = app.visible();
         let selected = app.selected_index(&visible);
+        // Built only while the view is open: it walks every lease.
+        let lease_rows = if app.ui.leases.is_some() && app.ui.open.is_none() {
+            app.lease_rows()
+        } else {
+            Vec::new()
+        };
+        let lease_selected = app.lease_selected(&lease_rows);
         Ctx {
             theme: &app.theme,
             now: app.now,
             source: &app.source,
             report: &app.report,
             world: &app.world,
+            history: &app.history,
             ui: &app.ui,
             open: app.open_workload(),
             open_pod: app.open_pod(),
@@ -44,7 +55,19 @@ impl<'a> Ctx<'a> {
             log_choices: app.log_choices(),
             visible,
             selected,
+            lease_rows,
+            lease_selected,
         }
+    }
+
+    /// The Leases view's rows in display order (empty when it is closed).
+    pub fn lease_rows(&self) -> &[super::leases::LeaseRow<'a>] {
+        &self.lease_rows
+    }
+
+    /// The selected row of [`Ctx::lease_rows`].
+    pub fn lease_selected(&self) -> usize {
+        self.lease_selected
     }
 
     /// The workloads the list shows, in display order.

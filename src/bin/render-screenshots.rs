@@ -62,6 +62,32 @@ const SHOTS: &[Shot] = &[
         keys: &[KeyCode::Enter],
         filter: "billing",
     },
+    // The Leases view, soonest expiry first: right after config-sync's KV
+    // secret rotated (rotating) and with reporting's lease near its max TTL.
+    Shot {
+        file: "leases.png",
+        theme: "default",
+        palette: svg::Palette::DARK,
+        at_secs: 140,
+        keys: &[KeyCode::Char('L')],
+        filter: "",
+    },
+    // billing-api's pane on its rotation timeline: the lease re-issued, two
+    // renewals as a TTL sawtooth, and which pods rendered the new one.
+    Shot {
+        file: "rotation.png",
+        theme: "default",
+        palette: svg::Palette::DARK,
+        at_secs: 420,
+        keys: &[
+            KeyCode::Enter,
+            KeyCode::Tab,
+            KeyCode::Tab,
+            KeyCode::Tab,
+            KeyCode::Tab,
+        ],
+        filter: "billing",
+    },
 ];
 
 fn base() -> DateTime<Utc> {
@@ -77,14 +103,18 @@ fn render(shot: &Shot) -> Result<String, String> {
     }
     app.refresh(now);
     app.ui.filter = shot.filter.to_string();
+    let mut term = Terminal::new(TestBackend::new(COLS, ROWS)).map_err(|e| e.to_string())?;
     for k in shot.keys {
         app.on_key(KeyEvent::new(*k, KeyModifiers::NONE));
+        // A frame after each key: focus and scrolling act on the sizes the
+        // last frame drew, as they do on a terminal.
+        term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
+            .map_err(|e| e.to_string())?;
     }
     // The list screenshots show the whole list, not a filtered one.
     if shot.keys.is_empty() {
         app.ui.filter.clear();
     }
-    let mut term = Terminal::new(TestBackend::new(COLS, ROWS)).map_err(|e| e.to_string())?;
     term.draw(|f| vaultscope::dashboard::draw(f, &mut app))
         .map_err(|e| e.to_string())?;
     Ok(svg::to_svg(term.backend().buffer(), shot.palette))

@@ -114,8 +114,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
     };
     // The scope first: it is short and says what the list holds, while a
     // bundle's path can take the rest of the line and be cut.
+    // The Leases view sorts its own rows.
+    let sort = match (&app.ui.leases, &app.ui.open) {
+        (Some(l), None) => l.sort.label(),
+        _ => app.ui.sort.label(),
+    };
     line2.push(Span::styled(
-        format!(" {scope} · {origin} · sorted by {}", app.ui.sort.label()),
+        format!(" {scope} · {origin} · sorted by {sort}"),
         t.muted,
     ));
     if app.world.csi_installed == Some(false) {

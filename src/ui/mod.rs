@@ -3,12 +3,14 @@
 pub mod fit;
 mod header;
 pub mod help;
+mod leases;
 mod list;
 mod logs;
 mod pane;
 pub mod style;
 #[cfg(feature = "svg")]
 pub mod svg;
+mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -90,6 +92,8 @@ fn footer(app: &Ctx) -> Line<'static> {
             .filter(|a| has_log || !keys::LOG_ACTIONS.contains(a))
             .collect();
         keys::footer_hints(Screen::Pane, &actions)
+    } else if app.ui.leases.is_some() {
+        keys::footer_hints(Screen::Leases, keys::FOOTER_LEASES)
     } else {
         keys::footer_hints(Screen::List, keys::FOOTER_LIST)
     };
@@ -157,6 +161,7 @@ pub fn draw(f: &mut Frame, app: &Ctx) -> Drawn {
             pane::draw(f, top, app, w, doc, &mut drawn.geometry);
             logs::draw(f, bottom, app, w, &mut drawn.geometry);
         }
+        None if app.ui.leases.is_some() => drawn.list_rows = leases::draw(f, body, app).max(1),
         None => drawn.list_rows = list::draw(f, body, app).max(1),
     }
     let width = foot.width as usize;

@@ -31,14 +31,14 @@ const LABEL: usize = 13;
 /// The pane's rows at one width, and where its parts start.
 pub struct Doc<'a> {
     pub rows: Vec<Line<'a>>,
-    pub sections: [Option<usize>; 4],
+    pub sections: [Option<usize>; 5],
     pub findings: [Option<usize>; 32],
 }
 
 /// Logical lines, each with the column its continuation rows start at.
 struct Builder<'a> {
     lines: Vec<(Line<'a>, usize)>,
-    sections: [Option<usize>; 4],
+    sections: [Option<usize>; 5],
     findings: [Option<usize>; 32],
 }
 
@@ -236,6 +236,24 @@ fn secrets<'a>(app: &Ctx, w: &WorkloadReport, b: &mut Builder<'a>) {
             ]),
             name_w + 11,
         );
+    }
+}
+
+/// Each agent secret's rotation timeline (see [`super::timeline`]).
+fn rotations<'a>(app: &Ctx, w: &WorkloadReport, width: usize, b: &mut Builder<'a>) {
+    if w.rotations.is_empty() {
+        return;
+    }
+    b.section(
+        app.theme,
+        Part::Rotations,
+        app.ui.pane.focus,
+        Some(w.rotations.len()),
+    );
+    for r in &w.rotations {
+        for line in super::timeline::rows(app, w, r, width) {
+            b.push(line, 4);
+        }
     }
 }
 
@@ -467,13 +485,14 @@ fn findings<'a>(app: &Ctx, w: &WorkloadReport, b: &mut Builder<'a>) {
 pub fn doc<'a>(app: &Ctx, w: &WorkloadReport, width: usize) -> Doc<'a> {
     let mut b = Builder {
         lines: Vec::new(),
-        sections: [None; 4],
+        sections: [None; 5],
         findings: [None; 32],
     };
     findings(app, w, &mut b);
     pods(app, w, &mut b);
     secrets(app, w, &mut b);
     expiries(app, w, width, &mut b);
+    rotations(app, w, width, &mut b);
     // Logical lines to rows: wrap each (made safe first, so escapes count).
     let mut rows = Vec::new();
     let mut starts = Vec::with_capacity(b.lines.len());
