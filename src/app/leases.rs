@@ -359,6 +359,7 @@ mod tests {
                     last_render: None,
                     lag_seconds: None,
                     state: *s,
+                    interval_seconds: 300,
                 })
                 .collect(),
         }
