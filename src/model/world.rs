@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::cluster::ClusterIdentity;
-use super::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
+use super::csi::{CsiDriverConfig, SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
 use super::logs::{LogBuffer, LogKey};
 use super::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use super::pod::PodInfo;
@@ -66,6 +66,8 @@ pub enum Observation {
     },
     /// Whether the Secrets Store CSI CRDs exist in the cluster.
     CsiInstalled(bool),
+    /// How the CSI driver rotates mounts, as read; replaces the previous.
+    CsiDriver(CsiDriverConfig),
     InjectorWebhooks(Vec<InjectorWebhook>),
     /// Ready endpoints behind the injector service.
     InjectorEndpoints {
@@ -145,6 +147,8 @@ pub struct World {
     pub pod_statuses: BTreeMap<ObjKey, SecretProviderClassPodStatusInfo>,
     /// `None` while unknown (e.g. a bundle that did not include CSI objects).
     pub csi_installed: Option<bool>,
+    /// `None` while not read (no access, a bundle, the driver not installed).
+    pub csi_driver: Option<CsiDriverConfig>,
     pub webhooks: Vec<InjectorWebhook>,
     /// `None` while unknown (offline bundles).
     pub injector_ready_endpoints: Option<u32>,
@@ -201,6 +205,7 @@ impl World {
                 self.pod_statuses.remove(&(namespace, name));
             }
             CsiInstalled(b) => self.csi_installed = Some(b),
+            CsiDriver(c) => self.csi_driver = Some(c),
             InjectorWebhooks(w) => self.webhooks = w,
             InjectorEndpoints { ready } => self.injector_ready_endpoints = Some(ready),
             LogLines { key, lines } => self.logs.entry(key).or_default().extend(lines),

@@ -397,6 +397,8 @@ impl Scenario {
                 mounted: true,
                 target_path: Some("/var/lib/kubelet/pods/uid/volumes/kubernetes.io~csi/secrets-store-inline/mount".into()),
                 objects: vec![SpcpsObject { id: "db-password".into(), version: "Tq1vQ2mR8xLk0pZc4sYbN7wD".into() }],
+                created: Some(self.t(-7190)),
+                written: Some(self.t(-7190)),
             })));
         }
 
