@@ -129,7 +129,10 @@ fn driver_flags_and_the_csidriver_object_are_read_as_the_driver_reads_them() {
     // Go's flag package: a bool flag alone is true, one dash works too.
     let on = CsiDriverConfig::from_args(&["-enable-secret-rotation".into()], "x");
     assert_eq!(on.rotation_enabled, Some(true));
-    assert_eq!(on.poll_interval_seconds, None);
+    // A flag not given has its default.
+    assert_eq!(on.poll_interval_seconds, Some(120));
+    let none = CsiDriverConfig::from_args(&["--endpoint=$(CSI_ENDPOINT)".into()], "x");
+    assert_eq!(none.rotation_enabled, Some(false));
     for (text, secs) in [
         ("2m", 120),
         ("30s", 30),
@@ -419,4 +422,68 @@ fn a_driver_that_does_not_rotate_is_told_with_its_evidence() {
             .iter()
             .all(|f| f.code != Code::RotationCsiRotationDisabled)
     );
+}
+
+/// A pod of the driver's DaemonSet as `deploy/secrets-store-csi-driver.yaml`
+/// @v1.6.1 makes it (its `secrets-store` container and args).
+fn driver_pod(rotation: &str) -> k8s_openapi::api::core::v1::Pod {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "csi-secrets-store-x7k2p", "namespace": "kube-system"},
+        "spec": {"containers": [
+            {"name": "node-driver-registrar",
+             "image": "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.16.0",
+             "args": ["--v=5", "--csi-address=/csi/csi.sock"]},
+            {"name": "secrets-store",
+             "image": "registry.k8s.io/csi-secrets-store/driver:v1.6.1",
+             "args": [
+                "--endpoint=$(CSI_ENDPOINT)",
+                "--nodeid=$(KUBE_NODE_NAME)",
+                "--provider-volume=/var/run/secrets-store-csi-providers",
+                "--additional-provider-volume-paths=/etc/kubernetes/secrets-store-csi-providers",
+                "--metrics-addr=:8095",
+                format!("--enable-secret-rotation={rotation}"),
+                "--rotation-poll-interval=2m",
+                "--provider-health-check=false",
+                "--provider-health-check-interval=2m"
+             ]}
+        ]}
+    }))
+    .unwrap()
+}
+
+#[test]
+fn the_driver_pods_flags_outweigh_the_csidriver_object() {
+    let cfg = CsiDriverConfig::from_driver_pod(&driver_pod("false")).unwrap();
+    assert_eq!(
+        cfg.flags_from.as_deref(),
+        Some("driver pod kube-system/csi-secrets-store-x7k2p, container secrets-store")
+    );
+    // deploy/csidriver.yaml sets requiresRepublish: true whatever the flag.
+    let w = world([
+        Observation::CsiDriver(CsiDriverConfig::from_csidriver(Some(true))),
+        Observation::CsiDriver(cfg),
+    ]);
+    let DriverRotation::Off { why } = driver_rotation(&w) else {
+        panic!("{:?}", driver_rotation(&w))
+    };
+    assert!(
+        why.starts_with("driver pod kube-system/csi-secrets-store-x7k2p"),
+        "{why}"
+    );
+    // Read in the other order, the flags still hold.
+    let w = world([
+        Observation::CsiDriver(CsiDriverConfig::from_driver_pod(&driver_pod("true")).unwrap()),
+        Observation::CsiDriver(CsiDriverConfig::from_csidriver(Some(false))),
+    ]);
+    assert!(matches!(
+        driver_rotation(&w),
+        DriverRotation::On { interval: 120, .. }
+    ));
+    // Not a driver pod: nothing read.
+    assert!(CsiDriverConfig::from_driver_pod(&serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.27", "args": ["--enable-secret-rotation=true"]}]}
+    })).unwrap()).is_none());
 }

@@ -80,14 +80,15 @@ pub fn driver_rotation(world: &World) -> DriverRotation {
     if let Some(c) = cfg
         && let Some(on) = c.rotation_enabled
     {
+        let from = c.flags_from.as_deref().unwrap_or("the driver's flags");
         return if on {
             DriverRotation::On {
                 interval,
-                why: format!("{}: --enable-secret-rotation=true", c.source),
+                why: format!("{from}: --enable-secret-rotation=true"),
             }
         } else {
             DriverRotation::Off {
-                why: format!("{}: --enable-secret-rotation=false", c.source),
+                why: format!("{from}: --enable-secret-rotation=false (or not given: the default)"),
             }
         };
     }
@@ -120,10 +121,7 @@ pub fn driver_rotation(world: &World) -> DriverRotation {
         && c.requires_republish == Some(false)
     {
         return DriverRotation::Off {
-            why: format!(
-                "{}: requiresRepublish is false, so kubelet never publishes a mount again (from driver v1.6.0 that is the only way a mount is refreshed; the chart sets it from enableSecretRotation)",
-                c.source
-            ),
+            why: "CSIDriver secrets-store.csi.k8s.io: requiresRepublish is false, so kubelet never publishes a mount again (from driver v1.6.0 that is the only way a mount is refreshed; the chart sets it from enableSecretRotation)".into(),
         };
     }
     DriverRotation::Unknown { interval }

@@ -86,8 +86,8 @@ pub struct CsiDriverConfig {
     /// Without it kubelet never calls NodePublishVolume again, and from
     /// driver v1.6.0 that call is the only way a mount is refreshed.
     pub requires_republish: Option<bool>,
-    /// Where this was read, for evidence ("CSIDriver secrets-store.csi.k8s.io").
-    pub source: String,
+    /// Where the flags were read, for evidence ("driver pod kube-system/x").
+    pub flags_from: Option<String>,
 }
 
 /// The driver's flag default (`cmd/secrets-store-csi-driver/main.go`).
@@ -95,13 +95,14 @@ pub const DEFAULT_ROTATION_POLL_INTERVAL: i64 = 120;
 
 impl CsiDriverConfig {
     /// From the `secrets-store` container's args. Go's flag package takes
-    /// `--f`, `-f`, `--f=v` and `-f=v`; a bool flag alone means true.
+    /// `--f`, `-f`, `--f=v` and `-f=v`; a bool flag alone means true; a
+    /// flag not given has its default (rotation off, every 2 minutes).
     pub fn from_args(args: &[String], source: &str) -> Self {
         let mut out = CsiDriverConfig {
-            rotation_enabled: None,
-            poll_interval_seconds: None,
+            rotation_enabled: Some(false),
+            poll_interval_seconds: Some(DEFAULT_ROTATION_POLL_INTERVAL),
             requires_republish: None,
-            source: source.to_string(),
+            flags_from: Some(source.to_string()),
         };
         for a in args {
             let a = a.trim().trim_matches('"');
@@ -129,6 +130,48 @@ impl CsiDriverConfig {
         out
     }
 
+    /// From a pod of the driver's DaemonSet: its `secrets-store` container
+    /// (the name in `deploy/secrets-store-csi-driver.yaml` and the chart),
+    /// running a driver image (`registry.k8s.io/csi-secrets-store/driver`,
+    /// AKS's `mcr.microsoft.com/oss/kubernetes-csi/secrets-store/driver`).
+    pub fn from_driver_pod(pod: &k8s_openapi::api::core::v1::Pod) -> Option<Self> {
+        let spec = pod.spec.as_ref()?;
+        let c = spec.containers.iter().find(|c| {
+            c.name == "secrets-store"
+                && c.image
+                    .as_deref()
+                    .is_some_and(|i| i.contains("secrets-store"))
+        })?;
+        let mut args = c.command.clone().unwrap_or_default();
+        args.extend(c.args.clone().unwrap_or_default());
+        let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        Some(Self::from_args(
+            &args,
+            &format!("driver pod {ns}/{name}, container secrets-store"),
+        ))
+    }
+
+    /// What two reads say together: the flags where read, the CSIDriver
+    /// object's field where read.
+    pub fn merge(self, newer: CsiDriverConfig) -> CsiDriverConfig {
+        let flags = newer.flags_from.is_some();
+        CsiDriverConfig {
+            rotation_enabled: if flags {
+                newer.rotation_enabled
+            } else {
+                self.rotation_enabled
+            },
+            poll_interval_seconds: if flags {
+                newer.poll_interval_seconds
+            } else {
+                self.poll_interval_seconds
+            },
+            flags_from: newer.flags_from.or(self.flags_from),
+            requires_republish: newer.requires_republish.or(self.requires_republish),
+        }
+    }
+
     /// From the CSIDriver object `secrets-store.csi.k8s.io`.
     pub fn from_csidriver(requires_republish: Option<bool>) -> Self {
         CsiDriverConfig {
@@ -136,7 +179,7 @@ impl CsiDriverConfig {
             poll_interval_seconds: None,
             // Unset is false (storage.k8s.io/v1 CSIDriverSpec).
             requires_republish: Some(requires_republish.unwrap_or(false)),
-            source: "CSIDriver secrets-store.csi.k8s.io".into(),
+            flags_from: None,
         }
     }
 }

@@ -66,7 +66,8 @@ pub enum Observation {
     },
     /// Whether the Secrets Store CSI CRDs exist in the cluster.
     CsiInstalled(bool),
-    /// How the CSI driver rotates mounts, as read; replaces the previous.
+    /// How the CSI driver rotates mounts, as read (its flags, or the
+    /// CSIDriver object); merged with what was read before.
     CsiDriver(CsiDriverConfig),
     InjectorWebhooks(Vec<InjectorWebhook>),
     /// Ready endpoints behind the injector service.
@@ -205,7 +206,12 @@ impl World {
                 self.pod_statuses.remove(&(namespace, name));
             }
             CsiInstalled(b) => self.csi_installed = Some(b),
-            CsiDriver(c) => self.csi_driver = Some(c),
+            CsiDriver(c) => {
+                self.csi_driver = Some(match self.csi_driver.take() {
+                    Some(old) => old.merge(c),
+                    None => c,
+                })
+            }
             InjectorWebhooks(w) => self.webhooks = w,
             InjectorEndpoints { ready } => self.injector_ready_endpoints = Some(ready),
             LogLines { key, lines } => self.logs.entry(key).or_default().extend(lines),
