@@ -41,7 +41,7 @@ const KWOK_PORT: u16 = 17750;
 const NS: &str = "tutorial";
 
 /// The number of #[test]s below: the last one to finish stops the lab.
-const TESTS: usize = 7;
+const TESTS: usize = 8;
 
 fn place() -> &'static LabPlace {
     static PLACE: OnceLock<LabPlace> = OnceLock::new();
@@ -1081,4 +1081,147 @@ fn injected_pods_have_vault_k8s_shape_and_a_real_crash_loop() {
     assert!(c.contains(&"auth.invalid_role"), "{w:#}");
     assert!(c.contains(&"config.role_missing"), "{w:#}");
     assert!(w["pods"][0]["restarts"].as_u64().unwrap() >= 1);
+}
+
+/// Two rotations the agents meet for real, sharing one wait: a KV version
+/// the pricing agent may no longer read (its policy was narrowed before the
+/// write), and database credentials the payouts agent fetches again at
+/// their 40 s max TTL.
+#[test]
+fn a_version_the_agent_may_not_read_is_stale_and_credentials_reissued_at_max_ttl_are_a_rotation() {
+    let lab = lab();
+    lab.wait_ready(&["pricing", "payouts"]);
+    let pricing = lab.pod_name("pricing");
+    let payouts = lab.pod_name("payouts");
+    let render_line = r#"(runner) rendered "(dynamic)" => "/vault/secrets/prices.txt""#;
+    lab.wait_log(&pricing, "vault-agent", false, render_line);
+    /// Grants the path again even when an assertion fails.
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = lab_command(&["scenario", "restore-read"]).output();
+        }
+    }
+    let guard = Restore;
+    lab.scenario("lose-read");
+    let meta = lab.bao_json(&["kv", "metadata", "get", "secret/tutorial/pricing"]);
+    let version = meta["data"]["current_version"].as_u64().unwrap();
+    let changed = time(meta["data"]["updated_time"].as_str().unwrap());
+    // The agent's next re-read (every 10 s) gets OpenBao's 403.
+    lab.wait_log(&pricing, "vault-agent", false, "* permission denied");
+
+    // Meanwhile, payouts: new credentials rendered after the sidecar's
+    // first render, once the lease could not be renewed past its max TTL.
+    let w = wait_for(
+        "a check that shows payouts' re-issued credentials rendered",
+        Duration::from_secs(90),
+        |last| {
+            let log = lab.logs(&payouts, "vault-agent", false);
+            let renders: Vec<DateTime<Utc>> = log
+                .lines()
+                .filter(|l| l.contains(r#"rendered "(dynamic)" => "/vault/secrets/db-creds""#))
+                .filter_map(line_time)
+                .collect();
+            *last = log.lines().rev().take(6).collect::<Vec<_>>().join("\n");
+            if renders.len() < 2 {
+                std::thread::sleep(Duration::from_secs(3));
+                return None;
+            }
+            let (_, report) = lab.check();
+            let w = workload(&report, "payouts").clone();
+            let p = &w["secrets"][0]["pods"][0];
+            *last = format!("{w:#}");
+            let shown = p["last_render"].as_str().map(time)?;
+            (p["state"] == "current"
+                && p["lag_seconds"].is_i64()
+                && shown > renders[0] + chrono::Duration::seconds(1))
+            .then_some(w)
+        },
+    );
+    let s = &w["secrets"][0];
+    assert_eq!(s["last_change"]["kind"], "lease_issued", "{s:#}");
+    let id = s["last_change"]["id"].as_str().unwrap();
+    assert!(id.starts_with("database/creds/payouts/"), "{id}");
+    let lease = lab.bao_json(&["write", "sys/leases/lookup", &format!("lease_id={id}")]);
+    let issued = time(lease["data"]["issue_time"].as_str().unwrap());
+    assert!(
+        close(time(s["last_change"]["at"].as_str().unwrap()), issued),
+        "{s:#} vs OpenBao's issue_time {issued}"
+    );
+    // The render vaultscope shows is the agent's own line, after consul-
+    // template's "renewer done" for the capped lease, and the lag is theirs.
+    let p = &s["pods"][0];
+    let shown = time(p["last_render"].as_str().unwrap());
+    let log = lab.logs(&payouts, "vault-agent", false);
+    let line = log
+        .lines()
+        .filter(|l| l.contains(r#"rendered "(dynamic)" => "/vault/secrets/db-creds""#))
+        .find(|l| line_time(l).is_some_and(|t| close(t, shown)))
+        .unwrap_or_else(|| panic!("no render at {shown} in:\n{log}"));
+    let rendered = line_time(line).unwrap();
+    assert!(
+        log.lines().any(
+            |l| l.contains("vault.read(database/creds/payouts): renewer done")
+                && line_time(l)
+                    .is_some_and(|t| t <= rendered && t >= issued - chrono::Duration::seconds(2))
+        ),
+        "{log}"
+    );
+    assert!(
+        (p["lag_seconds"].as_i64().unwrap() - (rendered - issued).num_seconds()).abs() <= 1,
+        "{p:#}"
+    );
+    // No command reloads the app (the lab's apps have none): said, with the lease.
+    let f = finding(&w, "rotation.no_reload");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["pod"], payouts.as_str());
+    let ev = f["evidence"].as_str().unwrap();
+    assert!(
+        ev.contains(id) && ev.contains("no agent-inject-command-db-creds"),
+        "{ev}"
+    );
+
+    // pricing: stale once its 10 s interval and vaultscope's minute of grace
+    // have passed since the write, its pod named, both times shown.
+    let due = changed + chrono::Duration::seconds(10 + 60 + 2);
+    if let Ok(wait) = (due - Utc::now()).to_std() {
+        std::thread::sleep(wait);
+    }
+    let (_, report) = lab.check();
+    let w = workload(&report, "pricing");
+    let s = &w["secrets"][0];
+    assert_eq!(s["last_change"]["kind"], "kv_version", "{s:#}");
+    assert_eq!(s["last_change"]["version"].as_u64(), Some(version));
+    let p = &s["pods"][0];
+    assert_eq!(p["name"], pricing.as_str());
+    assert_eq!(p["state"], "stale", "{s:#}");
+    assert!(p["lag_seconds"].is_null());
+    // Its last render is the agent's last render line, from before the write.
+    let log = lab.logs(&pricing, "vault-agent", false);
+    let last = log
+        .lines()
+        .rev()
+        .filter(|l| l.contains(render_line))
+        .find_map(line_time)
+        .unwrap();
+    assert!(last < changed, "{log}");
+    assert!(
+        close(time(p["last_render"].as_str().unwrap()), last),
+        "{p:#}"
+    );
+    let f = finding(w, "rotation.not_propagated");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["pod"], pricing.as_str());
+    let ev = f["evidence"].as_str().unwrap();
+    assert!(
+        ev.contains(&format!(
+            "secret/data/tutorial/pricing v{version} written at"
+        )) && ev.contains("last rendered /vault/secrets/prices.txt at"),
+        "{ev}"
+    );
+    // And why: the agent's own 403 on the read.
+    let denied = finding(w, "secret.permission_denied");
+    assert_eq!(denied["pod"], pricing.as_str());
+    evidence_is_from(denied, &lab, &pricing, "vault-agent");
+    drop(guard);
 }
