@@ -487,3 +487,63 @@ fn the_driver_pods_flags_outweigh_the_csidriver_object() {
         "spec": {"containers": [{"name": "app", "image": "nginx:1.27", "args": ["--enable-secret-rotation=true"]}]}
     })).unwrap()).is_none());
 }
+
+/// `check --from` on a bundle: the driver's flags come from its pod in
+/// pods.yaml (examples/broken-csi, captured from a cluster whose driver was
+/// installed by the chart with enableSecretRotation=true).
+#[test]
+fn a_bundle_tells_the_drivers_rotation_from_its_pod() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken-csi");
+    let check = |dir: &std::path::Path| -> serde_json::Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vaultscope"))
+            .args(["check", "--from", dir.to_str().unwrap(), "-o", "json"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let catalog = |r: &serde_json::Value| -> Vec<serde_json::Value> {
+        r["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == "catalog")
+            .unwrap()["findings"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    assert!(catalog(&check(&src)).is_empty());
+    // The same capture with the manifest's default flag: off.
+    let dir = std::env::temp_dir().join(format!("vaultscope-csi-rotation-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in walk(&src) {
+        let to = dir.join(e.strip_prefix(&src).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&e, &to).unwrap();
+    }
+    let pods = std::fs::read_to_string(dir.join("pods.yaml")).unwrap();
+    assert!(pods.contains("- --enable-secret-rotation=true"));
+    std::fs::write(
+        dir.join("pods.yaml"),
+        pods.replace(
+            "- --enable-secret-rotation=true",
+            "- --enable-secret-rotation=false",
+        ),
+    )
+    .unwrap();
+    let f = catalog(&check(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["code"], "rotation.csi_rotation_disabled");
+    // Nothing in Vault is known to have changed since the mount: info.
+    assert_eq!(f[0]["severity"], "info");
+    let ev = f[0]["evidence"].as_str().unwrap();
+    // (one pod per node; any of them says it)
+    assert!(
+        ev.starts_with("driver: driver pod kube-system/csi-secrets-store-csi-driver-")
+            && ev.contains(", container secrets-store: --enable-secret-rotation=false"),
+        "{ev}"
+    );
+}
