@@ -229,7 +229,7 @@ fn pending(
     if (now - *at).num_seconds() <= driver.interval() + GRACE {
         return RenderState::Due;
     }
-    if newer_sibling(secret, *at, side, sides).is_some() {
+    if newer_sibling(&secret.name, &secret.target, *at, side, sides).is_some() {
         return RenderState::Stale;
     }
     match driver {
@@ -241,17 +241,18 @@ fn pending(
 /// Another pod of the class whose mount took the object after the change
 /// and holds another version of it than this pod: proof this pod has not.
 fn newer_sibling<'a>(
-    secret: &SecretRef,
+    object: &str,
+    class: &str,
     at: DateTime<Utc>,
     side: &CsiSide<'_>,
     sides: &'a [CsiSide<'a>],
 ) -> Option<&'a CsiSide<'a>> {
-    let mine = side.status?.version_of(&secret.name)?;
+    let mine = side.status?.version_of(object)?;
     sides.iter().find(|o| {
         o.pod.name != side.pod.name
-            && o.last_render(&secret.target).is_some_and(|t| t >= at)
+            && o.last_render(class).is_some_and(|t| t >= at)
             && o.status
-                .and_then(|s| s.version_of(&secret.name))
+                .and_then(|s| s.version_of(object))
                 .is_some_and(|v| v != mine)
     })
 }
@@ -287,14 +288,7 @@ pub fn findings(
                     };
                     let sibling = match change {
                         VaultChange::KvVersion { at, .. } => {
-                            let secret = SecretRef {
-                                name: r.name.clone(),
-                                path: r.path.clone(),
-                                via: crate::model::injection::Injection::Csi,
-                                target: r.file.clone(),
-                                perms: None,
-                            };
-                            newer_sibling(&secret, *at, side, sides).map(|o| {
+                            newer_sibling(&r.name, &r.file, *at, side, sides).map(|o| {
                                 format!(
                                     "; {} took version {} at {}",
                                     o.pod.name,
