@@ -1086,8 +1086,8 @@ fn injected_pods_have_vault_k8s_shape_and_a_real_crash_loop() {
 /// Two rotations the agents meet for real, sharing one wait: a KV version
 /// the pricing agent may no longer read (its policy was narrowed before the
 /// write), and database credentials the payouts agent fetches again at
-/// their 40 s max TTL. Named to start first (tests start in name order),
-/// on a fresh lab, before the seal test makes the agents retry.
+/// their 40 s max TTL. It may run before or after the seal test: an agent
+/// still backing off after the seal only meets the 403 later.
 #[test]
 fn a_pod_that_may_not_read_the_new_version_is_stale_and_reissued_credentials_are_a_rotation() {
     let lab = lab();
