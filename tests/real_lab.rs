@@ -41,7 +41,7 @@ const KWOK_PORT: u16 = 17750;
 const NS: &str = "tutorial";
 
 /// The number of #[test]s below: the last one to finish stops the lab.
-const TESTS: usize = 8;
+const TESTS: usize = 9;
 
 fn place() -> &'static LabPlace {
     static PLACE: OnceLock<LabPlace> = OnceLock::new();
@@ -1236,7 +1236,43 @@ fn a_pod_that_may_not_read_the_new_version_is_stale_and_reissued_credentials_are
     assert_eq!(denied["pod"], pricing.as_str());
     evidence_is_from(denied, &lab, &pricing, "vault-agent");
     drop(guard);
+}
 
+/// The CSI driver's rotation as vaultscope reads it from a real API server:
+/// the CSIDriver object as the driver's chart (v1.6.1,
+/// `charts/secrets-store-csi-driver/templates/csidriver.yaml`) renders it with
+/// `enableSecretRotation: false`, then a KV write after catalog-csi's mount.
+#[test]
+fn a_csi_driver_that_does_not_rotate_is_read_from_the_api_server() {
+    let lab = lab();
+    lab.wait_ready(&["catalog-csi"]);
+    /// Removes the object even when an assertion fails: with it gone the
+    /// driver's rotation is unknown again and the other tests see no finding.
+    struct Remove;
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = lab_command(&[
+                "kubectl",
+                "delete",
+                "csidriver",
+                "secrets-store.csi.k8s.io",
+                "--ignore-not-found",
+            ])
+            .output();
+        }
+    }
+    let guard = Remove;
+    let manifest =
+        std::env::temp_dir().join(format!("vaultscope-csidriver-{}.yaml", std::process::id()));
+    std::fs::write(
+        &manifest,
+        "apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata:\n  name: secrets-store.csi.k8s.io\nspec:\n  podInfoOnMount: true\n  attachRequired: false\n  volumeLifecycleModes:\n  - Ephemeral\n  requiresRepublish: false\n",
+    )
+    .unwrap();
+    lab.kubectl(&["create", "-f", manifest.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&manifest);
+    let pod = lab.pod_name("catalog-csi");
+    let (_, report) = lab.check();
     // The CSI mount in the same shape: its pod's side is the status object
     // the API server stamped (managedFields), after the KV write it holds.
     let csi = workload(&report, "catalog-csi");
@@ -1245,7 +1281,6 @@ fn a_pod_that_may_not_read_the_new_version_is_stale_and_reissued_credentials_are
     assert_eq!(s["last_change"]["kind"], "kv_version", "{s:#}");
     let p = &s["pods"][0];
     assert_eq!(p["state"], "current", "{s:#}");
-    let pod = lab.pod_name("catalog-csi");
     let spcps = lab.kubectl_json(&[
         "get",
         "secretproviderclasspodstatus",
@@ -1265,8 +1300,43 @@ fn a_pod_that_may_not_read_the_new_version_is_stale_and_reissued_credentials_are
         close(time(p["last_render"].as_str().unwrap()), stamped),
         "{p:#} vs {spcps:#}"
     );
+    assert!(p["lag_seconds"].is_null(), "mounted after the write: {s:#}");
+    // The driver does not rotate and nothing changed in Vault since the
+    // mount: info.
+    let w = csi;
+    let f = finding(w, "rotation.csi_rotation_disabled");
+    assert_eq!(f["severity"], "info", "{f:#}");
+    assert_eq!(f["pod"], pod.as_str());
     assert!(
-        !codes(csi).iter().any(|c| c.starts_with("rotation.")),
-        "{csi:#}"
+        f["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("CSIDriver secrets-store.csi.k8s.io: requiresRepublish is false"),
+        "{f:#}"
+    );
+    // A new version written after the mount: the pod keeps the old one.
+    lab.bao_json(&["kv", "patch", "secret/tutorial/csi", "rotated=by-real-lab"]);
+    let meta = lab.bao_json(&["kv", "metadata", "get", "secret/tutorial/csi"]);
+    let version = meta["data"]["current_version"].as_u64().unwrap();
+    let (_, report) = lab.check();
+    let w = workload(&report, "catalog-csi");
+    let f = finding(w, "rotation.csi_rotation_disabled");
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    let ev = f["evidence"].as_str().unwrap();
+    assert!(
+        ev.contains(&format!("secret/data/tutorial/csi v{version} written at"))
+            && ev.contains("mounted 20"),
+        "{ev}"
+    );
+    let p = &w["secrets"][0]["pods"][0];
+    assert_eq!(p["state"], "stale", "{w:#}");
+    // Said once, as the specific cause, not also as not_propagated.
+    assert!(!codes(w).contains(&"rotation.not_propagated"), "{w:#}");
+    drop(guard);
+    let (_, report) = lab.check();
+    let w = workload(&report, "catalog-csi");
+    assert!(
+        !codes(w).iter().any(|c| c.starts_with("rotation.")),
+        "{w:#}"
     );
 }
