@@ -11,7 +11,7 @@
 #   scripts/lab.sh status   show processes / readiness
 #   scripts/lab.sh env      print `export VAR=...` lines for the running lab (with --with-vault
 #                           also VAULT_ADDR, VAULT_TOKEN (docs/vaultscope-policy.hcl), LAB_ROOT_TOKEN)
-#   scripts/lab.sh scenario NAME     workshop events: seal, unseal, rotate, revoke-lease,
+#   scripts/lab.sh scenario NAME     workshop events: seal, unseal, rotate, revoke-lease, lose-read, restore-read,
 #                           break-binding, fix-binding (a lab started with --with-vault)
 #   scripts/lab.sh build    only build/cache the binaries
 #   scripts/lab.sh kubectl ARGS...                 cached kubectl with the admin kubeconfig

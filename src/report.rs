@@ -131,10 +131,10 @@ struct JsonSecret<'a> {
     name: Txt<'a>,
     path: Txt<'a>,
     via: Txt<'a>,
-    /// The secret's last change in Vault (agent secrets).
+    /// The secret's last change in Vault (agent secrets and CSI objects from Vault).
     #[serde(skip_serializing_if = "Option::is_none")]
     last_change: Option<JsonChange<'a>>,
-    /// Each agent pod's last render of it, and how long after the change.
+    /// Each pod's last render of it (an agent's `rendered` line, a CSI mount status's last write), and how long after the change.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pods: Vec<JsonRender<'a>>,
 }

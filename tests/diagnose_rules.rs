@@ -442,6 +442,8 @@ fn spcps(p: &PodInfo, class: &str, mounted: bool) -> Observation {
             id: "db-password".into(),
             version: "x7QbZ".into(),
         }],
+        created: None,
+        written: None,
     }))
 }
 

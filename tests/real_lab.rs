@@ -41,7 +41,7 @@ const KWOK_PORT: u16 = 17750;
 const NS: &str = "tutorial";
 
 /// The number of #[test]s below: the last one to finish stops the lab.
-const TESTS: usize = 7;
+const TESTS: usize = 9;
 
 fn place() -> &'static LabPlace {
     static PLACE: OnceLock<LabPlace> = OnceLock::new();
@@ -1081,4 +1081,262 @@ fn injected_pods_have_vault_k8s_shape_and_a_real_crash_loop() {
     assert!(c.contains(&"auth.invalid_role"), "{w:#}");
     assert!(c.contains(&"config.role_missing"), "{w:#}");
     assert!(w["pods"][0]["restarts"].as_u64().unwrap() >= 1);
+}
+
+/// Two rotations the agents meet for real, sharing one wait: a KV version
+/// the pricing agent may no longer read (its policy was narrowed before the
+/// write), and database credentials the payouts agent fetches again at
+/// their 40 s max TTL. It may run before or after the seal test: an agent
+/// still backing off after the seal only meets the 403 later.
+#[test]
+fn a_pod_that_may_not_read_the_new_version_is_stale_and_reissued_credentials_are_a_rotation() {
+    let lab = lab();
+    lab.wait_ready(&["pricing", "payouts"]);
+    let pricing = lab.pod_name("pricing");
+    let payouts = lab.pod_name("payouts");
+    let render_line = r#"(runner) rendered "(dynamic)" => "/vault/secrets/prices.txt""#;
+    // The init agent rendered the file; the sidecar reads the same version
+    // at its start and, the content being the same, writes (and logs)
+    // nothing: the pod's last render is in either log.
+    let renders = || -> Vec<DateTime<Utc>> {
+        ["vault-agent-init", "vault-agent"]
+            .iter()
+            .flat_map(|c| {
+                lab.logs(&pricing, c, false)
+                    .lines()
+                    .filter(|l| l.contains(render_line))
+                    .filter_map(line_time)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    lab.wait_log(&pricing, "vault-agent", false, "(runner) starting");
+    assert!(!renders().is_empty(), "pricing's agents rendered nothing");
+    /// Grants the path again even when an assertion fails.
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = lab_command(&["scenario", "restore-read"]).output();
+        }
+    }
+    let guard = Restore;
+    lab.scenario("lose-read");
+    let meta = lab.bao_json(&["kv", "metadata", "get", "secret/tutorial/pricing"]);
+    let version = meta["data"]["current_version"].as_u64().unwrap();
+    let changed = time(meta["data"]["updated_time"].as_str().unwrap());
+    // The agent's next re-read (every 10 s) gets OpenBao's 403.
+    lab.wait_log(&pricing, "vault-agent", false, "* permission denied");
+
+    // Meanwhile, payouts: new credentials rendered once the lease could not
+    // be renewed past its max TTL, more than a minute after the sidecar's
+    // first render (vaultscope does not count a render in the pod's first
+    // minute as a re-render: rotation.no_reload waits for that).
+    let w = wait_for(
+        "a check that shows payouts' re-issued credentials rendered",
+        Duration::from_secs(150),
+        |last| {
+            let log = lab.logs(&payouts, "vault-agent", false);
+            let renders: Vec<DateTime<Utc>> = log
+                .lines()
+                .filter(|l| l.contains(r#"rendered "(dynamic)" => "/vault/secrets/db-creds""#))
+                .filter_map(line_time)
+                .collect();
+            *last = log.lines().rev().take(6).collect::<Vec<_>>().join("\n");
+            let late = chrono::Duration::seconds(61);
+            if renders.len() < 2 || renders.last().is_some_and(|t| *t < renders[0] + late) {
+                std::thread::sleep(Duration::from_secs(3));
+                return None;
+            }
+            let (_, report) = lab.check();
+            let w = workload(&report, "payouts").clone();
+            let p = &w["secrets"][0]["pods"][0];
+            *last = format!("{w:#}");
+            let shown = p["last_render"].as_str().map(time)?;
+            (p["state"] == "current" && p["lag_seconds"].is_i64() && shown > renders[0] + late)
+                .then_some(w)
+        },
+    );
+    let s = &w["secrets"][0];
+    assert_eq!(s["last_change"]["kind"], "lease_issued", "{s:#}");
+    let id = s["last_change"]["id"].as_str().unwrap();
+    assert!(id.starts_with("database/creds/payouts/"), "{id}");
+    let lease = lab.bao_json(&["write", "sys/leases/lookup", &format!("lease_id={id}")]);
+    let issued = time(lease["data"]["issue_time"].as_str().unwrap());
+    assert!(
+        close(time(s["last_change"]["at"].as_str().unwrap()), issued),
+        "{s:#} vs OpenBao's issue_time {issued}"
+    );
+    // The render vaultscope shows is the agent's own line, after consul-
+    // template's "renewer done" for the capped lease, and the lag is theirs.
+    let p = &s["pods"][0];
+    let shown = time(p["last_render"].as_str().unwrap());
+    let log = lab.logs(&payouts, "vault-agent", false);
+    let line = log
+        .lines()
+        .filter(|l| l.contains(r#"rendered "(dynamic)" => "/vault/secrets/db-creds""#))
+        .find(|l| line_time(l).is_some_and(|t| close(t, shown)))
+        .unwrap_or_else(|| panic!("no render at {shown} in:\n{log}"));
+    let rendered = line_time(line).unwrap();
+    assert!(
+        log.lines().any(
+            |l| l.contains("vault.read(database/creds/payouts): renewer done")
+                && line_time(l)
+                    .is_some_and(|t| t <= rendered && t >= issued - chrono::Duration::seconds(2))
+        ),
+        "{log}"
+    );
+    assert!(
+        (p["lag_seconds"].as_i64().unwrap() - (rendered - issued).num_seconds()).abs() <= 1,
+        "{p:#}"
+    );
+    // No command reloads the app (the lab's apps have none): said, with the lease.
+    let f = finding(&w, "rotation.no_reload");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["pod"], payouts.as_str());
+    let ev = f["evidence"].as_str().unwrap();
+    assert!(
+        ev.contains(id) && ev.contains("no agent-inject-command-db-creds"),
+        "{ev}"
+    );
+
+    // pricing: stale once its 10 s interval and vaultscope's minute of grace
+    // have passed since the write, its pod named, both times shown.
+    let due = changed + chrono::Duration::seconds(10 + 60 + 2);
+    if let Ok(wait) = (due - Utc::now()).to_std() {
+        std::thread::sleep(wait);
+    }
+    let (_, report) = lab.check();
+    let w = workload(&report, "pricing");
+    let s = &w["secrets"][0];
+    assert_eq!(s["last_change"]["kind"], "kv_version", "{s:#}");
+    assert_eq!(s["last_change"]["version"].as_u64(), Some(version));
+    let p = &s["pods"][0];
+    assert_eq!(p["name"], pricing.as_str());
+    assert_eq!(p["state"], "stale", "{s:#}");
+    assert!(p["lag_seconds"].is_null());
+    // Its last render is the agents' last render line, from before the write.
+    let last = renders().into_iter().max().unwrap();
+    assert!(last < changed, "{last} vs {changed}");
+    assert!(
+        close(time(p["last_render"].as_str().unwrap()), last),
+        "{p:#}"
+    );
+    let f = finding(w, "rotation.not_propagated");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["pod"], pricing.as_str());
+    let ev = f["evidence"].as_str().unwrap();
+    assert!(
+        ev.contains(&format!(
+            "secret/data/tutorial/pricing v{version} written at"
+        )) && ev.contains("last rendered /vault/secrets/prices.txt at"),
+        "{ev}"
+    );
+    // And why: the agent's own 403 on the read.
+    let denied = finding(w, "secret.permission_denied");
+    assert_eq!(denied["pod"], pricing.as_str());
+    evidence_is_from(denied, &lab, &pricing, "vault-agent");
+    drop(guard);
+}
+
+/// The CSI driver's rotation as vaultscope reads it from a real API server:
+/// the CSIDriver object as the driver's chart (v1.6.1,
+/// `charts/secrets-store-csi-driver/templates/csidriver.yaml`) renders it with
+/// `enableSecretRotation: false`, then a KV write after catalog-csi's mount.
+#[test]
+fn a_csi_driver_that_does_not_rotate_is_read_from_the_api_server() {
+    let lab = lab();
+    lab.wait_ready(&["catalog-csi"]);
+    /// Removes the object even when an assertion fails: with it gone the
+    /// driver's rotation is unknown again and the other tests see no finding.
+    struct Remove;
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = lab_command(&[
+                "kubectl",
+                "delete",
+                "csidriver",
+                "secrets-store.csi.k8s.io",
+                "--ignore-not-found",
+            ])
+            .output();
+        }
+    }
+    let guard = Remove;
+    let manifest =
+        std::env::temp_dir().join(format!("vaultscope-csidriver-{}.yaml", std::process::id()));
+    std::fs::write(
+        &manifest,
+        "apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata:\n  name: secrets-store.csi.k8s.io\nspec:\n  podInfoOnMount: true\n  attachRequired: false\n  volumeLifecycleModes:\n  - Ephemeral\n  requiresRepublish: false\n",
+    )
+    .unwrap();
+    lab.kubectl(&["create", "-f", manifest.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&manifest);
+    let pod = lab.pod_name("catalog-csi");
+    let (_, report) = lab.check();
+    // The CSI mount in the same shape: its pod's side is the status object
+    // the API server stamped (managedFields), after the KV write it holds.
+    let csi = workload(&report, "catalog-csi");
+    let s = &csi["secrets"][0];
+    assert_eq!(s["via"], "csi", "{s:#}");
+    assert_eq!(s["last_change"]["kind"], "kv_version", "{s:#}");
+    let p = &s["pods"][0];
+    assert_eq!(p["state"], "current", "{s:#}");
+    let spcps = lab.kubectl_json(&[
+        "get",
+        "secretproviderclasspodstatus",
+        "-n",
+        NS,
+        &format!("{pod}-{NS}-tutorial-csi"),
+        "--show-managed-fields",
+    ]);
+    let stamped = spcps["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["time"].as_str().map(time))
+        .max()
+        .unwrap();
+    assert!(
+        close(time(p["last_render"].as_str().unwrap()), stamped),
+        "{p:#} vs {spcps:#}"
+    );
+    assert!(p["lag_seconds"].is_null(), "mounted after the write: {s:#}");
+    // The driver does not rotate and nothing changed in Vault since the
+    // mount: info.
+    let w = csi;
+    let f = finding(w, "rotation.csi_rotation_disabled");
+    assert_eq!(f["severity"], "info", "{f:#}");
+    assert_eq!(f["pod"], pod.as_str());
+    assert!(
+        f["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("CSIDriver secrets-store.csi.k8s.io: requiresRepublish is false"),
+        "{f:#}"
+    );
+    // A new version written after the mount: the pod keeps the old one.
+    lab.bao_json(&["kv", "patch", "secret/tutorial/csi", "rotated=by-real-lab"]);
+    let meta = lab.bao_json(&["kv", "metadata", "get", "secret/tutorial/csi"]);
+    let version = meta["data"]["current_version"].as_u64().unwrap();
+    let (_, report) = lab.check();
+    let w = workload(&report, "catalog-csi");
+    let f = finding(w, "rotation.csi_rotation_disabled");
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    let ev = f["evidence"].as_str().unwrap();
+    assert!(
+        ev.contains(&format!("secret/data/tutorial/csi v{version} written at"))
+            && ev.contains("mounted 20"),
+        "{ev}"
+    );
+    let p = &w["secrets"][0]["pods"][0];
+    assert_eq!(p["state"], "stale", "{w:#}");
+    // Said once, as the specific cause, not also as not_propagated.
+    assert!(!codes(w).contains(&"rotation.not_propagated"), "{w:#}");
+    drop(guard);
+    let (_, report) = lab.check();
+    let w = workload(&report, "catalog-csi");
+    assert!(
+        !codes(w).iter().any(|c| c.starts_with("rotation.")),
+        "{w:#}"
+    );
 }

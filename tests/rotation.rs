@@ -247,3 +247,51 @@ fn new_credentials_with_nothing_to_reload_the_app() {
     let r = run(db_pod(None), &log, db_lease(7185));
     assert!(rotation_findings(&r).is_empty());
 }
+
+/// The demo plays a rotation one pod picks up late, and a CSI class on a
+/// driver that does not rotate.
+#[test]
+fn the_demo_plays_a_late_pod_and_a_csi_class_without_rotation() {
+    use vaultscope::sources::demo;
+    let base: chrono::DateTime<chrono::Utc> = "2026-11-28T10:00:00Z".parse().unwrap();
+    let at = |secs: i64| {
+        let w = world(demo::snapshot(base, Duration::seconds(secs)));
+        diagnose(&w, base + Duration::seconds(secs))
+    };
+    let codes = |r: &Report, name: &str| -> Vec<(Code, Severity, Option<String>)> {
+        r.workloads
+            .iter()
+            .find(|w| w.key.name == name)
+            .unwrap()
+            .findings
+            .iter()
+            .filter(|f| f.code.as_str().starts_with("rotation."))
+            .map(|f| (f.code, f.severity, f.pod.clone()))
+            .collect()
+    };
+    let r = at(30);
+    let late = Some("metrics-gateway-9mq4r".to_string());
+    assert_eq!(
+        codes(&r, "metrics-gateway"),
+        [(Code::RotationNotPropagated, Severity::Warning, late.clone())]
+    );
+    let catalog = codes(&r, "catalog");
+    assert_eq!(catalog.len(), 1, "{catalog:?}");
+    assert_eq!(
+        (catalog[0].0, catalog[0].1),
+        (Code::RotationCsiRotationDisabled, Severity::Warning)
+    );
+    // After its late render: a rotation that took 17 minutes, told as info.
+    let r = at(130);
+    assert_eq!(
+        codes(&r, "metrics-gateway"),
+        [(Code::RotationLagging, Severity::Info, late)]
+    );
+    let w = r
+        .workloads
+        .iter()
+        .find(|w| w.key.name == "metrics-gateway")
+        .unwrap();
+    let lags: Vec<Option<i64>> = w.rotations[0].pods.iter().map(|p| p.lag_seconds).collect();
+    assert_eq!(lags, [Some(40), Some(1020)]);
+}

@@ -638,7 +638,7 @@ fn narrow_terminals() {
         insta::assert_snapshot!(format!("list_{w}x{h}"), list);
         let first = list.lines().next().unwrap();
         assert!(
-            first.contains("✓ 7 ! 1 ✗ 5") && first.contains("10:00:30"),
+            first.contains("✓ 5 ! 3 ✗ 5") && first.contains("10:00:30"),
             "{list}"
         );
         assert!(

@@ -179,6 +179,9 @@ usage: scripts/lab.sh scenario NAME      (a lab started with up --with-vault)
                   its new agent cannot log in ("service account name not authorized")
   fix-binding     bind role webapp to service account webapp again (the agent's next retry,
                   within its back-off of up to 5 min, logs in)
+  lose-read       narrow policy tutorial-pricing to another path, then write a new version of
+                  secret/tutorial/pricing: the pricing agent cannot read it and keeps the old one
+  restore-read    grant policy tutorial-pricing its path again (the agent's next retry renders)
   restart APP     delete the pod of Deployment APP (namespace tutorial): its ReplicaSet makes a
                   new one, with new agents and tokens (as after `kubectl delete pod`)
 EOF2
@@ -212,6 +215,19 @@ cmd_scenario() {
       bao_ write auth/kubernetes/role/webapp bound_service_account_names=webapp \
         bound_service_account_namespaces=tutorial token_policies=tutorial-webapp token_ttl=10m token_max_ttl=1h >/dev/null
       log "role webapp binds tutorial/webapp again"
+      ;;
+    lose-read)
+      bao_ policy write tutorial-pricing - >/dev/null <<'EOF2'
+path "secret/data/tutorial/pricing-v1" { capabilities = ["read"] }
+EOF2
+      bao_ kv put secret/tutorial/pricing username=pricing-user password="$(openssl rand -hex 12)" >/dev/null
+      log "policy tutorial-pricing no longer grants secret/data/tutorial/pricing, now at version $(bao_ kv metadata get -format=json secret/tutorial/pricing | jq -r .data.current_version)"
+      ;;
+    restore-read)
+      bao_ policy write tutorial-pricing - >/dev/null <<'EOF2'
+path "secret/data/tutorial/pricing" { capabilities = ["read"] }
+EOF2
+      log "policy tutorial-pricing grants secret/data/tutorial/pricing again"
       ;;
     restart)
       kc get deployment "$2" -n tutorial >/dev/null 2>&1 || die "no Deployment $2 in namespace tutorial"

@@ -58,6 +58,8 @@ pub enum Code {
     RotationLagging,
     /// New credentials or a certificate rendered with no command to reload the app.
     RotationNoReload,
+    /// A CSI mount of Vault objects on a driver that does not rotate mounts.
+    RotationCsiRotationDisabled,
     CsiMountFailed,
     CsiClassNotFound,
     CsiDriverMissing,
@@ -111,6 +113,7 @@ impl Code {
         Code::RotationNotPropagated,
         Code::RotationLagging,
         Code::RotationNoReload,
+        Code::RotationCsiRotationDisabled,
         Code::CsiMountFailed,
         Code::CsiClassNotFound,
         Code::CsiDriverMissing,
@@ -151,6 +154,7 @@ impl Code {
             RotationNotPropagated => "rotation.not_propagated",
             RotationLagging => "rotation.lagging",
             RotationNoReload => "rotation.no_reload",
+            RotationCsiRotationDisabled => "rotation.csi_rotation_disabled",
             VaultSealed => "vault.sealed",
             VaultUnreachable => "vault.unreachable",
             VaultTlsError => "vault.tls_error",

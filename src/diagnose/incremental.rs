@@ -297,6 +297,10 @@ pub struct Diagnoser {
     /// severity looks at the leases of the path its log names).
     renewal: BTreeSet<WorkloadKey>,
     due: BTreeSet<(DateTime<Utc>, WorkloadKey)>,
+    /// Whether the CSI driver rotates, as last judged: it is read from the
+    /// whole cluster (the driver's flags, any rotation event, any status
+    /// rewritten), so a change to it judges everything again.
+    driver: Option<super::csi_rotation::DriverRotation>,
 }
 
 /// How long an OOM kill counts as recent (`rules::oom_severity`).
@@ -316,9 +320,11 @@ impl Diagnoser {
         let changes = world.take_changes();
         let world: &World = world;
         let mut dirty = BTreeSet::new();
+        let driver = super::csi_rotation::driver_rotation(world);
         let full = !self.started
             || self.now.is_some_and(|t| now < t)
-            || report.workloads.len() != self.shown;
+            || report.workloads.len() != self.shown
+            || self.driver.as_ref() != Some(&driver);
         match changes {
             Some(c) if !full && !c.everything => self.note(world, &c, &mut dirty),
             _ => {
@@ -333,6 +339,7 @@ impl Diagnoser {
                 report.workloads.clear();
             }
         }
+        self.driver = Some(driver);
         // The clock: workloads and lease paths whose findings are due.
         while let Some((at, _)) = self.due.first()
             && *at <= now

@@ -4,6 +4,7 @@
 pub mod api_error;
 pub mod auth_backend;
 pub mod crosscheck;
+pub mod csi_rotation;
 pub mod deadline;
 pub mod evidence;
 pub mod expiry;
@@ -247,7 +248,8 @@ pub(crate) fn diagnose_workload(
     Some(report)
 }
 
-/// Each agent secret's Vault side joined with every agent pod's renders.
+/// Each secret's Vault side joined with every pod's side: agent secrets
+/// with each agent pod's renders, CSI objects with each pod's mount status.
 fn rotations_of(
     pods: &[PodContext<'_>],
     secrets: &[SecretRef],
@@ -255,6 +257,25 @@ fn rotations_of(
     world: &World,
     index: &Index<'_>,
     now: DateTime<Utc>,
+) -> (Vec<rotation::SecretRotation>, Vec<Finding>) {
+    let change_of = |s: &SecretRef| {
+        let path = normalize_path(&s.path);
+        let (leases, _) = index.leases(&path);
+        rotation::last_change(&path, &vault.kv, leases, &vault.certificates)
+    };
+    let (mut rotations, mut found) = agent_rotations(pods, secrets, world, now, &change_of);
+    let (csi, csi_found) = csi_rotations(pods, secrets, world, index, now, &change_of);
+    rotations.extend(csi);
+    found.extend(csi_found);
+    (rotations, found)
+}
+
+fn agent_rotations(
+    pods: &[PodContext<'_>],
+    secrets: &[SecretRef],
+    world: &World,
+    now: DateTime<Utc>,
+    change_of: &dyn Fn(&SecretRef) -> Option<rotation::VaultChange>,
 ) -> (Vec<rotation::SecretRotation>, Vec<Finding>) {
     let sides: Vec<rotation::PodSide<'_>> = pods
         .iter()
@@ -281,15 +302,71 @@ fn rotations_of(
     let rotations: Vec<rotation::SecretRotation> = secrets
         .iter()
         .filter(|s| rotation::is_agent_secret(s))
-        .map(|s| {
-            let path = normalize_path(&s.path);
-            let (leases, _) = index.leases(&path);
-            let change = rotation::last_change(&path, &vault.kv, leases, &vault.certificates);
-            rotation::join(s, change, &sides, world, now)
-        })
+        .map(|s| rotation::join(s, change_of(s), &sides, world, now))
         .collect();
     let found = rotation::findings(&rotations, &sides, now);
     (rotations, found)
+}
+
+/// CSI objects of classes whose provider is Vault's, joined with the pods
+/// that mount the class.
+fn csi_rotations(
+    pods: &[PodContext<'_>],
+    secrets: &[SecretRef],
+    world: &World,
+    index: &Index<'_>,
+    now: DateTime<Utc>,
+    change_of: &dyn Fn(&SecretRef) -> Option<rotation::VaultChange>,
+) -> (Vec<rotation::SecretRotation>, Vec<Finding>) {
+    let csi: Vec<&SecretRef> = secrets
+        .iter()
+        .filter(|s| s.via == Injection::Csi)
+        .filter(|s| {
+            pods.first().is_some_and(|p| {
+                world
+                    .classes
+                    .get(&(p.pod.namespace.clone(), s.target.clone()))
+                    .is_some_and(|c| csi_rotation::is_vault_provider(&c.provider))
+            })
+        })
+        .collect();
+    if csi.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let driver = csi_rotation::driver_rotation(world);
+    let mut rotations = Vec::new();
+    let mut sides_all = Vec::new();
+    let classes: BTreeSet<&str> = csi.iter().map(|s| s.target.as_str()).collect();
+    for class in classes {
+        let sides: Vec<csi_rotation::CsiSide<'_>> = pods
+            .iter()
+            .filter(|p| {
+                p.pod
+                    .csi_volumes
+                    .iter()
+                    .any(|v| v.secret_provider_class.as_deref() == Some(class))
+            })
+            .map(|p| csi_rotation::CsiSide {
+                pod: p.pod,
+                status: index.pod_status(&p.pod.namespace, &p.pod.name, class),
+                events: index
+                    .events_about(&p.pod.namespace, "Pod", &p.pod.name)
+                    .iter()
+                    .copied()
+                    .filter(|e| csi_rotation::ROTATION_EVENTS.contains(&e.reason.as_str()))
+                    .collect(),
+            })
+            .collect();
+        let mine: Vec<rotation::SecretRotation> = csi
+            .iter()
+            .filter(|s| s.target == class)
+            .map(|s| csi_rotation::join(s, change_of(s), &sides, &driver, now))
+            .collect();
+        let found = csi_rotation::findings(&mine, &sides, &driver, now);
+        rotations.extend(mine);
+        sides_all.push(found);
+    }
+    (rotations, sides_all.into_iter().flatten().collect())
 }
 
 /// The injector annotations a workload's agent uses: its first injected

@@ -23,11 +23,11 @@ pub const DEFAULT_STATIC_RENDER_INTERVAL: i64 = 300;
 
 /// Slack on top of the render interval before a pod is late: the agent
 /// waits for the interval, then reads, then renders.
-const GRACE: i64 = 60;
+pub(crate) const GRACE: i64 = 60;
 
 /// A pod that has not rendered a KV version this long after the interval is
 /// an error, not a warning: the old version has been served for an hour.
-const STALE_FOR_ERROR: i64 = 3600;
+pub(crate) const STALE_FOR_ERROR: i64 = 3600;
 
 /// What changed in Vault last for one secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,7 +50,7 @@ impl VaultChange {
         }
     }
 
-    fn describe(&self, path: &str) -> String {
+    pub(crate) fn describe(&self, path: &str) -> String {
         match self {
             VaultChange::KvVersion { version, at } => {
                 format!("{path} v{version} written at {}", at.to_rfc3339())

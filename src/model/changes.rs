@@ -210,6 +210,9 @@ impl Changes {
             Cluster(c) => self.everything |= world.cluster.as_ref() != Some(c),
             // The world starts again (and stops recording until asked).
             Reset => self.everything = true,
+            // Read only through whether the driver rotates, which the
+            // incremental diagnosis compares itself.
+            CsiDriver(_) => {}
             // Not read by the diagnosis of any workload.
             AccessDenied(_) | AccessGranted { .. } | ApiServer { .. } => {}
         }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::annotations::DEFAULT_AUTH_PATH;
@@ -47,6 +48,182 @@ pub struct SecretProviderClassPodStatusInfo {
     pub mounted: bool,
     pub target_path: Option<String>,
     pub objects: Vec<SpcpsObject>,
+    /// `metadata.creationTimestamp`: the pod's first mount.
+    pub created: Option<DateTime<Utc>>,
+    /// The last time a field manager wrote the object (the newest
+    /// `metadata.managedFields[].time`). The driver rewrites the status when
+    /// a remount brings other object versions (driver v1.6+
+    /// `pkg/secrets-store/utils.go` createOrUpdateSecretProviderClassPodStatus;
+    /// before, `pkg/rotation/reconciler.go`), and the API server keeps the
+    /// time of an unchanged update as it was. Bundles strip managedFields.
+    pub written: Option<DateTime<Utc>>,
+}
+
+impl SecretProviderClassPodStatusInfo {
+    /// When the pod's mount last changed: the last write, else its creation.
+    pub fn last_written(&self) -> Option<DateTime<Utc>> {
+        self.written.max(self.created)
+    }
+
+    pub fn version_of(&self, id: &str) -> Option<&str> {
+        self.objects
+            .iter()
+            .find(|o| o.id.trim() == id.trim())
+            .map(|o| o.version.as_str())
+    }
+}
+
+/// How the Secrets Store CSI driver rotates mounts, as far as it could be
+/// read without reading secrets: the `secrets-store` container's flags
+/// (`--enable-secret-rotation`, default false; `--rotation-poll-interval`,
+/// default 2m: `cmd/secrets-store-csi-driver/main.go`) and the CSIDriver
+/// object's `spec.requiresRepublish` (the chart sets it to
+/// `enableSecretRotation`: `charts/secrets-store-csi-driver/templates/csidriver.yaml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CsiDriverConfig {
+    pub rotation_enabled: Option<bool>,
+    pub poll_interval_seconds: Option<i64>,
+    /// Without it kubelet never calls NodePublishVolume again, and from
+    /// driver v1.6.0 that call is the only way a mount is refreshed.
+    pub requires_republish: Option<bool>,
+    /// Where the flags were read, for evidence ("driver pod kube-system/x").
+    pub flags_from: Option<String>,
+}
+
+/// The driver's flag default (`cmd/secrets-store-csi-driver/main.go`).
+pub const DEFAULT_ROTATION_POLL_INTERVAL: i64 = 120;
+
+impl CsiDriverConfig {
+    /// From the `secrets-store` container's args. Go's flag package takes
+    /// `--f`, `-f`, `--f=v` and `-f=v`; a bool flag alone means true; a
+    /// flag not given has its default (rotation off, every 2 minutes).
+    pub fn from_args(args: &[String], source: &str) -> Self {
+        let mut out = CsiDriverConfig {
+            rotation_enabled: Some(false),
+            poll_interval_seconds: Some(DEFAULT_ROTATION_POLL_INTERVAL),
+            requires_republish: None,
+            flags_from: Some(source.to_string()),
+        };
+        for a in args {
+            let a = a.trim().trim_matches('"');
+            let flag = a.trim_start_matches('-');
+            if flag.len() == a.len() {
+                continue;
+            }
+            let (name, value) = match flag.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (flag, None),
+            };
+            match name {
+                "enable-secret-rotation" => {
+                    out.rotation_enabled = match value {
+                        None => Some(true),
+                        Some(v) => parse_go_bool(v),
+                    }
+                }
+                "rotation-poll-interval" => {
+                    out.poll_interval_seconds = value.and_then(parse_go_duration)
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// From a pod of the driver's DaemonSet: its `secrets-store` container
+    /// (the name in `deploy/secrets-store-csi-driver.yaml` and the chart),
+    /// running a driver image (`registry.k8s.io/csi-secrets-store/driver`,
+    /// AKS's `mcr.microsoft.com/oss/kubernetes-csi/secrets-store/driver`).
+    pub fn from_driver_pod(pod: &k8s_openapi::api::core::v1::Pod) -> Option<Self> {
+        let spec = pod.spec.as_ref()?;
+        let c = spec.containers.iter().find(|c| {
+            c.name == "secrets-store"
+                && c.image
+                    .as_deref()
+                    .is_some_and(|i| i.contains("secrets-store"))
+        })?;
+        let mut args = c.command.clone().unwrap_or_default();
+        args.extend(c.args.clone().unwrap_or_default());
+        let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        Some(Self::from_args(
+            &args,
+            &format!("driver pod {ns}/{name}, container secrets-store"),
+        ))
+    }
+
+    /// What two reads say together: the flags where read, the CSIDriver
+    /// object's field where read.
+    pub fn merge(self, newer: CsiDriverConfig) -> CsiDriverConfig {
+        let flags = newer.flags_from.is_some();
+        CsiDriverConfig {
+            rotation_enabled: if flags {
+                newer.rotation_enabled
+            } else {
+                self.rotation_enabled
+            },
+            poll_interval_seconds: if flags {
+                newer.poll_interval_seconds
+            } else {
+                self.poll_interval_seconds
+            },
+            flags_from: newer.flags_from.or(self.flags_from),
+            requires_republish: newer.requires_republish.or(self.requires_republish),
+        }
+    }
+
+    /// From the CSIDriver object `secrets-store.csi.k8s.io`.
+    pub fn from_csidriver(requires_republish: Option<bool>) -> Self {
+        CsiDriverConfig {
+            rotation_enabled: None,
+            poll_interval_seconds: None,
+            // Unset is false (storage.k8s.io/v1 CSIDriverSpec).
+            requires_republish: Some(requires_republish.unwrap_or(false)),
+            flags_from: None,
+        }
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Go's `time.ParseDuration` for the units a poll interval uses
+/// (h, m, s, ms), to whole seconds: "2m", "90s", "1h30m", "1.5m".
+pub fn parse_go_duration(v: &str) -> Option<i64> {
+    let mut rest = v.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if n == 0 {
+            return None;
+        }
+        let number: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match &rest[..u] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return None,
+        };
+        rest = &rest[u..];
+        total += number * unit;
+    }
+    Some(total.round() as i64)
 }
 
 #[derive(Deserialize)]
@@ -56,6 +233,24 @@ struct RawMeta {
     name: String,
     #[serde(default)]
     namespace: String,
+    /// Kept as text: a time that does not parse leaves it unknown rather
+    /// than failing the whole object.
+    #[serde(default)]
+    creation_timestamp: Option<String>,
+    #[serde(default)]
+    managed_fields: Vec<RawManagedFields>,
+}
+
+#[derive(Deserialize)]
+struct RawManagedFields {
+    #[serde(default)]
+    time: Option<String>,
+}
+
+fn rfc3339(t: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[derive(Deserialize)]
@@ -186,7 +381,15 @@ impl SecretProviderClassInfo {
 impl SecretProviderClassPodStatusInfo {
     pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
         let raw: RawSpcps = serde_path_to_error::deserialize(v).map_err(|e| e.to_string())?;
+        let written = raw
+            .metadata
+            .managed_fields
+            .iter()
+            .filter_map(|m| m.time.as_deref().and_then(rfc3339))
+            .max();
         Ok(SecretProviderClassPodStatusInfo {
+            created: raw.metadata.creation_timestamp.as_deref().and_then(rfc3339),
+            written,
             namespace: raw.metadata.namespace,
             name: raw.metadata.name,
             pod_name: raw.status.pod_name,

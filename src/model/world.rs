@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::changes::Changes;
 use super::cluster::ClusterIdentity;
-use super::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
+use super::csi::{CsiDriverConfig, SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
 use super::logs::{LogBuffer, LogKey};
 use super::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use super::pod::PodInfo;
@@ -67,6 +67,9 @@ pub enum Observation {
     },
     /// Whether the Secrets Store CSI CRDs exist in the cluster.
     CsiInstalled(bool),
+    /// How the CSI driver rotates mounts, as read (its flags, or the
+    /// CSIDriver object); merged with what was read before.
+    CsiDriver(CsiDriverConfig),
     InjectorWebhooks(Vec<InjectorWebhook>),
     /// Ready endpoints behind the injector service.
     InjectorEndpoints {
@@ -146,6 +149,8 @@ pub struct World {
     pub pod_statuses: BTreeMap<ObjKey, SecretProviderClassPodStatusInfo>,
     /// `None` while unknown (e.g. a bundle that did not include CSI objects).
     pub csi_installed: Option<bool>,
+    /// `None` while not read (no access, a bundle, the driver not installed).
+    pub csi_driver: Option<CsiDriverConfig>,
     pub webhooks: Vec<InjectorWebhook>,
     /// `None` while unknown (offline bundles).
     pub injector_ready_endpoints: Option<u32>,
@@ -217,6 +222,12 @@ impl World {
                 self.pod_statuses.remove(&(namespace, name));
             }
             CsiInstalled(b) => self.csi_installed = Some(b),
+            CsiDriver(c) => {
+                self.csi_driver = Some(match self.csi_driver.take() {
+                    Some(old) => old.merge(c),
+                    None => c,
+                })
+            }
             InjectorWebhooks(w) => self.webhooks = w,
             InjectorEndpoints { ready } => self.injector_ready_endpoints = Some(ready),
             LogLines { key, lines } => self.logs.entry(key).or_default().extend(lines),

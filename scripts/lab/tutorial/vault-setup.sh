@@ -17,7 +17,7 @@ tutorial_vault_setup() {
   # Step 2: the apps' static secrets in KV v2. Written once, so versions only move when
   # someone rotates them (scripts/lab.sh scenario rotate).
   local p
-  for p in webapp ledger/config batch csi; do
+  for p in webapp ledger/config batch csi pricing; do
     if ! bao_ kv metadata get "secret/tutorial/$p" >/dev/null 2>&1; then
       bao_ kv put "secret/tutorial/$p" username="$(basename "$p")-user" password="$(openssl rand -hex 12)" >/dev/null
     fi
@@ -29,9 +29,14 @@ tutorial_vault_setup() {
   # re-issue at the 10 min max TTL happen during a demo.
   bao_ write database/config/tutorial plugin_name=postgresql-database-plugin \
     connection_url="postgresql://{{username}}:{{password}}@127.0.0.1:$LAB_PG_PORT/postgres?sslmode=disable" \
-    username=vaultadmin password="$(cat "$LAB_PG_PASSWORD_FILE")" allowed_roles=orders \
+    username=vaultadmin password="$(cat "$LAB_PG_PASSWORD_FILE")" allowed_roles=orders,payouts \
     password_authentication=scram-sha-256 >/dev/null
   bao_ write database/roles/orders db_name=tutorial default_ttl=2m max_ttl=10m \
+    creation_statements="CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT ON public.invoices TO \"{{name}}\";" \
+    >/dev/null
+  # A role whose credentials reach their max TTL within a minute, so a re-issue (a rotation of
+  # dynamic credentials) happens early in every lab run rather than after 10 minutes.
+  bao_ write database/roles/payouts db_name=tutorial default_ttl=15s max_ttl=40s \
     creation_statements="CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT ON public.invoices TO \"{{name}}\";" \
     >/dev/null
 
@@ -67,6 +72,13 @@ EOF
   bao_ policy write tutorial-csi - >/dev/null <<'EOF'
 path "secret/data/tutorial/csi" { capabilities = ["read"] }
 EOF
+  bao_ policy write tutorial-payouts - >/dev/null <<'EOF'
+path "database/creds/payouts" { capabilities = ["read"] }
+EOF
+  # The pricing app's; `scripts/lab.sh scenario lose-read` narrows it to another path.
+  bao_ policy write tutorial-pricing - >/dev/null <<'EOF'
+path "secret/data/tutorial/pricing" { capabilities = ["read"] }
+EOF
   bao_ policy write tutorial-reports - >/dev/null <<'EOF'
 path "secret/data/tutorial/reports" { capabilities = ["read"] }
 EOF
@@ -93,6 +105,8 @@ EOF
   role certs certs tutorial-certs token_ttl=10m token_max_ttl=1h
   role batch batch tutorial-batch token_ttl=1h
   role csi catalog-csi tutorial-csi token_ttl=1h
+  role payouts payouts tutorial-payouts token_ttl=10m token_max_ttl=1h
+  role pricing pricing tutorial-pricing token_ttl=10m token_max_ttl=1h
   role reports reports tutorial-reports token_ttl=10m
   role ledger ledger tutorial-ledger token_ttl=10m
   # Wrong on purpose: the inventory pod runs as service account "inventory".

@@ -16,7 +16,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::bounded::{self, ReadError, human_bytes};
-use crate::model::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
+use crate::model::csi::{
+    CsiDriverConfig, SecretProviderClassInfo, SecretProviderClassPodStatusInfo,
+};
 use crate::model::logs::{LogKey, MAX_LOG_LINES};
 use crate::model::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use crate::model::pod::PodInfo;
@@ -691,10 +693,12 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
     let pods = find(dir, format::PODS)
         .ok_or_else(|| BundleError::MissingPods(dir.join(format!("{}.yaml", format::PODS))))?;
     let text = r.text(&pods, OBJECTS_CAP)?;
-    for p in load_list(&pods, &text, &["Pod"], |v| {
-        typed::<core::Pod>(v).map(|p| PodInfo::from_k8s(&p))
+    for (p, driver) in load_list(&pods, &text, &["Pod"], |v| {
+        typed::<core::Pod>(v).map(|p| (PodInfo::from_k8s(&p), CsiDriverConfig::from_driver_pod(&p)))
     })? {
         obs.push(Observation::PodApplied(Box::new(p)));
+        // A pod of the CSI driver tells how it rotates mounts.
+        obs.extend(driver.map(Observation::CsiDriver));
     }
     drop(text);
     if let Some((f, text)) = r.optional(find(dir, format::REPLICASETS), OBJECTS_CAP)? {

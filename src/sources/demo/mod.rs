@@ -38,6 +38,11 @@ const OPENBAO_VERSION: &str = "2.2.0";
 /// Vault is sealed for this window of the scenario (seconds from the start).
 pub const SEALED_FROM: i64 = 150;
 pub const SEALED_UNTIL: i64 = 190;
+/// The metrics token was rotated this long before the story starts; one
+/// metrics-gateway pod rendered it at once, the other renders it at
+/// [`LATE_RENDER_AT`], long after its 5-minute render interval.
+pub const METRICS_ROTATED: i64 = -900;
+pub const LATE_RENDER_AT: i64 = 120;
 
 fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()

@@ -67,6 +67,10 @@ pub fn cue(elapsed: i64) -> String {
     let fixed = [
         (SEALED_FROM, "Vault seals: logins and renewals fail"),
         (SEALED_UNTIL, "Vault is unsealed: agents recover"),
+        (
+            super::LATE_RENDER_AT,
+            "metrics-gateway-9mq4r renders the token rotated 17 minutes ago",
+        ),
         (LOOP_SECS, "the story starts again"),
     ];
     let every = [

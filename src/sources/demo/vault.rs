@@ -136,9 +136,18 @@ impl Scenario {
             KvMetadata {
                 mount: "secret".into(),
                 path: "platform/metrics".into(),
-                current_version: 2,
-                updated_time: Some(self.t(-12 * 86_400)),
+                current_version: 3,
+                updated_time: Some(self.t(super::METRICS_ROTATED)),
                 created_time: Some(self.t(-200 * 86_400)),
+            },
+            // Changed after catalog's pods mounted it; the CSI driver does
+            // not rotate, so they keep the password they read at start.
+            KvMetadata {
+                mount: "secret".into(),
+                path: "shop/catalog".into(),
+                current_version: 5,
+                updated_time: Some(self.t(-2400)),
+                created_time: Some(self.t(-300 * 86_400)),
             },
         ])
     }

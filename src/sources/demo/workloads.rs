@@ -7,7 +7,8 @@ use chrono::Duration;
 
 use crate::model::Observation;
 use crate::model::csi::{
-    SecretProviderClassInfo, SecretProviderClassPodStatusInfo, SpcObject, SpcpsObject,
+    CsiDriverConfig, SecretProviderClassInfo, SecretProviderClassPodStatusInfo, SpcObject,
+    SpcpsObject,
 };
 use crate::model::injector::{Dialect, Injector};
 use crate::model::logs::LogKey;
@@ -363,8 +364,22 @@ impl Scenario {
         ));
     }
 
-    /// shop/catalog: a healthy CSI mount; shop/cart: the CSI provider cannot log in.
+    /// shop/catalog: a CSI mount on a driver that does not rotate, of a
+    /// password Vault changed since; shop/cart: the CSI provider cannot log in.
     fn csi_workloads(&mut self, out: &mut Vec<Observation>) {
+        // The driver as its DaemonSet manifest starts it
+        // (secrets-store-csi-driver `deploy/secrets-store-csi-driver.yaml` @v1.6.1).
+        out.push(Observation::CsiDriver(CsiDriverConfig::from_args(
+            &[
+                "--endpoint=$(CSI_ENDPOINT)",
+                "--nodeid=$(KUBE_NODE_NAME)",
+                "--provider-volume=/var/run/secrets-store-csi-providers",
+                "--enable-secret-rotation=false",
+                "--rotation-poll-interval=2m",
+            ]
+            .map(String::from),
+            "driver pod kube-system/csi-secrets-store-x7k2p, container secrets-store",
+        )));
         self.make_pods(
             Spec {
                 ns: "shop",
@@ -397,6 +412,8 @@ impl Scenario {
                 mounted: true,
                 target_path: Some("/var/lib/kubelet/pods/uid/volumes/kubernetes.io~csi/secrets-store-inline/mount".into()),
                 objects: vec![SpcpsObject { id: "db-password".into(), version: "Tq1vQ2mR8xLk0pZc4sYbN7wD".into() }],
+                created: Some(self.t(-7190)),
+                written: Some(self.t(-7190)),
             })));
         }
 
@@ -754,5 +771,21 @@ impl Scenario {
                 self.healthy_start(-49_998, &["token"], false),
             ));
         }
+        // The token rotated 15 minutes ago: one pod rendered it within its
+        // interval, the other only during the story (rotation.not_propagated
+        // until then, rotation.lagging after).
+        out.push(self.rendered(
+            "platform",
+            "metrics-gateway-7xk2f",
+            super::METRICS_ROTATED + 40,
+            "token",
+        ));
+        let late = self.rendered(
+            "platform",
+            "metrics-gateway-9mq4r",
+            super::LATE_RENDER_AT,
+            "token",
+        );
+        self.later(super::LATE_RENDER_AT, late);
     }
 }

@@ -8,10 +8,13 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::api::storage::v1::CSIDriver;
 use kube::Api;
 
 use super::connect::Connection;
 use crate::model::cluster::ClusterIdentity;
+use crate::model::csi::CsiDriverConfig;
+use crate::model::pod::CSI_DRIVER;
 use crate::sources::ca;
 
 /// The ConfigMap kube-controller-manager's root-ca-cert-publisher writes.
@@ -53,5 +56,16 @@ pub async fn identity(conn: &Connection) -> ClusterIdentity {
         kubeconfig_ca: conn.ca.clone(),
         root_ca,
         service_ips,
+    }
+}
+
+/// The Secrets Store CSI driver's CSIDriver object, for whether kubelet
+/// republishes its mounts (how the driver rotates them). One optional GET:
+/// refused (no `get csidrivers`) or missing leaves it unknown.
+pub async fn csi_driver(conn: &Connection) -> Option<CsiDriverConfig> {
+    let api: Api<CSIDriver> = Api::all(conn.client.clone());
+    match tokio::time::timeout(READ_TIMEOUT, api.get_opt(CSI_DRIVER)).await {
+        Ok(Ok(Some(d))) => Some(CsiDriverConfig::from_csidriver(d.spec.requires_republish)),
+        _ => None,
     }
 }

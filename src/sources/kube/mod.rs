@@ -53,7 +53,14 @@ pub async fn run(
     let (id_ctx, id_conn) = (ctx.clone(), conn.clone());
     set.spawn(async move {
         let id = cluster::identity(&id_conn).await;
-        id_ctx.send(vec![Observation::Cluster(id)]).await;
+        let driver = cluster::csi_driver(&id_conn).await;
+        id_ctx
+            .send(
+                std::iter::once(Observation::Cluster(id))
+                    .chain(driver.map(Observation::CsiDriver))
+                    .collect(),
+            )
+            .await;
     });
     tokio::select! {
         _ = async { while set.join_next().await.is_some() {} } => {}
@@ -120,5 +127,8 @@ pub async fn list(conn: &Connection, timeout: Duration) -> Result<World, String>
         world.apply(o);
     }
     world.apply(Observation::Cluster(cluster::identity(conn).await));
+    if let Some(d) = cluster::csi_driver(conn).await {
+        world.apply(Observation::CsiDriver(d));
+    }
     Ok(world)
 }

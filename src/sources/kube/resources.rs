@@ -18,7 +18,9 @@ use tokio::task::JoinSet;
 use super::connect::Connection;
 use super::watch::{self as wl, Ctx, Sink, What};
 use crate::model::Observation;
-use crate::model::csi::{SecretProviderClassInfo, SecretProviderClassPodStatusInfo};
+use crate::model::csi::{
+    CsiDriverConfig, SecretProviderClassInfo, SecretProviderClassPodStatusInfo,
+};
 use crate::model::logs::LogKey;
 use crate::model::objects::{EventInfo, InjectorWebhook, JobInfo, ReplicaSetInfo};
 use crate::model::pod::PodInfo;
@@ -83,9 +85,10 @@ struct Simple<F, D> {
     delete: D,
 }
 
-impl<K, F, D> Sink<K> for Simple<F, D>
+impl<K, F, D, R> Sink<K> for Simple<F, D>
 where
-    F: FnMut(K) -> Option<Observation> + Send,
+    F: FnMut(K) -> R + Send,
+    R: IntoIterator<Item = Observation>,
     D: FnMut(ObjKey) -> Observation + Send,
 {
     fn apply(&mut self, obj: K, _initial: bool) -> Vec<Observation> {
@@ -335,7 +338,9 @@ pub fn spawn_all(
                         let _ = tx.send(key);
                     }
                 }
-                Some(Observation::PodApplied(Box::new(info)))
+                // A pod of the CSI driver tells how it rotates mounts.
+                let driver = CsiDriverConfig::from_driver_pod(&p).map(Observation::CsiDriver);
+                std::iter::once(Observation::PodApplied(Box::new(info))).chain(driver)
             },
             delete: move |k| {
                 let (namespace, name) = ns_name(k);
