@@ -106,7 +106,7 @@ impl SecretHistory {
         while self
             .ttl
             .front()
-            .is_some_and(|f| p.at - f.at > TTL_WINDOW_SECS)
+            .is_some_and(|f| p.at.saturating_sub(f.at) > TTL_WINDOW_SECS)
         {
             self.ttl.pop_front();
         }
@@ -117,7 +117,7 @@ impl SecretHistory {
     /// it; `None` before the first.
     pub fn ttl_at(&self, t: i64) -> Option<i64> {
         let i = self.ttl.partition_point(|p| p.at <= t);
-        i.checked_sub(1).map(|i| (self.ttl[i].expires - t).max(0))
+        i.checked_sub(1).map(|i| self.ttl[i].expires.saturating_sub(t).max(0))
     }
 
     /// Heap bytes in use (capacity, not length: what the allocator holds).
@@ -250,7 +250,7 @@ impl History {
                     if since != issued {
                         h.push_ttl(TtlPoint {
                             at: issued,
-                            expires: exp.timestamp().min(issued + l.ttl_seconds.max(0)),
+                            expires: exp.timestamp().min(issued.saturating_add(l.ttl_seconds.max(0))),
                         });
                     }
                 }
