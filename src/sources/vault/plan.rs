@@ -12,11 +12,19 @@
 //!    the configuration of the auth mounts they are on (each every
 //!    [`CONFIG_REFRESH_SECS`]);
 //! 2. the metadata of each KV v2 secret (every [`KV_REFRESH_SECS`]);
-//! 3. a LIST of each lease prefix (every cycle), then lookups of the leases
-//!    new or due ([`next_refresh`]), new ones first, then soonest to expire;
-//! 4. a LIST of each PKI mount's certificates (every cycle), then each serial
-//!    not read before (a certificate does not change);
-//! 5. the token accessors (every cycle), then lookups like the leases'.
+//! 3. the LISTs (every cycle): each lease prefix, each PKI mount's
+//!    certificates, the token accessors;
+//! 4. the lookups the LISTs lead to: the leases new or due
+//!    ([`next_refresh`]), new ones first, then soonest to expire; each
+//!    certificate serial not read before (a certificate does not change); the
+//!    token accessors, like the leases;
+//! 5. when budget is left and a kind was cut short by its share: steps 2 and
+//!    4 again, the rest of the budget shared among what is still due.
+//!
+//! Each [`Kind`] of request has a share of the cycle's budget ([`Ration`]):
+//! thousands of leases cannot leave the tokens or the KV metadata unread,
+//! nor thousands of lease prefixes the lookups. A kind that needs less than
+//! its share leaves the rest to the others.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -107,6 +115,9 @@ pub struct Known {
     /// accessor → the token, or `None` for tokens of no interest (no
     /// kubernetes metadata naming a watched service account).
     pub tokens: BTreeMap<String, Cached<Option<AgentToken>>>,
+    /// When each LIST (by path) was last sent: when the share cuts the
+    /// LISTs, the least recently listed go first.
+    pub listed: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// One request the poller may send. None reads secret data or creates a
@@ -189,28 +200,203 @@ impl Read {
     pub fn body(&self) -> Option<Value> {
         self.request().body
     }
+
+    /// Whose share of the budget the read takes.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Read::Mounts | Read::Role(_) | Read::Policy(_) | Read::AuthConfig(_) => Kind::Config,
+            Read::KvMetadata { .. } => Kind::Kv,
+            Read::LeaseList(_) | Read::CertList(_) | Read::Accessors => Kind::List,
+            Read::Lease(_) => Kind::Lease,
+            Read::Cert { .. } => Kind::Cert,
+            Read::Token { .. } => Kind::Token,
+        }
+    }
 }
 
-/// The reads of one step, in the order they are sent.
-#[derive(Debug, Default, PartialEq)]
+/// The kinds of request that share a cycle's budget, each by its
+/// [`Kind::weight`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Mounts, roles, policies, auth mount configurations.
+    Config,
+    Kv,
+    /// LISTs of lease prefixes, PKI certificates and token accessors.
+    List,
+    Lease,
+    Cert,
+    Token,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Config,
+        Kind::Kv,
+        Kind::List,
+        Kind::Lease,
+        Kind::Cert,
+        Kind::Token,
+    ];
+
+    /// Tenths of a contested budget. Lease and token lookups are the
+    /// countdowns the dashboard is for; the LISTs are few but each cycle
+    /// needs them to see a lease revoked; config is a handful of reads.
+    pub fn weight(self) -> usize {
+        match self {
+            Kind::Config | Kind::List | Kind::Cert => 1,
+            Kind::Kv | Kind::Token => 2,
+            Kind::Lease => 3,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// `budget` shared among kinds by weight, no kind given more than its
+/// `demand`: what a kind does not need goes to the others by their weights
+/// (max-min fair, "water-filling"). Rounding leftovers go one by one to the
+/// heaviest kinds still short.
+pub fn fair_split(budget: usize, demand: [usize; 6]) -> [usize; 6] {
+    let mut given = [0usize; 6];
+    let mut left = budget;
+    loop {
+        let open: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| given[k.index()] < demand[k.index()])
+            .collect();
+        let weights: usize = open.iter().map(|k| k.weight()).sum();
+        if open.is_empty() || left == 0 {
+            return given;
+        }
+        let mut round = 0;
+        for k in &open {
+            let i = k.index();
+            let fair = left * k.weight() / weights;
+            let give = fair.min(demand[i] - given[i]);
+            given[i] += give;
+            round += give;
+        }
+        if round == 0 {
+            // Fewer requests left than the weights split: heaviest first.
+            let mut by_weight = open;
+            by_weight.sort_by_key(|k| std::cmp::Reverse(k.weight()));
+            for k in by_weight.into_iter().take(left) {
+                given[k.index()] += 1;
+            }
+            return given;
+        }
+        left -= round;
+    }
+}
+
+/// A cycle's budget shared among the kinds of request. Steps come one after
+/// the other and later ones are only known once earlier answers are in (the
+/// lease lookups once the LISTs answered), so a kind whose demand is not yet
+/// known is assumed to want its whole share: an early step never takes it.
+#[derive(Debug, Clone)]
+pub struct Ration {
+    budget: usize,
+    spent: [usize; 6],
+    /// Reads still due by kind; `None`: not known yet.
+    pending: [Option<usize>; 6],
+}
+
+impl Ration {
+    pub fn new(budget: usize) -> Ration {
+        Ration {
+            budget,
+            spent: [0; 6],
+            pending: [None; 6],
+        }
+    }
+
+    /// `kind` has `due` reads to send this cycle (known before they are
+    /// planned: a kind with nothing to do leaves its share to the others).
+    pub fn expect(&mut self, kind: Kind, due: usize) {
+        self.pending[kind.index()] = Some(due);
+    }
+
+    /// What `kind` may send now if it has `wanted` reads due.
+    fn allowance(&self, kind: Kind, wanted: usize) -> usize {
+        let mut demand = [0usize; 6];
+        for k in Kind::ALL {
+            let i = k.index();
+            let pending = if k == kind {
+                wanted
+            } else {
+                self.pending[i].unwrap_or(self.budget)
+            };
+            demand[i] = self.spent[i].saturating_add(pending);
+        }
+        fair_split(self.budget, demand)[kind.index()].saturating_sub(self.spent[kind.index()])
+    }
+
+    /// `plan` cut to its kind's allowance and to `left`, the requests the
+    /// HTTP layer has left (none once Vault throttles). What is cut stays due.
+    pub fn take(&mut self, mut plan: Plan, left: usize) -> Plan {
+        let wanted = plan.reads.len();
+        let allowed = self.allowance(plan.kind, wanted).min(left);
+        plan.reads.truncate(allowed);
+        let i = plan.kind.index();
+        self.spent[i] += plan.reads.len();
+        self.pending[i] = Some(wanted - plan.reads.len());
+        plan
+    }
+
+    /// Whether `kind` had reads cut this cycle.
+    pub fn cut_short(&self, kind: Kind) -> bool {
+        self.pending[kind.index()].is_some_and(|n| n > 0)
+    }
+
+    /// The rest of the cycle, `left` requests, for a second pass over the
+    /// kinds in `again`: each wants what it still has due.
+    pub fn rest(&self, left: usize, again: &[Kind]) -> Ration {
+        let mut pending = [Some(0); 6];
+        for k in again {
+            pending[k.index()] = Some(self.pending[k.index()].unwrap_or(0));
+        }
+        Ration {
+            budget: left,
+            spent: [0; 6],
+            pending,
+        }
+    }
+
+    /// Requests of `kind` sent this cycle.
+    pub fn spent(&self, kind: Kind) -> usize {
+        self.spent[kind.index()]
+    }
+}
+
+/// The reads of one step due now, in the order they are sent; a [`Ration`]
+/// cuts them to the step's share.
+#[derive(Debug, PartialEq)]
 pub struct Plan {
+    pub kind: Kind,
     pub reads: Vec<Read>,
 }
 
 impl Plan {
     /// `due` in order, less any read whose path could address something
-    /// else, cut to `budget`. What is cut stays due, so a later cycle
-    /// reads it.
-    fn within(due: impl IntoIterator<Item = Read>, budget: usize) -> Plan {
+    /// else.
+    fn due(kind: Kind, due: impl IntoIterator<Item = Read>) -> Plan {
         // Paths are built from pod annotations and SecretProviderClasses
         // (and serials from Vault's answers): the HTTP layer refuses unsafe
         // ones too, but only after taking their share of the budget.
         let reads = due
             .into_iter()
             .filter(|r| is_safe_path(&r.path()))
-            .take(budget)
             .collect();
-        Plan { reads }
+        Plan { kind, reads }
+    }
+
+    pub fn empty(kind: Kind) -> Plan {
+        Plan {
+            kind,
+            reads: Vec::new(),
+        }
     }
 }
 
@@ -310,36 +496,23 @@ pub fn locate(paths: &BTreeSet<String>, mounts: &[MountInfo]) -> Places {
 }
 
 /// Plans each step of a cycle from values: what the workloads need, what is
-/// known, the time and the requests left. Made anew for each step, as the
-/// answers before it change what is known and what is left.
+/// known and the time. Made anew for each step, as the answers before it
+/// change what is known. Each step's plan holds all that is due; the cycle's
+/// [`Ration`] cuts it to the step's share.
 pub struct Planner<'a> {
     pub interest: &'a Interest,
     pub known: &'a Known,
     pub now: DateTime<Utc>,
-    /// Requests left in this cycle; none once Vault throttles.
-    pub budget: usize,
 }
 
 impl Planner<'_> {
-    /// What this step may send of `due`; every step's plan is cut here.
-    ///
-    /// Each step may spend all that is left, so the per-cycle LISTs (each
-    /// lease prefix, each PKI mount, the accessors) go before the lookups
-    /// they lead to, and thousands of lease prefixes could leave nothing for
-    /// lookups. Per-kind shares of the cycle's budget would cap
-    /// `self.budget` here by the kind of the reads (each [`Read`] names its
-    /// own), with the cycle's budget as one more field.
-    fn cut(&self, due: impl IntoIterator<Item = Read>) -> Plan {
-        Plan::within(due, self.budget)
-    }
-
     pub fn mounts(&self) -> Plan {
         let due = self
             .known
             .mounts
             .as_ref()
             .is_none_or(|c| c.is_due(self.now));
-        self.cut(due.then_some(Read::Mounts))
+        Plan::due(Kind::Config, due.then_some(Read::Mounts))
     }
 
     pub fn roles(&self) -> Plan {
@@ -349,7 +522,7 @@ impl Planner<'_> {
             .iter()
             .filter(|r| self.known.roles.get(*r).is_none_or(|c| c.is_due(self.now)))
             .map(|r| Read::Role(r.clone()));
-        self.cut(due)
+        Plan::due(Kind::Config, due)
     }
 
     /// `wanted`: the policies the roles name.
@@ -363,7 +536,7 @@ impl Planner<'_> {
                     .is_none_or(|c| c.is_due(self.now))
             })
             .map(|n| Read::Policy(n.clone()));
-        self.cut(due)
+        Plan::due(Kind::Config, due)
     }
 
     /// The mounts the workloads' roles are on.
@@ -379,7 +552,7 @@ impl Planner<'_> {
                     .is_none_or(|c| c.is_due(self.now))
             })
             .map(|m| Read::AuthConfig(m.to_string()));
-        self.cut(due)
+        Plan::due(Kind::Config, due)
     }
 
     pub fn kv(&self, places: &Places) -> Plan {
@@ -396,14 +569,30 @@ impl Planner<'_> {
                 mount: m.clone(),
                 path: p.clone(),
             });
-        self.cut(due)
+        Plan::due(Kind::Kv, due)
     }
 
-    /// Every cycle: a lease revoked or expired is seen gone only by its
-    /// absence from the list.
-    pub fn lease_lists(&self, places: &Places) -> Plan {
-        let lists = places.lease_prefixes.iter().cloned().map(Read::LeaseList);
-        self.cut(lists)
+    /// Every cycle, least recently sent first (so that when the share cuts
+    /// them each gets its turn): each lease prefix (a lease revoked or
+    /// expired is seen gone only by its absence from the list); each PKI
+    /// mount when a workload asks for a certificate by name; the token
+    /// accessors when some workload gets secrets with a service account.
+    pub fn lists(&self, places: &Places) -> Plan {
+        let mut lists: Vec<Read> = places
+            .lease_prefixes
+            .iter()
+            .cloned()
+            .map(Read::LeaseList)
+            .collect();
+        if !self.interest.common_names.is_empty() {
+            lists.extend(places.pki.iter().cloned().map(Read::CertList));
+        }
+        if !self.interest.service_accounts.is_empty() {
+            lists.push(Read::Accessors);
+        }
+        // Stable: never sent (`None`) first, then in the order above.
+        lists.sort_by_key(|r| self.known.listed.get(&r.path()).copied());
+        Plan::due(Kind::List, lists)
     }
 
     /// `listed`: the lease ids this cycle's LISTs returned.
@@ -419,16 +608,7 @@ impl Planner<'_> {
         // New leases first (`None` sorts first), then the ones expiring soonest.
         due.sort();
         let lookups = due.into_iter().map(|(_, id)| Read::Lease(id.clone()));
-        self.cut(lookups)
-    }
-
-    /// Every cycle, like the leases; only when a workload asks for a
-    /// certificate by name.
-    pub fn cert_lists(&self, places: &Places) -> Plan {
-        if self.interest.common_names.is_empty() {
-            return Plan::default();
-        }
-        self.cut(places.pki.iter().cloned().map(Read::CertList))
+        Plan::due(Kind::Lease, lookups)
     }
 
     /// `listed`: `(mount, serial)` of the certificates this cycle's LISTs
@@ -441,13 +621,7 @@ impl Planner<'_> {
                 mount: mount.clone(),
                 serial: serial.clone(),
             });
-        self.cut(new)
-    }
-
-    /// Only when some workload gets secrets with a service account.
-    pub fn accessors(&self) -> Plan {
-        let wanted = !self.interest.service_accounts.is_empty();
-        self.cut(wanted.then_some(Read::Accessors))
+        Plan::due(Kind::Cert, new)
     }
 
     /// `listed`: the accessors this cycle's LIST returned.
@@ -468,7 +642,7 @@ impl Planner<'_> {
         let lookups = due.into_iter().map(|(_, a)| Read::Token {
             accessor: a.clone(),
         });
-        self.cut(lookups)
+        Plan::due(Kind::Token, lookups)
     }
 }
 
@@ -513,13 +687,22 @@ mod tests {
         }
     }
 
-    fn planner<'a>(interest: &'a Interest, known: &'a Known, budget: usize) -> Planner<'a> {
+    fn planner<'a>(interest: &'a Interest, known: &'a Known) -> Planner<'a> {
         Planner {
             interest,
             known,
             now: now(),
-            budget,
         }
+    }
+
+    /// `plan` cut by a cycle of `budget` requests in which no other kind
+    /// has anything due.
+    fn cut(plan: Plan, budget: usize) -> Plan {
+        let mut ration = Ration::new(budget);
+        for k in Kind::ALL.into_iter().filter(|k| *k != plan.kind) {
+            ration.expect(k, 0);
+        }
+        ration.take(plan, budget)
     }
 
     fn lease(id: &str, expire: DateTime<Utc>, due: DateTime<Utc>) -> (String, Cached<Lease>) {
@@ -645,7 +828,7 @@ mod tests {
             "db/creds/a/near",
             "db/creds/a/new",
         ]);
-        let plan = planner(&i, &known, 100).leases(&listed);
+        let plan = planner(&i, &known).leases(&listed);
         let ids: Vec<&str> = plan
             .reads
             .iter()
@@ -667,7 +850,7 @@ mod tests {
         let i = interest(&["secret/data/a", "secret/data/b", "secret/data/c"]);
         let places = locate(&i.secret_paths, &lab_mounts());
         let mut known = Known::default();
-        let first = planner(&i, &known, 2).kv(&places);
+        let first = cut(planner(&i, &known).kv(&places), 2);
         assert_eq!(first.reads, [kv("secret", "a"), kv("secret", "b")]);
 
         // What was read is remembered; `c` was never sent, so it is still due.
@@ -679,13 +862,15 @@ mod tests {
             .insert("secret/b".into(), kv_known("secret", "b", now()));
         let next = Planner {
             now: now() + Duration::seconds(10),
-            ..planner(&i, &known, 2)
+            ..planner(&i, &known)
         };
-        assert_eq!(next.kv(&places).reads, [kv("secret", "c")]);
+        assert_eq!(cut(next.kv(&places), 2).reads, [kv("secret", "c")]);
 
-        // Throttled: the poller plans with no budget, and all of it waits.
-        assert!(planner(&i, &known, 0).kv(&places).reads.is_empty());
-        assert!(planner(&i, &known, 0).mounts().reads.is_empty());
+        // Throttled: the HTTP layer has no requests left, and all of it waits.
+        let mut ration = Ration::new(200);
+        assert!(ration.take(next.kv(&places), 0).reads.is_empty());
+        assert!(ration.take(next.mounts(), 0).reads.is_empty());
+        assert!(ration.cut_short(Kind::Kv) && ration.cut_short(Kind::Config));
     }
 
     #[test]
@@ -699,7 +884,7 @@ mod tests {
         );
         let at = |secs: i64| Planner {
             now: now() + Duration::seconds(secs),
-            ..planner(&i, &known, 100)
+            ..planner(&i, &known)
         };
         assert!(at(29).kv(&places).reads.is_empty());
         assert_eq!(at(30).kv(&places).reads, [kv("secret", "shop/catalog")]);
@@ -713,12 +898,12 @@ mod tests {
         };
         let places = locate(&i.secret_paths, &lab_mounts());
         let mut known = Known::default();
-        let p = planner(&i, &known, 100);
-        assert_eq!(p.cert_lists(&places).reads, [Read::CertList("pki".into())]);
+        let p = planner(&i, &known);
+        assert_eq!(p.lists(&places).reads, [Read::CertList("pki".into())]);
         known.certs.insert(("pki".into(), "01".into()), None);
         let listed: BTreeSet<(String, String)> =
             [("pki".into(), "01".into()), ("pki".into(), "02".into())].into();
-        let reads = planner(&i, &known, 100).certs(&listed).reads;
+        let reads = planner(&i, &known).certs(&listed).reads;
         assert_eq!(
             reads,
             [Read::Cert {
@@ -729,8 +914,8 @@ mod tests {
         // No workload names a certificate: the mount is not even listed.
         let nameless = interest(&["pki/issue/web"]);
         assert!(
-            planner(&nameless, &known, 100)
-                .cert_lists(&places)
+            planner(&nameless, &known)
+                .lists(&places)
                 .reads
                 .is_empty()
         );
@@ -751,7 +936,7 @@ mod tests {
             });
         }
         let mut known = Known::default();
-        let reads = planner(&i, &known, 100).auth_configs().reads;
+        let reads = planner(&i, &known).auth_configs().reads;
         // One read per mount; a mount path with dot segments is refused.
         assert_eq!(
             reads,
@@ -774,7 +959,7 @@ mod tests {
         }
         let at = |secs: i64| Planner {
             now: now() + Duration::seconds(secs),
-            ..planner(&i, &known, 100)
+            ..planner(&i, &known)
         };
         assert!(at(59).auth_configs().reads.is_empty());
         assert_eq!(at(60).auth_configs().reads.len(), 2);
@@ -792,10 +977,10 @@ mod tests {
             role: "x/../../../database/creds/web".into(),
         });
         let known = Known::default();
-        let p = planner(&i, &known, 100);
+        let p = planner(&i, &known);
         let places = locate(&i.secret_paths, &lab_mounts());
         assert!(p.kv(&places).reads.is_empty());
-        assert!(p.lease_lists(&places).reads.is_empty());
+        assert!(p.lists(&places).reads.is_empty());
         assert!(p.roles().reads.is_empty());
         assert_eq!(
             p.policies(&paths(&["..", "ok"])).reads,
@@ -807,7 +992,7 @@ mod tests {
         // Refused reads take no budget: the safe one after them is planned.
         let i = interest(&["secret/data/../x", "secret/data/ok"]);
         let places = locate(&i.secret_paths, &lab_mounts());
-        let reads = planner(&i, &known, 1).kv(&places).reads;
+        let reads = cut(planner(&i, &known).kv(&places), 1).reads;
         assert_eq!(reads, [kv("secret", "ok")]);
     }
 }
