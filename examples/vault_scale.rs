@@ -7,7 +7,7 @@
 //! ```text
 //! cargo run --example vault_scale -- --addr URL --prefix database/creds/big [--prefix ...]
 //!     --leases N [--tokens T --sa-namespace NS] [--kv secret/data/x ...]
-//!     [--budget B] [--concurrency C] [--interval S] [--timeout S]
+//!     [--budget B] [--concurrency C] [--interval S] [--timeout S] [--after S]
 //! ```
 //! The token comes from `VAULT_TOKEN`. One line per change on stderr, one
 //! JSON summary on stdout.
@@ -30,6 +30,8 @@ struct Args {
     concurrency: usize,
     interval: u64,
     timeout: u64,
+    /// Seconds to keep polling once all is shown (the steady load).
+    after: u64,
 }
 
 fn parse() -> Result<Args, String> {
@@ -44,6 +46,7 @@ fn parse() -> Result<Args, String> {
         concurrency: vault::DEFAULT_CONCURRENCY,
         interval: vault::DEFAULT_INTERVAL_SECS,
         timeout: 300,
+        after: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -60,6 +63,7 @@ fn parse() -> Result<Args, String> {
             "--concurrency" => a.concurrency = num(value()?)?,
             "--interval" => a.interval = num(value()?)? as u64,
             "--timeout" => a.timeout = num(value()?)? as u64,
+            "--after" => a.after = num(value()?)? as u64,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -146,6 +150,20 @@ async fn main() {
             a.kv.len()
         );
     }
+    let complete = start.elapsed();
+    let settle = tokio::time::sleep(Duration::from_secs(a.after));
+    tokio::pin!(settle);
+    loop {
+        tokio::select! {
+            _ = &mut settle => break,
+            obs = rx.recv() => if obs.is_none() { break },
+        }
+    }
+    eprintln!(
+        "{:7.1}s watched {} s more",
+        start.elapsed().as_secs_f64(),
+        (start.elapsed() - complete).as_secs()
+    );
     poller.abort();
     let round = |v: Option<f64>| v.map(|s| (s * 10.0).round() / 10.0);
     let summary = serde_json::json!({
@@ -163,7 +181,8 @@ async fn main() {
         "kv_expected": a.kv.len(),
         "kv_shown": kv,
         "kv_complete_s": round(kv_done),
-        "watched_s": round(Some(start.elapsed().as_secs_f64())),
+        "watched_s": round(Some(complete.as_secs_f64())),
+        "after_s": a.after,
     });
     println!("{summary}");
 }

@@ -4,7 +4,8 @@
 # (agent-like token accessors), plus a few KV v2 secrets.
 #
 #   scripts/scale-vault.sh [--big N] [--roles R] [--per-role M] [--tokens T] [--kv K] [--jobs J]
-#                          [--budget B] [--concurrency C] [--interval S] [--timeout S] [--keep|--reuse]
+#                          [--budget B] [--concurrency C] [--interval S] [--timeout S] [--after S]
+#                          [--keep|--reuse]
 #
 #   --big N         leases under database/creds/big (default 1000; the issue's figure is 10000)
 #   --roles R       smaller roles database/creds/rNN (default 5; the issue's figure is 20)
@@ -17,6 +18,8 @@
 #                   vaultscope's --vault-budget / --vault-concurrency / --vault-interval
 #                   (default: vaultscope's defaults)
 #   --timeout S     stop watching after S seconds even if the view is not complete (default 600)
+#   --after S       keep polling S seconds once all is shown, for the steady request rate (default 0;
+#                   lookups of leases and tokens far from expiry come due again after 5-6 minutes)
 #   --keep          leave the server running (scripts/bao.sh down with the same environment stops it)
 #   --reuse         use a server a --keep run left loaded with the same figures (skips loading)
 #
@@ -33,7 +36,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-big=1000 roles=5 per_role=100 tokens=500 kv=50 jobs=8 timeout=600 keep=0 reuse=0
+big=1000 roles=5 per_role=100 tokens=500 kv=50 jobs=8 timeout=600 after=0 keep=0 reuse=0
 limits=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 num() { [[ "$2" =~ ^[0-9]+$ ]] || { echo "scale-vault: $1 must be a whole number, not '$2'" >&2; exit 2; }; }
@@ -48,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --jobs) num "$1" "$2"; jobs=$2; shift 2 ;;
     --budget|--concurrency|--interval) num "$1" "$2"; limits+=("$1" "$2"); shift 2 ;;
     --timeout) num "$1" "$2"; timeout=$2; shift 2 ;;
+    --after) num "$1" "$2"; after=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --reuse) reuse=1 keep=1; shift ;;
     *) usage ;;
@@ -118,6 +122,7 @@ if [[ -z "$bin" ]]; then
 fi
 
 args=(--addr "$VAULT_ADDR" --leases "$listed" --tokens "$tokens" --sa-namespace scale --timeout "$timeout")
+(( after > 0 )) && args+=(--after "$after")
 for p in "${prefixes[@]}"; do args+=(--prefix "$p"); done
 for ((i = 0; i < kv; i++)); do args+=(--kv "secret/data/scale/app-$i"); done
 args+=("${limits[@]}")
@@ -137,7 +142,7 @@ done = s["leases_complete_s"]
 span = done if done else s["watched_s"]
 until = {k: v for k, v in a["per_second"].items() if int(k) < max(span, 1)}
 reqs = sum(until.values())
-print(f"\nOpenBao 2.7 + PostgreSQL, {figures}; load {load_s} s")
+print(f"\nOpenBao 2.7 + PostgreSQL, {figures}; load: {load_s}" + (" s" if load_s[0].isdigit() else ""))
 print(f"vaultscope --vault-budget {s['budget']} --vault-concurrency {s['concurrency']} --vault-interval {s['interval_s']}\n")
 rows = [
     ("leases with a countdown", f"{s['leases_shown']}/{s['leases_expected']}"),
@@ -147,8 +152,11 @@ rows = [
     ("KV metadata shown", f"{s['kv_shown']}/{s['kv_expected']}, all by {t(s['kv_complete_s'])}"),
     ("requests until every lease", f"{reqs} ({reqs / max(span, 1):.0f}/s mean)"),
     ("busiest second", f"{max(a['per_second'].values(), default=0)} requests"),
-    ("requests while watched", f"{a['total']} in {s['watched_s']:.0f} s"),
+    ("requests while watched", f"{a['total']} in {s['watched_s'] + s.get('after_s', 0):.0f} s"),
 ]
+if s.get("after_s") and done:
+    later = sum(v for k, v in a["per_second"].items() if int(k) >= span)
+    rows.append((f"  in the {s['after_s']} s after", f"{later} ({later / s['after_s']:.1f}/s mean)"))
 for kind in ("config", "KV metadata", "LIST leases", "lease lookup", "LIST accessors", "token lookup", "PKI"):
     rows.append((f"  {kind}", str(a["by_kind"].get(kind, 0))))
 w = max(len(r[0]) for r in rows)

@@ -67,7 +67,8 @@ pub struct VaultConfig {
     pub skip_verify: bool,
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// Requests per poll cycle; what does not fit waits for the next cycle.
+    /// Requests per poll cycle, shared by kind of request (`plan::Ration`);
+    /// what does not fit waits for the next cycle, 1 s later.
     pub budget: usize,
     /// Time between poll cycles.
     pub interval: Duration,

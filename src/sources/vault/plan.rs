@@ -256,11 +256,19 @@ impl Kind {
 
 /// `budget` shared among kinds by weight, no kind given more than its
 /// `demand`: what a kind does not need goes to the others by their weights
-/// (max-min fair, "water-filling"). Rounding leftovers go one by one to the
-/// heaviest kinds still short.
+/// (max-min fair, "water-filling"). Every kind that wants any gets at least
+/// one request first (in cycle order, while the budget lasts), so that a
+/// small budget still moves every kind forward; rounding leftovers go one
+/// by one to the heaviest kinds still short.
 pub fn fair_split(budget: usize, demand: [usize; 6]) -> [usize; 6] {
     let mut given = [0usize; 6];
     let mut left = budget;
+    for k in Kind::ALL {
+        if left > 0 && demand[k.index()] > 0 {
+            given[k.index()] = 1;
+            left -= 1;
+        }
+    }
     loop {
         let open: Vec<Kind> = Kind::ALL
             .into_iter()
@@ -503,6 +511,10 @@ pub struct Planner<'a> {
     pub interest: &'a Interest,
     pub known: &'a Known,
     pub now: DateTime<Utc>,
+    /// How often each LIST is sent again (the poll interval): cycles that
+    /// catch up on lookups a second apart do not list thousands of leases
+    /// each time.
+    pub list_every: Duration,
 }
 
 impl Planner<'_> {
@@ -572,12 +584,32 @@ impl Planner<'_> {
         Plan::due(Kind::Kv, due)
     }
 
-    /// Every cycle, least recently sent first (so that when the share cuts
-    /// them each gets its turn): each lease prefix (a lease revoked or
-    /// expired is seen gone only by its absence from the list); each PKI
-    /// mount when a workload asks for a certificate by name; the token
-    /// accessors when some workload gets secrets with a service account.
+    /// The LISTs due: those of [`Planner::wanted_lists`] not sent within
+    /// [`Planner::list_every`] (with a tenth of slack, as a cycle's LISTs go
+    /// out a moment after it starts), least recently sent first, so that
+    /// when the share cuts them each gets its turn.
     pub fn lists(&self, places: &Places) -> Plan {
+        let again = self.list_every - self.list_every / 10;
+        let mut lists: Vec<Read> = self
+            .wanted_lists(places)
+            .into_iter()
+            .filter(|r| {
+                self.known
+                    .listed
+                    .get(&r.path())
+                    .is_none_or(|t| *t + again <= self.now)
+            })
+            .collect();
+        // Stable: never sent (`None`) first, then in the order listed.
+        lists.sort_by_key(|r| self.known.listed.get(&r.path()).copied());
+        Plan::due(Kind::List, lists)
+    }
+
+    /// Each lease prefix (a lease revoked or expired is seen gone only by
+    /// its absence from the list); each PKI mount when a workload asks for a
+    /// certificate by name; the token accessors when some workload gets
+    /// secrets with a service account.
+    pub fn wanted_lists(&self, places: &Places) -> Vec<Read> {
         let mut lists: Vec<Read> = places
             .lease_prefixes
             .iter()
@@ -590,9 +622,7 @@ impl Planner<'_> {
         if !self.interest.service_accounts.is_empty() {
             lists.push(Read::Accessors);
         }
-        // Stable: never sent (`None`) first, then in the order above.
-        lists.sort_by_key(|r| self.known.listed.get(&r.path()).copied());
-        Plan::due(Kind::List, lists)
+        lists
     }
 
     /// `listed`: the lease ids this cycle's LISTs returned.
@@ -692,6 +722,7 @@ mod tests {
             interest,
             known,
             now: now(),
+            list_every: Duration::seconds(10),
         }
     }
 
@@ -994,5 +1025,175 @@ mod tests {
         let places = locate(&i.secret_paths, &lab_mounts());
         let reads = cut(planner(&i, &known).kv(&places), 1).reads;
         assert_eq!(reads, [kv("secret", "ok")]);
+    }
+
+    #[test]
+    fn fair_split_gives_each_kind_its_weight_and_passes_on_what_it_does_not_need() {
+        let all = [usize::MAX; 6];
+        // Contested: tenths by weight (1, 2, 1, 3, 1, 2).
+        assert_eq!(fair_split(200, all), [20, 40, 20, 60, 20, 40]);
+        // Config needs 3 and PKI nothing: what they leave goes to the others
+        // by weight; no kind gets more than it asks for.
+        let split = fair_split(200, [3, 40, 20, usize::MAX, 0, usize::MAX]);
+        assert_eq!(split[0], 3);
+        assert_eq!(split[1], 40);
+        assert_eq!(split[2], 20);
+        assert_eq!(split[4], 0);
+        assert!(split[3] >= 60 && split[5] >= 40, "{split:?}");
+        assert_eq!(split.iter().sum::<usize>(), 200);
+        // Lone demand takes all it needs, and no more.
+        assert_eq!(fair_split(200, [0, 0, 0, 5, 0, 0]), [0, 0, 0, 5, 0, 0]);
+        assert_eq!(fair_split(200, [0, 0, 0, 500, 0, 0])[3], 200);
+        // Fewer requests than weights: none is lost.
+        assert_eq!(fair_split(3, all).iter().sum::<usize>(), 3);
+        assert_eq!(fair_split(13, all).iter().sum::<usize>(), 13);
+        assert_eq!(fair_split(0, all), [0; 6]);
+        // A budget of 6: one each, so that config (weight 1) is not left
+        // out by the rounding while the heavier kinds wait; fewer than 6,
+        // the first steps of a cycle first.
+        assert_eq!(fair_split(6, all), [1; 6]);
+        assert_eq!(fair_split(2, all), [1, 1, 0, 0, 0, 0]);
+    }
+
+    /// 30,000 listed leases, 5,000 listed agent tokens, 400 KV secrets and
+    /// 21 lease prefixes, all due, planned as the poller plans a cycle.
+    fn crowded() -> (Interest, Places, BTreeSet<String>, BTreeSet<String>) {
+        let mut secret_paths: Vec<String> = (0..400).map(|n| format!("secret/data/app-{n}")).collect();
+        secret_paths.push("database/creds/big".into());
+        secret_paths.extend((1..=20).map(|n| format!("database/creds/r{n:02}")));
+        let mut i = interest(&secret_paths.iter().map(String::as_str).collect::<Vec<_>>());
+        i.roles.insert(RoleRef {
+            auth_path: "auth/kubernetes".into(),
+            role: "app".into(),
+        });
+        i.service_accounts.insert(("ns".into(), "sa".into()));
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let mut leases: BTreeSet<String> =
+            (0..10_000).map(|n| format!("database/creds/big/{n:05}")).collect();
+        for r in 1..=20 {
+            leases.extend((0..1_000).map(|n| format!("database/creds/r{r:02}/{n:04}")));
+        }
+        let tokens = (0..5_000).map(|n| format!("acc{n:04}")).collect();
+        (i, places, leases, tokens)
+    }
+
+    /// One cycle's first pass, step by step in the poller's order, counting
+    /// what each kind may send (nothing is answered: all stays new).
+    fn first_pass(
+        p: &Planner,
+        places: &Places,
+        leases: &BTreeSet<String>,
+        tokens: &BTreeSet<String>,
+        budget: usize,
+    ) -> Ration {
+        let mut r = Ration::new(budget);
+        let mut left = budget;
+        let mut take = |r: &mut Ration, plan: Plan| {
+            let n = r.take(plan, left).reads.len();
+            left -= n;
+        };
+        take(&mut r, p.mounts());
+        take(&mut r, p.roles());
+        r.expect(Kind::Kv, p.kv(places).reads.len());
+        r.expect(Kind::List, p.lists(places).reads.len());
+        r.expect(Kind::Cert, 0);
+        take(&mut r, p.kv(places));
+        take(&mut r, p.lists(places));
+        r.expect(Kind::Lease, p.leases(leases).reads.len());
+        r.expect(Kind::Token, p.tokens(tokens).reads.len());
+        take(&mut r, p.leases(leases));
+        take(&mut r, p.tokens(tokens));
+        r
+    }
+
+    #[test]
+    fn with_30000_leases_and_400_kv_secrets_every_kind_gets_its_share() {
+        let (i, places, leases, tokens) = crowded();
+        let known = Known::default();
+        let p = planner(&i, &known);
+        assert_eq!(p.leases(&leases).reads.len(), 30_000);
+        for budget in [200, 300, 1000] {
+            let r = first_pass(&p, &places, &leases, &tokens, budget);
+            let share = |k: Kind| budget * k.weight() / 10;
+            // The handful of config reads and every LIST are sent in full;
+            // KV metadata, lease and token lookups each get at least their
+            // share, and together the whole budget.
+            assert_eq!(r.spent(Kind::Config), 2, "budget {budget}");
+            assert_eq!(r.spent(Kind::List), 22, "budget {budget}");
+            for k in [Kind::Kv, Kind::Lease, Kind::Token] {
+                assert!(r.spent(k) >= share(k), "budget {budget}: {k:?} {}", r.spent(k));
+                assert!(r.cut_short(k), "budget {budget}: {k:?}");
+            }
+            let total: usize = Kind::ALL.iter().map(|k| r.spent(*k)).sum();
+            assert_eq!(total, budget);
+            // Today's order would have spent it all on the first kinds:
+            // 400 KV reads before a single lease was looked up.
+        }
+    }
+
+    #[test]
+    fn thousands_of_lease_prefixes_do_not_starve_the_lookups_and_take_turns() {
+        let prefixes: Vec<String> = (0..1_000).map(|n| format!("database/creds/r{n:04}")).collect();
+        let i = interest(&prefixes.iter().map(String::as_str).collect::<Vec<_>>());
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let leases: BTreeSet<String> = (0..5_000).map(|n| format!("database/creds/r0000/{n}")).collect();
+        let mut known = Known::default();
+        let mut r = Ration::new(200);
+        r.expect(Kind::Config, 0);
+        r.expect(Kind::Kv, 0);
+        r.expect(Kind::Cert, 0);
+        r.expect(Kind::Token, 0);
+        let lists = r.take(planner(&i, &known).lists(&places), 200);
+        r.expect(Kind::Lease, leases.len());
+        let lookups = r.take(planner(&i, &known).leases(&leases), 200 - lists.reads.len());
+        // Nothing else is due: the LISTs and the lookups share the budget
+        // by weight (1 to 3).
+        assert!((40..=60).contains(&lists.reads.len()), "{}", lists.reads.len());
+        assert_eq!(lists.reads.len() + lookups.reads.len(), 200);
+        // The next cycle lists those not listed before, first.
+        for read in &lists.reads {
+            known.listed.insert(read.path(), now());
+        }
+        // A second later (a cycle catching up), none is due again.
+        let soon = Planner {
+            now: now() + Duration::seconds(1),
+            ..planner(&i, &known)
+        };
+        let rest = soon.lists(&places).reads;
+        assert_eq!(rest.len(), 1_000 - lists.reads.len());
+        let next = Planner {
+            now: now() + Duration::seconds(10),
+            ..planner(&i, &known)
+        }
+        .lists(&places);
+        let again: BTreeSet<String> = lists.reads.iter().map(Read::path).collect();
+        let n = lists.reads.len();
+        assert!(next.reads[..n].iter().all(|r| !again.contains(&r.path())));
+        assert!(next.reads[next.reads.len() - n..].iter().all(|r| again.contains(&r.path())));
+    }
+
+    #[test]
+    fn a_share_left_unused_goes_to_the_kinds_still_due_in_a_second_pass() {
+        // Only 10 tokens and no KV: the leases were held to what the
+        // tokens might need until the accessors were listed; the second
+        // pass gives them the rest.
+        let (mut i, _, leases, _) = crowded();
+        i.secret_paths.retain(|p| p.starts_with("database/"));
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let tokens: BTreeSet<String> = (0..10).map(|n| format!("acc{n}")).collect();
+        let known = Known::default();
+        let p = planner(&i, &known);
+        let budget = 300;
+        let r = first_pass(&p, &places, &leases, &tokens, budget);
+        assert_eq!(r.spent(Kind::Token), 10);
+        assert!(!r.cut_short(Kind::Token) && r.cut_short(Kind::Lease));
+        let spent: usize = Kind::ALL.iter().map(|k| r.spent(*k)).sum();
+        assert_eq!(spent, budget, "unused shares flowed within the first pass");
+        // Had the leases been cut short of budget left, the rest goes to
+        // them alone.
+        let mut rest = r.rest(50, &[Kind::Kv, Kind::Lease, Kind::Cert, Kind::Token]);
+        let again = rest.take(p.leases(&leases), 50);
+        assert_eq!(again.reads.len(), 50);
+        assert!(rest.cut_short(Kind::Lease) && !rest.cut_short(Kind::Token));
     }
 }

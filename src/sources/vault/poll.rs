@@ -108,7 +108,14 @@ type Answers = Vec<(Read, Result<Value, ApiError>)>;
 /// the lookups (the LISTs and config are read once a cycle).
 const AGAIN: [Kind; 4] = [Kind::Kv, Kind::Lease, Kind::Cert, Kind::Token];
 
-/// What a cycle's LISTs returned.
+/// What one LIST last returned.
+enum ListAnswer {
+    Leases(BTreeSet<String>),
+    Certs(BTreeSet<(String, String)>),
+    Accessors(BTreeSet<String>),
+}
+
+/// What the LISTs the workloads need last returned.
 #[derive(Default)]
 struct Listed {
     leases: BTreeSet<String>,
@@ -126,6 +133,8 @@ pub struct Poller {
     explained: BTreeMap<String, PermissionProblem>,
     /// The last cycle left reads due for want of budget.
     behind: bool,
+    /// Each LIST's last answer (by path), for the cycles in between.
+    lists: BTreeMap<String, ListAnswer>,
 }
 
 impl Poller {
@@ -137,6 +146,7 @@ impl Poller {
             known: Known::default(),
             explained: BTreeMap::new(),
             behind: false,
+            lists: BTreeMap::new(),
         })
     }
 
@@ -210,13 +220,13 @@ impl Poller {
     /// share to the others from the first step on.
     fn expect_early(&self, interest: &Interest, places: &Places, ration: &mut Ration) {
         let p = self.planner(interest, Utc::now());
-        let lists = p.lists(places);
         ration.expect(Kind::Kv, p.kv(places).reads.len());
-        ration.expect(Kind::List, lists.reads.len());
-        if !lists.reads.iter().any(|r| matches!(r, Read::CertList(_))) {
+        ration.expect(Kind::List, p.lists(places).reads.len());
+        let wanted = p.wanted_lists(places);
+        if !wanted.iter().any(|r| matches!(r, Read::CertList(_))) {
             ration.expect(Kind::Cert, 0);
         }
-        if !lists.reads.contains(&Read::Accessors) {
+        if !wanted.contains(&Read::Accessors) {
             ration.expect(Kind::Token, 0);
         }
     }
@@ -283,6 +293,7 @@ impl Poller {
             interest,
             known: &self.known,
             now,
+            list_every: self.interval(),
         }
     }
 
@@ -510,9 +521,9 @@ impl Poller {
         }
     }
 
-    /// The LISTs of the cycle (lease prefixes, PKI mounts, accessors), in
-    /// one step: what each returned, and the leases and certificates no
-    /// longer listed forgotten.
+    /// The LISTs due (lease prefixes, PKI mounts, accessors), in one step,
+    /// the leases and certificates no longer listed forgotten; what the
+    /// LISTs the workloads need last returned, this cycle or before.
     async fn read_lists(
         &mut self,
         interest: &Interest,
@@ -521,28 +532,48 @@ impl Poller {
         denied: &mut Vec<Denied>,
     ) -> Listed {
         let now = Utc::now();
-        let all = self.planner(interest, now).lists(places);
-        let paths: BTreeSet<String> = all.reads.iter().map(Read::path).collect();
-        self.known.listed.retain(|p, _| paths.contains(p));
-        let plan = self.ration(ration, all);
+        let wanted: BTreeSet<String> = self
+            .planner(interest, now)
+            .wanted_lists(places)
+            .iter()
+            .map(Read::path)
+            .collect();
+        self.known.listed.retain(|p, _| wanted.contains(p));
+        self.lists.retain(|p, _| wanted.contains(p));
+        let plan = self.planner(interest, now).lists(places);
+        let plan = self.ration(ration, plan);
         for r in &plan.reads {
             self.known.listed.insert(r.path(), now);
         }
-        let answers = self.send(plan, Pace::InOrder).await;
-        let (mut leases, mut certs, mut accessors) = (Vec::new(), Vec::new(), None);
-        for (read, res) in answers {
-            match read {
-                Read::LeaseList(_) => leases.push((read, res)),
-                Read::CertList(_) => certs.push((read, res)),
-                Read::Accessors => accessors = Some(res),
-                _ => {}
+        for (read, res) in self.send(plan, Pace::InOrder).await {
+            let path = read.path();
+            let answer = match read {
+                Read::LeaseList(prefix) => self.fold_lease_list(&prefix, res, denied),
+                Read::CertList(mount) => self.fold_cert_list(&mount, res, denied),
+                Read::Accessors => self.fold_accessors(res, denied),
+                _ => continue,
+            };
+            match answer {
+                Some(Some(a)) => {
+                    self.lists.insert(path, a);
+                }
+                // Denied: nothing under it is looked up.
+                Some(None) => {
+                    self.lists.remove(&path);
+                }
+                // No answer: the last one stands.
+                None => {}
             }
         }
-        Listed {
-            leases: self.fold_lease_lists(leases, denied),
-            certs: self.fold_cert_lists(certs, denied),
-            tokens: accessors.and_then(|res| self.fold_accessors(res, denied)),
+        let mut listed = Listed::default();
+        for answer in self.lists.values() {
+            match answer {
+                ListAnswer::Leases(ids) => listed.leases.extend(ids.iter().cloned()),
+                ListAnswer::Certs(c) => listed.certs.extend(c.iter().cloned()),
+                ListAnswer::Accessors(a) => listed.tokens = Some(a.clone()),
+            }
         }
+        listed
     }
 
     async fn read_leases(
@@ -562,40 +593,38 @@ impl Poller {
         }
     }
 
-    /// Forgets the leases no longer listed; returns the ids listed.
-    fn fold_lease_lists(&mut self, lists: Answers, denied: &mut Vec<Denied>) -> BTreeSet<String> {
-        let mut all = BTreeSet::new();
-        for (read, res) in lists {
-            let path = read.path();
-            let Read::LeaseList(prefix) = read else {
-                continue;
-            };
-            let listed: BTreeSet<String> = match res {
-                // The list answers id suffixes: put the prefix back.
-                Ok(v) => keys(&v)
-                    .into_iter()
-                    .filter(|k| !k.ends_with('/'))
-                    .map(|k| format!("{prefix}/{k}"))
-                    .collect(),
-                Err(e) if e.code() == Some(404) => BTreeSet::new(),
-                Err(e) => {
-                    if e.code() == Some(403) {
-                        denied.push(Denied {
-                            path,
-                            needed: &["list", "sudo"],
-                            impact: format!("leases under {prefix}/ are not listed"),
-                        });
-                    }
-                    continue;
-                }
-            };
-            // Revoked or expired leases are no longer listed.
-            self.known
-                .leases
-                .retain(|id, _| !id.starts_with(&format!("{prefix}/")) || listed.contains(id));
-            all.extend(listed);
-        }
-        all
+    /// Forgets the leases no longer listed under `prefix`. The ids listed;
+    /// `Some(None)` when the LIST was denied, `None` when it failed.
+    fn fold_lease_list(
+        &mut self,
+        prefix: &str,
+        res: Result<Value, ApiError>,
+        denied: &mut Vec<Denied>,
+    ) -> Option<Option<ListAnswer>> {
+        let listed: BTreeSet<String> = match res {
+            // The list answers id suffixes: put the prefix back.
+            Ok(v) => keys(&v)
+                .into_iter()
+                .filter(|k| !k.ends_with('/'))
+                .map(|k| format!("{prefix}/{k}"))
+                .collect(),
+            Err(e) if e.code() == Some(404) => BTreeSet::new(),
+            Err(e) if e.code() == Some(403) => {
+                denied.push(Denied {
+                    path: format!("sys/leases/lookup/{prefix}/"),
+                    needed: &["list", "sudo"],
+                    impact: format!("leases under {prefix}/ are not listed"),
+                });
+                return Some(None);
+            }
+            Err(_) => return None,
+        };
+        // Revoked or expired leases are no longer listed.
+        let under = format!("{prefix}/");
+        self.known
+            .leases
+            .retain(|id, _| !id.starts_with(&under) || listed.contains(id));
+        Some(Some(ListAnswer::Leases(listed)))
     }
 
     fn fold_lease(
@@ -672,64 +701,61 @@ impl Poller {
         }
     }
 
-    /// Forgets the certificates no longer listed; returns `(mount, serial)`
-    /// of those listed.
-    fn fold_cert_lists(
+    /// Forgets the certificates of `m` no longer listed; `(mount, serial)`
+    /// of those listed, as [`Poller::fold_lease_list`].
+    fn fold_cert_list(
         &mut self,
-        lists: Answers,
+        m: &str,
+        res: Result<Value, ApiError>,
         denied: &mut Vec<Denied>,
-    ) -> BTreeSet<(String, String)> {
-        let mut all = BTreeSet::new();
-        for (read, res) in lists {
-            let path = read.path();
-            let Read::CertList(m) = read else { continue };
-            match res {
-                Ok(v) => {
-                    let Ok(list) = typed::decode::<typed::ListCertificatesResponse>(&v) else {
-                        continue;
-                    };
-                    let listed: BTreeSet<String> = list.keys.into_iter().collect();
-                    self.known
-                        .certs
-                        .retain(|(cm, s), _| *cm != m || listed.contains(s));
-                    all.extend(listed.into_iter().map(|s| (m.clone(), s)));
-                }
-                Err(e) if e.code() == Some(403) => denied.push(Denied {
-                    path,
+    ) -> Option<Option<ListAnswer>> {
+        match res {
+            Ok(v) => {
+                let list = typed::decode::<typed::ListCertificatesResponse>(&v).ok()?;
+                let listed: BTreeSet<String> = list.keys.into_iter().collect();
+                self.known
+                    .certs
+                    .retain(|(cm, s), _| cm != m || listed.contains(s));
+                let certs = listed.into_iter().map(|s| (m.to_string(), s)).collect();
+                Some(Some(ListAnswer::Certs(certs)))
+            }
+            Err(e) if e.code() == Some(403) => {
+                denied.push(Denied {
+                    path: format!("{m}/certs"),
                     needed: &["list"],
                     impact: format!("certificates of {m} are not shown"),
-                }),
-                Err(_) => {}
+                });
+                Some(None)
             }
+            Err(_) => None,
         }
-        all
     }
 
-    /// The accessors listed, the tokens no longer listed forgotten.
+    /// The accessors listed, the tokens no longer listed forgotten; as
+    /// [`Poller::fold_lease_list`].
     fn fold_accessors(
         &mut self,
         res: Result<Value, ApiError>,
         denied: &mut Vec<Denied>,
-    ) -> Option<BTreeSet<String>> {
+    ) -> Option<Option<ListAnswer>> {
         let listed: BTreeSet<String> = match res {
             Ok(v) => typed::decode::<typed::ListAccessorResponse>(&v)
                 .ok()?
                 .keys
                 .into_iter()
                 .collect(),
-            Err(e) => {
-                if e.code() == Some(403) {
-                    denied.push(Denied {
-                        path: "auth/token/accessors".into(),
-                        needed: &["list", "sudo"],
-                        impact: "agent tokens (TTL countdowns) are not shown".into(),
-                    });
-                }
-                return None;
+            Err(e) if e.code() == Some(403) => {
+                denied.push(Denied {
+                    path: "auth/token/accessors".into(),
+                    needed: &["list", "sudo"],
+                    impact: "agent tokens (TTL countdowns) are not shown".into(),
+                });
+                return Some(None);
             }
+            Err(_) => return None,
         };
         self.known.tokens.retain(|a, _| listed.contains(a));
-        Some(listed)
+        Some(Some(ListAnswer::Accessors(listed)))
     }
 
     async fn read_tokens(
