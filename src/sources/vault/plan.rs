@@ -944,12 +944,7 @@ mod tests {
         );
         // No workload names a certificate: the mount is not even listed.
         let nameless = interest(&["pki/issue/web"]);
-        assert!(
-            planner(&nameless, &known)
-                .lists(&places)
-                .reads
-                .is_empty()
-        );
+        assert!(planner(&nameless, &known).lists(&places).reads.is_empty());
     }
 
     #[test]
@@ -1058,7 +1053,8 @@ mod tests {
     /// 30,000 listed leases, 5,000 listed agent tokens, 400 KV secrets and
     /// 21 lease prefixes, all due, planned as the poller plans a cycle.
     fn crowded() -> (Interest, Places, BTreeSet<String>, BTreeSet<String>) {
-        let mut secret_paths: Vec<String> = (0..400).map(|n| format!("secret/data/app-{n}")).collect();
+        let mut secret_paths: Vec<String> =
+            (0..400).map(|n| format!("secret/data/app-{n}")).collect();
         secret_paths.push("database/creds/big".into());
         secret_paths.extend((1..=20).map(|n| format!("database/creds/r{n:02}")));
         let mut i = interest(&secret_paths.iter().map(String::as_str).collect::<Vec<_>>());
@@ -1068,8 +1064,9 @@ mod tests {
         });
         i.service_accounts.insert(("ns".into(), "sa".into()));
         let places = locate(&i.secret_paths, &lab_mounts());
-        let mut leases: BTreeSet<String> =
-            (0..10_000).map(|n| format!("database/creds/big/{n:05}")).collect();
+        let mut leases: BTreeSet<String> = (0..10_000)
+            .map(|n| format!("database/creds/big/{n:05}"))
+            .collect();
         for r in 1..=20 {
             leases.extend((0..1_000).map(|n| format!("database/creds/r{r:02}/{n:04}")));
         }
@@ -1121,7 +1118,11 @@ mod tests {
             assert_eq!(r.spent(Kind::Config), 2, "budget {budget}");
             assert_eq!(r.spent(Kind::List), 22, "budget {budget}");
             for k in [Kind::Kv, Kind::Lease, Kind::Token] {
-                assert!(r.spent(k) >= share(k), "budget {budget}: {k:?} {}", r.spent(k));
+                assert!(
+                    r.spent(k) >= share(k),
+                    "budget {budget}: {k:?} {}",
+                    r.spent(k)
+                );
                 assert!(r.cut_short(k), "budget {budget}: {k:?}");
             }
             let total: usize = Kind::ALL.iter().map(|k| r.spent(*k)).sum();
@@ -1133,10 +1134,14 @@ mod tests {
 
     #[test]
     fn thousands_of_lease_prefixes_do_not_starve_the_lookups_and_take_turns() {
-        let prefixes: Vec<String> = (0..1_000).map(|n| format!("database/creds/r{n:04}")).collect();
+        let prefixes: Vec<String> = (0..1_000)
+            .map(|n| format!("database/creds/r{n:04}"))
+            .collect();
         let i = interest(&prefixes.iter().map(String::as_str).collect::<Vec<_>>());
         let places = locate(&i.secret_paths, &lab_mounts());
-        let leases: BTreeSet<String> = (0..5_000).map(|n| format!("database/creds/r0000/{n}")).collect();
+        let leases: BTreeSet<String> = (0..5_000)
+            .map(|n| format!("database/creds/r0000/{n}"))
+            .collect();
         let mut known = Known::default();
         let mut r = Ration::new(200);
         r.expect(Kind::Config, 0);
@@ -1148,7 +1153,11 @@ mod tests {
         let lookups = r.take(planner(&i, &known).leases(&leases), 200 - lists.reads.len());
         // Nothing else is due: the LISTs and the lookups share the budget
         // by weight (1 to 3).
-        assert!((40..=60).contains(&lists.reads.len()), "{}", lists.reads.len());
+        assert!(
+            (40..=60).contains(&lists.reads.len()),
+            "{}",
+            lists.reads.len()
+        );
         assert_eq!(lists.reads.len() + lookups.reads.len(), 200);
         // The next cycle lists those not listed before, first.
         for read in &lists.reads {
@@ -1169,7 +1178,11 @@ mod tests {
         let again: BTreeSet<String> = lists.reads.iter().map(Read::path).collect();
         let n = lists.reads.len();
         assert!(next.reads[..n].iter().all(|r| !again.contains(&r.path())));
-        assert!(next.reads[next.reads.len() - n..].iter().all(|r| again.contains(&r.path())));
+        assert!(
+            next.reads[next.reads.len() - n..]
+                .iter()
+                .all(|r| again.contains(&r.path()))
+        );
     }
 
     #[test]

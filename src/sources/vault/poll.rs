@@ -245,7 +245,10 @@ impl Poller {
             let p = self.planner(interest, now);
             ration.expect(Kind::Lease, p.leases(&listed.leases).reads.len());
             ration.expect(Kind::Cert, p.certs(&listed.certs).reads.len());
-            let tokens = listed.tokens.as_ref().map_or(0, |t| p.tokens(t).reads.len());
+            let tokens = listed
+                .tokens
+                .as_ref()
+                .map_or(0, |t| p.tokens(t).reads.len());
             ration.expect(Kind::Token, tokens);
         }
         self.read_leases(interest, &listed.leases, ration, denied)
