@@ -67,7 +67,12 @@ DIR=$VAULTSCOPE_BAO_DIR
 HELPER=scripts/bao/scale-vault.py
 say() { printf 'scale-vault: %s\n' "$*" >&2; }
 
-cleanup() { if [[ $keep == 0 ]]; then scripts/bao.sh down >/dev/null 2>&1 || true; fi; }
+cleanup() {
+  if [[ $keep == 0 ]]; then
+    scripts/bao.sh down >/dev/null 2>&1 || true
+    rm -f "$DIR.up.log" "$DIR.load.json" "$DIR.watch.log"
+  fi
+}
 trap cleanup EXIT
 
 figures="big=$big roles=$roles per_role=$per_role tokens=$tokens kv=$kv"

@@ -3,8 +3,9 @@
 //! data (KV metadata only), no `database/creds` reads, no PKI issue, and lease
 //! and token lookups by id / accessor.
 //!
-//! What each step reads is decided by the pure [`Planner`]; this sends the
-//! reads (bounded concurrency; the budget and throttling are the HTTP
+//! What each step reads is decided by the pure [`Planner`] and cut to its
+//! kind's share of the cycle by the pure [`Ration`]; this sends the reads
+//! (bounded concurrency; the budget's count and throttling are the HTTP
 //! layer's) and folds the answers into what is [`Known`] and the snapshot.
 
 use std::collections::{BTreeMap, BTreeSet};
