@@ -157,7 +157,10 @@ pub struct VaultArgs {
     /// Vault requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_CONCURRENCY, global = true, value_parser = at_least_one::<usize>)]
     pub vault_concurrency: usize,
-    /// Vault requests per poll cycle; lookups that do not fit wait for the next cycle.
+    /// Vault requests per poll cycle, shared by kind (config, KV metadata,
+    /// LISTs, lease, certificate and token lookups). Reads that do not fit
+    /// wait for the next cycle, which then comes after 1 s: at most N
+    /// requests a second.
     #[arg(long, value_name = "N", default_value_t = crate::sources::vault::DEFAULT_BUDGET, global = true, value_parser = at_least_one::<usize>)]
     pub vault_budget: usize,
     /// Seconds between Vault poll cycles (lease lookups are spread out and

@@ -135,7 +135,7 @@ fn precedence_is_flag_then_environment_then_file_then_default() {
     has(&s, "config file", "none", "no ");
     has(&s, "theme", "default", "built-in default");
     has(&s, "sort", "severity", "built-in default");
-    has(&s, "vault_budget", "200", "built-in default");
+    has(&s, "vault_budget", "300", "built-in default");
     has(&s, "vault_addr", "none", "no Vault is polled");
 
     let file = home.config(FILE);

@@ -307,11 +307,15 @@ fn lease_countdown_matches_bao_then_renewal_moves_and_revocation_removes_it() {
     );
     assert!(renewed.last_renewal.is_some());
 
-    // Revocation: gone from the next poll, with a long-lived poller too.
-    let mut poller = vault::Poller::new(lab.config("VAULTSCOPE_TOKEN")).unwrap();
+    // Revocation: gone once its prefix is listed again (each LIST is sent
+    // once an interval), with a long-lived poller too.
+    let interval = Duration::from_secs(1);
+    let cfg = lab.config("VAULTSCOPE_TOKEN").with_limits(4, 200, interval);
+    let mut poller = vault::Poller::new(cfg).unwrap();
     let before = rt().block_on(poller.poll(&interest));
     assert!(before.leases.iter().any(|l| l.id == id));
     lab.bao(&["lease", "revoke", "-sync", &id]);
+    std::thread::sleep(interval);
     let after = rt().block_on(poller.poll(&interest));
     assert!(
         !after.leases.iter().any(|l| l.id == id),

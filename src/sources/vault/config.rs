@@ -20,7 +20,13 @@ use crate::safe::display_address;
 /// Default number of Vault requests in flight at once (`--vault-concurrency`).
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Default number of Vault requests per poll cycle (`--vault-budget`).
-pub const DEFAULT_BUDGET: usize = 200;
+/// Cycles that run out of budget come 1 s apart, so this is also the most
+/// requests a second Vault sees: 10,000 leases have their first countdown in
+/// 45 s (README, Performance, `scripts/scale-vault.sh`), at a fifth of the
+/// 1,500 requests a second that Vault's docs give as a global rate limit
+/// quota example (hashicorp/vault
+/// website/content/docs/configuration/create-rate-limit-quota.mdx).
+pub const DEFAULT_BUDGET: usize = 300;
 /// Default seconds between poll cycles (`--vault-interval`).
 pub const DEFAULT_INTERVAL_SECS: u64 = 10;
 /// `~/.vault-token` holds one token of a few hundred bytes; anything much
@@ -67,7 +73,8 @@ pub struct VaultConfig {
     pub skip_verify: bool,
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// Requests per poll cycle; what does not fit waits for the next cycle.
+    /// Requests per poll cycle, shared by kind of request (`plan::Ration`);
+    /// what does not fit waits for the next cycle, 1 s later.
     pub budget: usize,
     /// Time between poll cycles.
     pub interval: Duration,

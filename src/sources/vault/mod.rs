@@ -30,10 +30,14 @@ pub use config::{DEFAULT_BUDGET, DEFAULT_CONCURRENCY, DEFAULT_INTERVAL_SECS, Vau
 pub use poll::Poller;
 pub use snapshot::VaultSnapshot;
 
-/// Longest wait after repeated 429 / 5xx answers.
 /// How long a change of interest waits for more before a new cycle starts.
 const INTEREST_DEBOUNCE: Duration = Duration::from_secs(2);
+/// Longest wait after repeated 429 / 5xx answers.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// The wait after a cycle whose budget ran out with reads still due (the
+/// first view of thousands of leases): Vault then sees at most the budget
+/// per second, and no more once all is read.
+const CATCH_UP: Duration = Duration::from_secs(1);
 
 /// Poll once (for `check` and `capture`).
 pub async fn poll_once(cfg: VaultConfig, interest: &Interest) -> VaultSnapshot {
@@ -53,6 +57,8 @@ pub async fn poll_once(cfg: VaultConfig, interest: &Interest) -> VaultSnapshot {
 /// While Vault is sealed or unreachable only its status is sent (the last
 /// leases and certificates stay on screen) and health is checked every
 /// couple of seconds; after 429 / 5xx answers the wait doubles up to 5 min.
+/// A cycle that left reads due for want of budget is followed by the next
+/// one after [`CATCH_UP`] rather than the whole interval.
 pub async fn run(
     cfg: VaultConfig,
     mut interest: watch::Receiver<Interest>,
@@ -110,7 +116,9 @@ pub async fn run(
             (cfg.interval * 2u32.saturating_pow(failures.min(10))).min(MAX_BACKOFF)
         } else {
             failures = 0;
-            if serving {
+            if serving && poller.behind() {
+                CATCH_UP.min(cfg.interval)
+            } else if serving {
                 cfg.interval
             } else {
                 cfg.interval.min(Duration::from_secs(2))

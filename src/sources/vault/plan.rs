@@ -12,11 +12,19 @@
 //!    the configuration of the auth mounts they are on (each every
 //!    [`CONFIG_REFRESH_SECS`]);
 //! 2. the metadata of each KV v2 secret (every [`KV_REFRESH_SECS`]);
-//! 3. a LIST of each lease prefix (every cycle), then lookups of the leases
-//!    new or due ([`next_refresh`]), new ones first, then soonest to expire;
-//! 4. a LIST of each PKI mount's certificates (every cycle), then each serial
-//!    not read before (a certificate does not change);
-//! 5. the token accessors (every cycle), then lookups like the leases'.
+//! 3. the LISTs (every cycle): each lease prefix, each PKI mount's
+//!    certificates, the token accessors;
+//! 4. the lookups the LISTs lead to: the leases new or due
+//!    ([`next_refresh`]), new ones first, then soonest to expire; each
+//!    certificate serial not read before (a certificate does not change); the
+//!    token accessors, like the leases;
+//! 5. when budget is left and a kind was cut short by its share: steps 2 and
+//!    4 again, the rest of the budget shared among what is still due.
+//!
+//! Each [`Kind`] of request has a share of the cycle's budget ([`Ration`]):
+//! thousands of leases cannot leave the tokens or the KV metadata unread,
+//! nor thousands of lease prefixes the lookups. A kind that needs less than
+//! its share leaves the rest to the others.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -107,6 +115,9 @@ pub struct Known {
     /// accessor → the token, or `None` for tokens of no interest (no
     /// kubernetes metadata naming a watched service account).
     pub tokens: BTreeMap<String, Cached<Option<AgentToken>>>,
+    /// When each LIST (by path) was last sent: when the share cuts the
+    /// LISTs, the least recently listed go first.
+    pub listed: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// One request the poller may send. None reads secret data or creates a
@@ -189,28 +200,211 @@ impl Read {
     pub fn body(&self) -> Option<Value> {
         self.request().body
     }
+
+    /// Whose share of the budget the read takes.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Read::Mounts | Read::Role(_) | Read::Policy(_) | Read::AuthConfig(_) => Kind::Config,
+            Read::KvMetadata { .. } => Kind::Kv,
+            Read::LeaseList(_) | Read::CertList(_) | Read::Accessors => Kind::List,
+            Read::Lease(_) => Kind::Lease,
+            Read::Cert { .. } => Kind::Cert,
+            Read::Token { .. } => Kind::Token,
+        }
+    }
 }
 
-/// The reads of one step, in the order they are sent.
-#[derive(Debug, Default, PartialEq)]
+/// The kinds of request that share a cycle's budget, each by its
+/// [`Kind::weight`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Mounts, roles, policies, auth mount configurations.
+    Config,
+    Kv,
+    /// LISTs of lease prefixes, PKI certificates and token accessors.
+    List,
+    Lease,
+    Cert,
+    Token,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Config,
+        Kind::Kv,
+        Kind::List,
+        Kind::Lease,
+        Kind::Cert,
+        Kind::Token,
+    ];
+
+    /// Tenths of a contested budget. Lease and token lookups are the
+    /// countdowns the dashboard is for; the LISTs are few but each cycle
+    /// needs them to see a lease revoked; config is a handful of reads.
+    pub fn weight(self) -> usize {
+        match self {
+            Kind::Config | Kind::List | Kind::Cert => 1,
+            Kind::Kv | Kind::Token => 2,
+            Kind::Lease => 3,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// `budget` shared among kinds by weight, no kind given more than its
+/// `demand`: what a kind does not need goes to the others by their weights
+/// (max-min fair, "water-filling"). Every kind that wants any gets at least
+/// one request first (in cycle order, while the budget lasts), so that a
+/// small budget still moves every kind forward; rounding leftovers go one
+/// by one to the heaviest kinds still short.
+pub fn fair_split(budget: usize, demand: [usize; 6]) -> [usize; 6] {
+    let mut given = [0usize; 6];
+    let mut left = budget;
+    for k in Kind::ALL {
+        if left > 0 && demand[k.index()] > 0 {
+            given[k.index()] = 1;
+            left -= 1;
+        }
+    }
+    loop {
+        let open: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| given[k.index()] < demand[k.index()])
+            .collect();
+        let weights: usize = open.iter().map(|k| k.weight()).sum();
+        if open.is_empty() || left == 0 {
+            return given;
+        }
+        let mut round = 0;
+        for k in &open {
+            let i = k.index();
+            let fair = left * k.weight() / weights;
+            let give = fair.min(demand[i] - given[i]);
+            given[i] += give;
+            round += give;
+        }
+        if round == 0 {
+            // Fewer requests left than the weights split: heaviest first.
+            let mut by_weight = open;
+            by_weight.sort_by_key(|k| std::cmp::Reverse(k.weight()));
+            for k in by_weight.into_iter().take(left) {
+                given[k.index()] += 1;
+            }
+            return given;
+        }
+        left -= round;
+    }
+}
+
+/// A cycle's budget shared among the kinds of request. Steps come one after
+/// the other and later ones are only known once earlier answers are in (the
+/// lease lookups once the LISTs answered), so a kind whose demand is not yet
+/// known is assumed to want its whole share: an early step never takes it.
+#[derive(Debug, Clone)]
+pub struct Ration {
+    budget: usize,
+    spent: [usize; 6],
+    /// Reads still due by kind; `None`: not known yet.
+    pending: [Option<usize>; 6],
+}
+
+impl Ration {
+    pub fn new(budget: usize) -> Ration {
+        Ration {
+            budget,
+            spent: [0; 6],
+            pending: [None; 6],
+        }
+    }
+
+    /// `kind` has `due` reads to send this cycle (known before they are
+    /// planned: a kind with nothing to do leaves its share to the others).
+    pub fn expect(&mut self, kind: Kind, due: usize) {
+        self.pending[kind.index()] = Some(due);
+    }
+
+    /// What `kind` may send now if it has `wanted` reads due.
+    fn allowance(&self, kind: Kind, wanted: usize) -> usize {
+        let mut demand = [0usize; 6];
+        for k in Kind::ALL {
+            let i = k.index();
+            let pending = if k == kind {
+                wanted
+            } else {
+                self.pending[i].unwrap_or(self.budget)
+            };
+            demand[i] = self.spent[i].saturating_add(pending);
+        }
+        fair_split(self.budget, demand)[kind.index()].saturating_sub(self.spent[kind.index()])
+    }
+
+    /// `plan` cut to its kind's allowance and to `left`, the requests the
+    /// HTTP layer has left (none once Vault throttles). What is cut stays due.
+    pub fn take(&mut self, mut plan: Plan, left: usize) -> Plan {
+        let wanted = plan.reads.len();
+        let allowed = self.allowance(plan.kind, wanted).min(left);
+        plan.reads.truncate(allowed);
+        let i = plan.kind.index();
+        self.spent[i] += plan.reads.len();
+        self.pending[i] = Some(wanted - plan.reads.len());
+        plan
+    }
+
+    /// Whether `kind` had reads cut this cycle.
+    pub fn cut_short(&self, kind: Kind) -> bool {
+        self.pending[kind.index()].is_some_and(|n| n > 0)
+    }
+
+    /// The rest of the cycle, `left` requests, for a second pass over the
+    /// kinds in `again`: each wants what it still has due.
+    pub fn rest(&self, left: usize, again: &[Kind]) -> Ration {
+        let mut pending = [Some(0); 6];
+        for k in again {
+            pending[k.index()] = Some(self.pending[k.index()].unwrap_or(0));
+        }
+        Ration {
+            budget: left,
+            spent: [0; 6],
+            pending,
+        }
+    }
+
+    /// Requests of `kind` sent this cycle.
+    pub fn spent(&self, kind: Kind) -> usize {
+        self.spent[kind.index()]
+    }
+}
+
+/// The reads of one step due now, in the order they are sent; a [`Ration`]
+/// cuts them to the step's share.
+#[derive(Debug, PartialEq)]
 pub struct Plan {
+    pub kind: Kind,
     pub reads: Vec<Read>,
 }
 
 impl Plan {
     /// `due` in order, less any read whose path could address something
-    /// else, cut to `budget`. What is cut stays due, so a later cycle
-    /// reads it.
-    fn within(due: impl IntoIterator<Item = Read>, budget: usize) -> Plan {
+    /// else.
+    fn due(kind: Kind, due: impl IntoIterator<Item = Read>) -> Plan {
         // Paths are built from pod annotations and SecretProviderClasses
         // (and serials from Vault's answers): the HTTP layer refuses unsafe
         // ones too, but only after taking their share of the budget.
         let reads = due
             .into_iter()
             .filter(|r| is_safe_path(&r.path()))
-            .take(budget)
             .collect();
-        Plan { reads }
+        Plan { kind, reads }
+    }
+
+    pub fn empty(kind: Kind) -> Plan {
+        Plan {
+            kind,
+            reads: Vec::new(),
+        }
     }
 }
 
@@ -310,36 +504,27 @@ pub fn locate(paths: &BTreeSet<String>, mounts: &[MountInfo]) -> Places {
 }
 
 /// Plans each step of a cycle from values: what the workloads need, what is
-/// known, the time and the requests left. Made anew for each step, as the
-/// answers before it change what is known and what is left.
+/// known and the time. Made anew for each step, as the answers before it
+/// change what is known. Each step's plan holds all that is due; the cycle's
+/// [`Ration`] cuts it to the step's share.
 pub struct Planner<'a> {
     pub interest: &'a Interest,
     pub known: &'a Known,
     pub now: DateTime<Utc>,
-    /// Requests left in this cycle; none once Vault throttles.
-    pub budget: usize,
+    /// How often each LIST is sent again (the poll interval): cycles that
+    /// catch up on lookups a second apart do not list thousands of leases
+    /// each time.
+    pub list_every: Duration,
 }
 
 impl Planner<'_> {
-    /// What this step may send of `due`; every step's plan is cut here.
-    ///
-    /// Each step may spend all that is left, so the per-cycle LISTs (each
-    /// lease prefix, each PKI mount, the accessors) go before the lookups
-    /// they lead to, and thousands of lease prefixes could leave nothing for
-    /// lookups. Per-kind shares of the cycle's budget would cap
-    /// `self.budget` here by the kind of the reads (each [`Read`] names its
-    /// own), with the cycle's budget as one more field.
-    fn cut(&self, due: impl IntoIterator<Item = Read>) -> Plan {
-        Plan::within(due, self.budget)
-    }
-
     pub fn mounts(&self) -> Plan {
         let due = self
             .known
             .mounts
             .as_ref()
             .is_none_or(|c| c.is_due(self.now));
-        self.cut(due.then_some(Read::Mounts))
+        Plan::due(Kind::Config, due.then_some(Read::Mounts))
     }
 
     pub fn roles(&self) -> Plan {
@@ -349,7 +534,7 @@ impl Planner<'_> {
             .iter()
             .filter(|r| self.known.roles.get(*r).is_none_or(|c| c.is_due(self.now)))
             .map(|r| Read::Role(r.clone()));
-        self.cut(due)
+        Plan::due(Kind::Config, due)
     }
 
     /// `wanted`: the policies the roles name.
@@ -363,7 +548,7 @@ impl Planner<'_> {
                     .is_none_or(|c| c.is_due(self.now))
             })
             .map(|n| Read::Policy(n.clone()));
-        self.cut(due)
+        Plan::due(Kind::Config, due)
     }
 
     /// The mounts the workloads' roles are on.
@@ -379,7 +564,7 @@ impl Planner<'_> {
                     .is_none_or(|c| c.is_due(self.now))
             })
             .map(|m| Read::AuthConfig(m.to_string()));
-        self.cut(due)
+        Plan::due(Kind::Config, due)
     }
 
     pub fn kv(&self, places: &Places) -> Plan {
@@ -396,14 +581,48 @@ impl Planner<'_> {
                 mount: m.clone(),
                 path: p.clone(),
             });
-        self.cut(due)
+        Plan::due(Kind::Kv, due)
     }
 
-    /// Every cycle: a lease revoked or expired is seen gone only by its
-    /// absence from the list.
-    pub fn lease_lists(&self, places: &Places) -> Plan {
-        let lists = places.lease_prefixes.iter().cloned().map(Read::LeaseList);
-        self.cut(lists)
+    /// The LISTs due: those of [`Planner::wanted_lists`] not sent within
+    /// [`Planner::list_every`] (with a tenth of slack, as a cycle's LISTs go
+    /// out a moment after it starts), least recently sent first, so that
+    /// when the share cuts them each gets its turn.
+    pub fn lists(&self, places: &Places) -> Plan {
+        let again = self.list_every - self.list_every / 10;
+        let mut lists: Vec<Read> = self
+            .wanted_lists(places)
+            .into_iter()
+            .filter(|r| {
+                self.known
+                    .listed
+                    .get(&r.path())
+                    .is_none_or(|t| *t + again <= self.now)
+            })
+            .collect();
+        // Stable: never sent (`None`) first, then in the order listed.
+        lists.sort_by_key(|r| self.known.listed.get(&r.path()).copied());
+        Plan::due(Kind::List, lists)
+    }
+
+    /// Each lease prefix (a lease revoked or expired is seen gone only by
+    /// its absence from the list); each PKI mount when a workload asks for a
+    /// certificate by name; the token accessors when some workload gets
+    /// secrets with a service account.
+    pub fn wanted_lists(&self, places: &Places) -> Vec<Read> {
+        let mut lists: Vec<Read> = places
+            .lease_prefixes
+            .iter()
+            .cloned()
+            .map(Read::LeaseList)
+            .collect();
+        if !self.interest.common_names.is_empty() {
+            lists.extend(places.pki.iter().cloned().map(Read::CertList));
+        }
+        if !self.interest.service_accounts.is_empty() {
+            lists.push(Read::Accessors);
+        }
+        lists
     }
 
     /// `listed`: the lease ids this cycle's LISTs returned.
@@ -419,16 +638,7 @@ impl Planner<'_> {
         // New leases first (`None` sorts first), then the ones expiring soonest.
         due.sort();
         let lookups = due.into_iter().map(|(_, id)| Read::Lease(id.clone()));
-        self.cut(lookups)
-    }
-
-    /// Every cycle, like the leases; only when a workload asks for a
-    /// certificate by name.
-    pub fn cert_lists(&self, places: &Places) -> Plan {
-        if self.interest.common_names.is_empty() {
-            return Plan::default();
-        }
-        self.cut(places.pki.iter().cloned().map(Read::CertList))
+        Plan::due(Kind::Lease, lookups)
     }
 
     /// `listed`: `(mount, serial)` of the certificates this cycle's LISTs
@@ -441,13 +651,7 @@ impl Planner<'_> {
                 mount: mount.clone(),
                 serial: serial.clone(),
             });
-        self.cut(new)
-    }
-
-    /// Only when some workload gets secrets with a service account.
-    pub fn accessors(&self) -> Plan {
-        let wanted = !self.interest.service_accounts.is_empty();
-        self.cut(wanted.then_some(Read::Accessors))
+        Plan::due(Kind::Cert, new)
     }
 
     /// `listed`: the accessors this cycle's LIST returned.
@@ -468,7 +672,7 @@ impl Planner<'_> {
         let lookups = due.into_iter().map(|(_, a)| Read::Token {
             accessor: a.clone(),
         });
-        self.cut(lookups)
+        Plan::due(Kind::Token, lookups)
     }
 }
 
@@ -513,13 +717,23 @@ mod tests {
         }
     }
 
-    fn planner<'a>(interest: &'a Interest, known: &'a Known, budget: usize) -> Planner<'a> {
+    fn planner<'a>(interest: &'a Interest, known: &'a Known) -> Planner<'a> {
         Planner {
             interest,
             known,
             now: now(),
-            budget,
+            list_every: Duration::seconds(10),
         }
+    }
+
+    /// `plan` cut by a cycle of `budget` requests in which no other kind
+    /// has anything due.
+    fn cut(plan: Plan, budget: usize) -> Plan {
+        let mut ration = Ration::new(budget);
+        for k in Kind::ALL.into_iter().filter(|k| *k != plan.kind) {
+            ration.expect(k, 0);
+        }
+        ration.take(plan, budget)
     }
 
     fn lease(id: &str, expire: DateTime<Utc>, due: DateTime<Utc>) -> (String, Cached<Lease>) {
@@ -645,7 +859,7 @@ mod tests {
             "db/creds/a/near",
             "db/creds/a/new",
         ]);
-        let plan = planner(&i, &known, 100).leases(&listed);
+        let plan = planner(&i, &known).leases(&listed);
         let ids: Vec<&str> = plan
             .reads
             .iter()
@@ -667,7 +881,7 @@ mod tests {
         let i = interest(&["secret/data/a", "secret/data/b", "secret/data/c"]);
         let places = locate(&i.secret_paths, &lab_mounts());
         let mut known = Known::default();
-        let first = planner(&i, &known, 2).kv(&places);
+        let first = cut(planner(&i, &known).kv(&places), 2);
         assert_eq!(first.reads, [kv("secret", "a"), kv("secret", "b")]);
 
         // What was read is remembered; `c` was never sent, so it is still due.
@@ -679,13 +893,15 @@ mod tests {
             .insert("secret/b".into(), kv_known("secret", "b", now()));
         let next = Planner {
             now: now() + Duration::seconds(10),
-            ..planner(&i, &known, 2)
+            ..planner(&i, &known)
         };
-        assert_eq!(next.kv(&places).reads, [kv("secret", "c")]);
+        assert_eq!(cut(next.kv(&places), 2).reads, [kv("secret", "c")]);
 
-        // Throttled: the poller plans with no budget, and all of it waits.
-        assert!(planner(&i, &known, 0).kv(&places).reads.is_empty());
-        assert!(planner(&i, &known, 0).mounts().reads.is_empty());
+        // Throttled: the HTTP layer has no requests left, and all of it waits.
+        let mut ration = Ration::new(200);
+        assert!(ration.take(next.kv(&places), 0).reads.is_empty());
+        assert!(ration.take(next.mounts(), 0).reads.is_empty());
+        assert!(ration.cut_short(Kind::Kv) && ration.cut_short(Kind::Config));
     }
 
     #[test]
@@ -699,7 +915,7 @@ mod tests {
         );
         let at = |secs: i64| Planner {
             now: now() + Duration::seconds(secs),
-            ..planner(&i, &known, 100)
+            ..planner(&i, &known)
         };
         assert!(at(29).kv(&places).reads.is_empty());
         assert_eq!(at(30).kv(&places).reads, [kv("secret", "shop/catalog")]);
@@ -713,12 +929,12 @@ mod tests {
         };
         let places = locate(&i.secret_paths, &lab_mounts());
         let mut known = Known::default();
-        let p = planner(&i, &known, 100);
-        assert_eq!(p.cert_lists(&places).reads, [Read::CertList("pki".into())]);
+        let p = planner(&i, &known);
+        assert_eq!(p.lists(&places).reads, [Read::CertList("pki".into())]);
         known.certs.insert(("pki".into(), "01".into()), None);
         let listed: BTreeSet<(String, String)> =
             [("pki".into(), "01".into()), ("pki".into(), "02".into())].into();
-        let reads = planner(&i, &known, 100).certs(&listed).reads;
+        let reads = planner(&i, &known).certs(&listed).reads;
         assert_eq!(
             reads,
             [Read::Cert {
@@ -728,12 +944,7 @@ mod tests {
         );
         // No workload names a certificate: the mount is not even listed.
         let nameless = interest(&["pki/issue/web"]);
-        assert!(
-            planner(&nameless, &known, 100)
-                .cert_lists(&places)
-                .reads
-                .is_empty()
-        );
+        assert!(planner(&nameless, &known).lists(&places).reads.is_empty());
     }
 
     #[test]
@@ -751,7 +962,7 @@ mod tests {
             });
         }
         let mut known = Known::default();
-        let reads = planner(&i, &known, 100).auth_configs().reads;
+        let reads = planner(&i, &known).auth_configs().reads;
         // One read per mount; a mount path with dot segments is refused.
         assert_eq!(
             reads,
@@ -774,7 +985,7 @@ mod tests {
         }
         let at = |secs: i64| Planner {
             now: now() + Duration::seconds(secs),
-            ..planner(&i, &known, 100)
+            ..planner(&i, &known)
         };
         assert!(at(59).auth_configs().reads.is_empty());
         assert_eq!(at(60).auth_configs().reads.len(), 2);
@@ -792,10 +1003,10 @@ mod tests {
             role: "x/../../../database/creds/web".into(),
         });
         let known = Known::default();
-        let p = planner(&i, &known, 100);
+        let p = planner(&i, &known);
         let places = locate(&i.secret_paths, &lab_mounts());
         assert!(p.kv(&places).reads.is_empty());
-        assert!(p.lease_lists(&places).reads.is_empty());
+        assert!(p.lists(&places).reads.is_empty());
         assert!(p.roles().reads.is_empty());
         assert_eq!(
             p.policies(&paths(&["..", "ok"])).reads,
@@ -807,7 +1018,195 @@ mod tests {
         // Refused reads take no budget: the safe one after them is planned.
         let i = interest(&["secret/data/../x", "secret/data/ok"]);
         let places = locate(&i.secret_paths, &lab_mounts());
-        let reads = planner(&i, &known, 1).kv(&places).reads;
+        let reads = cut(planner(&i, &known).kv(&places), 1).reads;
         assert_eq!(reads, [kv("secret", "ok")]);
+    }
+
+    #[test]
+    fn fair_split_gives_each_kind_its_weight_and_passes_on_what_it_does_not_need() {
+        let all = [usize::MAX; 6];
+        // Contested: tenths by weight (1, 2, 1, 3, 1, 2).
+        assert_eq!(fair_split(200, all), [20, 40, 20, 60, 20, 40]);
+        // Config needs 3 and PKI nothing: what they leave goes to the others
+        // by weight; no kind gets more than it asks for.
+        let split = fair_split(200, [3, 40, 20, usize::MAX, 0, usize::MAX]);
+        assert_eq!(split[0], 3);
+        assert_eq!(split[1], 40);
+        assert_eq!(split[2], 20);
+        assert_eq!(split[4], 0);
+        assert!(split[3] >= 60 && split[5] >= 40, "{split:?}");
+        assert_eq!(split.iter().sum::<usize>(), 200);
+        // Lone demand takes all it needs, and no more.
+        assert_eq!(fair_split(200, [0, 0, 0, 5, 0, 0]), [0, 0, 0, 5, 0, 0]);
+        assert_eq!(fair_split(200, [0, 0, 0, 500, 0, 0])[3], 200);
+        // Fewer requests than weights: none is lost.
+        assert_eq!(fair_split(3, all).iter().sum::<usize>(), 3);
+        assert_eq!(fair_split(13, all).iter().sum::<usize>(), 13);
+        assert_eq!(fair_split(0, all), [0; 6]);
+        // A budget of 6: one each, so that config (weight 1) is not left
+        // out by the rounding while the heavier kinds wait; fewer than 6,
+        // the first steps of a cycle first.
+        assert_eq!(fair_split(6, all), [1; 6]);
+        assert_eq!(fair_split(2, all), [1, 1, 0, 0, 0, 0]);
+    }
+
+    /// 30,000 listed leases, 5,000 listed agent tokens, 400 KV secrets and
+    /// 21 lease prefixes, all due, planned as the poller plans a cycle.
+    fn crowded() -> (Interest, Places, BTreeSet<String>, BTreeSet<String>) {
+        let mut secret_paths: Vec<String> =
+            (0..400).map(|n| format!("secret/data/app-{n}")).collect();
+        secret_paths.push("database/creds/big".into());
+        secret_paths.extend((1..=20).map(|n| format!("database/creds/r{n:02}")));
+        let mut i = interest(&secret_paths.iter().map(String::as_str).collect::<Vec<_>>());
+        i.roles.insert(RoleRef {
+            auth_path: "auth/kubernetes".into(),
+            role: "app".into(),
+        });
+        i.service_accounts.insert(("ns".into(), "sa".into()));
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let mut leases: BTreeSet<String> = (0..10_000)
+            .map(|n| format!("database/creds/big/{n:05}"))
+            .collect();
+        for r in 1..=20 {
+            leases.extend((0..1_000).map(|n| format!("database/creds/r{r:02}/{n:04}")));
+        }
+        let tokens = (0..5_000).map(|n| format!("acc{n:04}")).collect();
+        (i, places, leases, tokens)
+    }
+
+    /// One cycle's first pass, step by step in the poller's order, counting
+    /// what each kind may send (nothing is answered: all stays new).
+    fn first_pass(
+        p: &Planner,
+        places: &Places,
+        leases: &BTreeSet<String>,
+        tokens: &BTreeSet<String>,
+        budget: usize,
+    ) -> Ration {
+        let mut r = Ration::new(budget);
+        let mut left = budget;
+        let mut take = |r: &mut Ration, plan: Plan| {
+            let n = r.take(plan, left).reads.len();
+            left -= n;
+        };
+        take(&mut r, p.mounts());
+        take(&mut r, p.roles());
+        r.expect(Kind::Kv, p.kv(places).reads.len());
+        r.expect(Kind::List, p.lists(places).reads.len());
+        r.expect(Kind::Cert, 0);
+        take(&mut r, p.kv(places));
+        take(&mut r, p.lists(places));
+        r.expect(Kind::Lease, p.leases(leases).reads.len());
+        r.expect(Kind::Token, p.tokens(tokens).reads.len());
+        take(&mut r, p.leases(leases));
+        take(&mut r, p.tokens(tokens));
+        r
+    }
+
+    #[test]
+    fn with_30000_leases_and_400_kv_secrets_every_kind_gets_its_share() {
+        let (i, places, leases, tokens) = crowded();
+        let known = Known::default();
+        let p = planner(&i, &known);
+        assert_eq!(p.leases(&leases).reads.len(), 30_000);
+        for budget in [200, 300, 1000] {
+            let r = first_pass(&p, &places, &leases, &tokens, budget);
+            let share = |k: Kind| budget * k.weight() / 10;
+            // The handful of config reads and every LIST are sent in full;
+            // KV metadata, lease and token lookups each get at least their
+            // share, and together the whole budget.
+            assert_eq!(r.spent(Kind::Config), 2, "budget {budget}");
+            assert_eq!(r.spent(Kind::List), 22, "budget {budget}");
+            for k in [Kind::Kv, Kind::Lease, Kind::Token] {
+                assert!(
+                    r.spent(k) >= share(k),
+                    "budget {budget}: {k:?} {}",
+                    r.spent(k)
+                );
+                assert!(r.cut_short(k), "budget {budget}: {k:?}");
+            }
+            let total: usize = Kind::ALL.iter().map(|k| r.spent(*k)).sum();
+            assert_eq!(total, budget);
+            // Today's order would have spent it all on the first kinds:
+            // 400 KV reads before a single lease was looked up.
+        }
+    }
+
+    #[test]
+    fn thousands_of_lease_prefixes_do_not_starve_the_lookups_and_take_turns() {
+        let prefixes: Vec<String> = (0..1_000)
+            .map(|n| format!("database/creds/r{n:04}"))
+            .collect();
+        let i = interest(&prefixes.iter().map(String::as_str).collect::<Vec<_>>());
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let leases: BTreeSet<String> = (0..5_000)
+            .map(|n| format!("database/creds/r0000/{n}"))
+            .collect();
+        let mut known = Known::default();
+        let mut r = Ration::new(200);
+        r.expect(Kind::Config, 0);
+        r.expect(Kind::Kv, 0);
+        r.expect(Kind::Cert, 0);
+        r.expect(Kind::Token, 0);
+        let lists = r.take(planner(&i, &known).lists(&places), 200);
+        r.expect(Kind::Lease, leases.len());
+        let lookups = r.take(planner(&i, &known).leases(&leases), 200 - lists.reads.len());
+        // Nothing else is due: the LISTs and the lookups share the budget
+        // by weight (1 to 3).
+        assert!(
+            (40..=60).contains(&lists.reads.len()),
+            "{}",
+            lists.reads.len()
+        );
+        assert_eq!(lists.reads.len() + lookups.reads.len(), 200);
+        // The next cycle lists those not listed before, first.
+        for read in &lists.reads {
+            known.listed.insert(read.path(), now());
+        }
+        // A second later (a cycle catching up), none is due again.
+        let soon = Planner {
+            now: now() + Duration::seconds(1),
+            ..planner(&i, &known)
+        };
+        let rest = soon.lists(&places).reads;
+        assert_eq!(rest.len(), 1_000 - lists.reads.len());
+        let next = Planner {
+            now: now() + Duration::seconds(10),
+            ..planner(&i, &known)
+        }
+        .lists(&places);
+        let again: BTreeSet<String> = lists.reads.iter().map(Read::path).collect();
+        let n = lists.reads.len();
+        assert!(next.reads[..n].iter().all(|r| !again.contains(&r.path())));
+        assert!(
+            next.reads[next.reads.len() - n..]
+                .iter()
+                .all(|r| again.contains(&r.path()))
+        );
+    }
+
+    #[test]
+    fn a_share_left_unused_goes_to_the_kinds_still_due_in_a_second_pass() {
+        // Only 10 tokens and no KV: the leases were held to what the
+        // tokens might need until the accessors were listed; the second
+        // pass gives them the rest.
+        let (mut i, _, leases, _) = crowded();
+        i.secret_paths.retain(|p| p.starts_with("database/"));
+        let places = locate(&i.secret_paths, &lab_mounts());
+        let tokens: BTreeSet<String> = (0..10).map(|n| format!("acc{n}")).collect();
+        let known = Known::default();
+        let p = planner(&i, &known);
+        let budget = 300;
+        let r = first_pass(&p, &places, &leases, &tokens, budget);
+        assert_eq!(r.spent(Kind::Token), 10);
+        assert!(!r.cut_short(Kind::Token) && r.cut_short(Kind::Lease));
+        let spent: usize = Kind::ALL.iter().map(|k| r.spent(*k)).sum();
+        assert_eq!(spent, budget, "unused shares flowed within the first pass");
+        // Had the leases been cut short of budget left, the rest goes to
+        // them alone.
+        let mut rest = r.rest(50, &[Kind::Kv, Kind::Lease, Kind::Cert, Kind::Token]);
+        let again = rest.take(p.leases(&leases), 50);
+        assert_eq!(again.reads.len(), 50);
+        assert!(rest.cut_short(Kind::Lease) && !rest.cut_short(Kind::Token));
     }
 }

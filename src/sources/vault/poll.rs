@@ -3,8 +3,9 @@
 //! data (KV metadata only), no `database/creds` reads, no PKI issue, and lease
 //! and token lookups by id / accessor.
 //!
-//! What each step reads is decided by the pure [`Planner`]; this sends the
-//! reads (bounded concurrency; the budget and throttling are the HTTP
+//! What each step reads is decided by the pure [`Planner`] and cut to its
+//! kind's share of the cycle by the pure [`Ration`]; this sends the reads
+//! (bounded concurrency; the budget's count and throttling are the HTTP
 //! layer's) and folds the answers into what is [`Known`] and the snapshot.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,7 +17,9 @@ use serde_json::{Value, json};
 
 use super::config::VaultConfig;
 use super::http::{ApiError, Http, quote};
-use super::plan::{self, Cached, Denied, Known, Places, Plan, Planner, Read, next_refresh};
+use super::plan::{
+    self, Cached, Denied, Kind, Known, Places, Plan, Planner, Ration, Read, next_refresh,
+};
 use super::snapshot::VaultSnapshot;
 use super::typed;
 use crate::model::interest::Interest;
@@ -102,6 +105,26 @@ enum Pace {
 
 type Answers = Vec<(Read, Result<Value, ApiError>)>;
 
+/// The kinds a cycle reads again when budget is left after every step:
+/// the lookups (the LISTs and config are read once a cycle).
+const AGAIN: [Kind; 4] = [Kind::Kv, Kind::Lease, Kind::Cert, Kind::Token];
+
+/// What one LIST last returned.
+enum ListAnswer {
+    Leases(BTreeSet<String>),
+    Certs(BTreeSet<(String, String)>),
+    Accessors(BTreeSet<String>),
+}
+
+/// What the LISTs the workloads need last returned.
+#[derive(Default)]
+struct Listed {
+    leases: BTreeSet<String>,
+    certs: BTreeSet<(String, String)>,
+    /// `None` when the accessors were not listed this cycle.
+    tokens: Option<BTreeSet<String>>,
+}
+
 /// The live Vault source's state between cycles.
 pub struct Poller {
     cfg: VaultConfig,
@@ -109,6 +132,10 @@ pub struct Poller {
     known: Known,
     /// Permission problems already explained (by path).
     explained: BTreeMap<String, PermissionProblem>,
+    /// The last cycle left reads due for want of budget.
+    behind: bool,
+    /// Each LIST's last answer (by path), for the cycles in between.
+    lists: BTreeMap<String, ListAnswer>,
 }
 
 impl Poller {
@@ -119,6 +146,8 @@ impl Poller {
             http,
             known: Known::default(),
             explained: BTreeMap::new(),
+            behind: false,
+            lists: BTreeMap::new(),
         })
     }
 
@@ -136,10 +165,17 @@ impl Poller {
         self.http.sent()
     }
 
+    /// The last cycle's budget ran out with reads still due: the next cycle
+    /// need not wait a whole interval (see `super::run`).
+    pub fn behind(&self) -> bool {
+        self.behind
+    }
+
     /// One cycle: each step is planned from what is known by then, sent, and
     /// folded in before the next is planned.
     pub async fn poll(&mut self, interest: &Interest) -> VaultSnapshot {
         self.http.reset(self.cfg.budget);
+        self.behind = false;
         let mut snap = VaultSnapshot {
             address: Some(display_address(&self.cfg.address)),
             ..Default::default()
@@ -147,16 +183,81 @@ impl Poller {
         if !self.open(&mut snap).await {
             return snap;
         }
+        let mut ration = Ration::new(self.cfg.budget);
         let mut denied: Vec<Denied> = Vec::new();
-        self.read_config(interest, &mut snap, &mut denied).await;
+        self.read_config(interest, &mut ration, &mut snap, &mut denied)
+            .await;
         let places = plan::locate(&interest.secret_paths, &snap.mounts);
-        self.read_kv(interest, &places).await;
-        self.read_leases(interest, &places, &mut denied).await;
-        self.read_certs(interest, &places, &mut denied).await;
-        self.read_tokens(interest, &mut denied).await;
+        self.expect_early(interest, &places, &mut ration);
+        self.read_kv(interest, &places, &mut ration).await;
+        let listed = self
+            .read_lists(interest, &places, &mut ration, &mut denied)
+            .await;
+        self.read_lookups(interest, &listed, &mut ration, &mut denied)
+            .await;
+        let left = self.left();
+        let again = AGAIN.iter().any(|k| ration.cut_short(*k));
+        self.behind = [Kind::Config, Kind::List]
+            .iter()
+            .any(|k| ration.cut_short(*k));
+        if again && left > 0 {
+            // Some kind was held to its share while others left theirs
+            // unused: the rest of the budget goes to what is still due.
+            let mut rest = ration.rest(left, &AGAIN);
+            self.read_kv(interest, &places, &mut rest).await;
+            self.read_lookups(interest, &listed, &mut rest, &mut denied)
+                .await;
+            self.behind |= AGAIN.iter().any(|k| rest.cut_short(*k));
+        } else {
+            self.behind |= again;
+        }
         self.show(interest, &places, &mut snap, &mut denied);
         snap.permission_problems = self.explain(denied).await;
         snap
+    }
+
+    /// What the KV and LIST steps have due, and whether any certificate or
+    /// token can be looked up at all: a kind with nothing to do leaves its
+    /// share to the others from the first step on.
+    fn expect_early(&self, interest: &Interest, places: &Places, ration: &mut Ration) {
+        let p = self.planner(interest, Utc::now());
+        ration.expect(Kind::Kv, p.kv(places).reads.len());
+        ration.expect(Kind::List, p.lists(places).reads.len());
+        let wanted = p.wanted_lists(places);
+        if !wanted.iter().any(|r| matches!(r, Read::CertList(_))) {
+            ration.expect(Kind::Cert, 0);
+        }
+        if !wanted.contains(&Read::Accessors) {
+            ration.expect(Kind::Token, 0);
+        }
+    }
+
+    /// The lease, certificate and token lookups the LISTs lead to; all
+    /// their demands are known before the first is cut to its share.
+    async fn read_lookups(
+        &mut self,
+        interest: &Interest,
+        listed: &Listed,
+        ration: &mut Ration,
+        denied: &mut Vec<Denied>,
+    ) {
+        let now = Utc::now();
+        {
+            let p = self.planner(interest, now);
+            ration.expect(Kind::Lease, p.leases(&listed.leases).reads.len());
+            ration.expect(Kind::Cert, p.certs(&listed.certs).reads.len());
+            let tokens = listed
+                .tokens
+                .as_ref()
+                .map_or(0, |t| p.tokens(t).reads.len());
+            ration.expect(Kind::Token, tokens);
+        }
+        self.read_leases(interest, &listed.leases, ration, denied)
+            .await;
+        self.read_certs(interest, &listed.certs, ration).await;
+        if let Some(t) = &listed.tokens {
+            self.read_tokens(interest, t, ration, denied).await;
+        }
     }
 
     /// Health into `snap`; whether the cycle goes on (Vault serves and
@@ -190,20 +291,29 @@ impl Poller {
         true
     }
 
-    /// The next step's planner. Once Vault throttles, every request is
-    /// refused until the next cycle, so nothing more is planned.
+    /// The next step's planner.
     fn planner<'a>(&'a self, interest: &'a Interest, now: DateTime<Utc>) -> Planner<'a> {
-        let budget = if self.http.throttled() {
-            0
-        } else {
-            self.http.budget_left()
-        };
         Planner {
             interest,
             known: &self.known,
             now,
-            budget,
+            list_every: self.interval(),
         }
+    }
+
+    /// Requests left in this cycle. Once Vault throttles, every request is
+    /// refused until the next cycle, so nothing more is planned.
+    fn left(&self) -> usize {
+        if self.http.throttled() {
+            0
+        } else {
+            self.http.budget_left()
+        }
+    }
+
+    /// `plan` cut to its share of the cycle.
+    fn ration(&self, ration: &mut Ration, plan: Plan) -> Plan {
+        ration.take(plan, self.left())
     }
 
     async fn send(&self, plan: Plan, pace: Pace) -> Answers {
@@ -224,16 +334,17 @@ impl Poller {
     async fn read_config(
         &mut self,
         interest: &Interest,
+        ration: &mut Ration,
         snap: &mut VaultSnapshot,
         denied: &mut Vec<Denied>,
     ) {
-        self.read_mounts(interest).await;
+        self.read_mounts(interest, ration).await;
         match self.known.mounts.as_ref().map(|c| &c.value) {
             Some(Ok(m)) => snap.mounts = m.clone(),
             Some(Err(d)) => denied.push(d.clone()),
             None => {}
         }
-        self.read_roles(interest).await;
+        self.read_roles(interest, ration).await;
         for r in &interest.roles {
             match self.known.roles.get(r).map(|c| &c.value) {
                 Some(Ok(role)) => snap.roles.push(role.clone()),
@@ -247,7 +358,7 @@ impl Poller {
             .filter(|r| r.found)
             .flat_map(|r| r.effective_policies())
             .collect();
-        self.read_policies(interest, &wanted).await;
+        self.read_policies(interest, &wanted, ration).await;
         for name in &wanted {
             match self.known.policies.get(name).map(|c| &c.value) {
                 Some(Ok(p)) => snap.policies.push(p.clone()),
@@ -255,7 +366,7 @@ impl Poller {
                 None => {}
             }
         }
-        self.read_auth_configs(interest).await;
+        self.read_auth_configs(interest, ration).await;
         for m in interest.auth_mounts() {
             match self.known.auth_configs.get(m).map(|c| &c.value) {
                 Some(Ok(c)) => snap.auth_configs.push(c.clone()),
@@ -265,13 +376,14 @@ impl Poller {
         }
     }
 
-    async fn read_auth_configs(&mut self, interest: &Interest) {
+    async fn read_auth_configs(&mut self, interest: &Interest, ration: &mut Ration) {
         let now = Utc::now();
         let mounts = interest.auth_mounts();
         self.known
             .auth_configs
             .retain(|m, _| mounts.contains(m.as_str()));
         let plan = self.planner(interest, now).auth_configs();
+        let plan = self.ration(ration, plan);
         for (read, res) in self.send(plan, Pace::InOrder).await {
             let path = read.path();
             let Read::AuthConfig(mount) = read else {
@@ -294,9 +406,10 @@ impl Poller {
         }
     }
 
-    async fn read_mounts(&mut self, interest: &Interest) {
+    async fn read_mounts(&mut self, interest: &Interest, ration: &mut Ration) {
         let now = Utc::now();
         let plan = self.planner(interest, now).mounts();
+        let plan = self.ration(ration, plan);
         for (_, res) in self.send(plan, Pace::OneByOne).await {
             let value = match res {
                 Ok(v) => Ok(parse_mounts(&v)),
@@ -312,10 +425,11 @@ impl Poller {
         }
     }
 
-    async fn read_roles(&mut self, interest: &Interest) {
+    async fn read_roles(&mut self, interest: &Interest, ration: &mut Ration) {
         let now = Utc::now();
         self.known.roles.retain(|r, _| interest.roles.contains(r));
         let plan = self.planner(interest, now).roles();
+        let plan = self.ration(ration, plan);
         for (read, res) in self.send(plan, Pace::InOrder).await {
             let path = read.path();
             let Read::Role(r) = read else { continue };
@@ -338,10 +452,16 @@ impl Poller {
         }
     }
 
-    async fn read_policies(&mut self, interest: &Interest, wanted: &BTreeSet<String>) {
+    async fn read_policies(
+        &mut self,
+        interest: &Interest,
+        wanted: &BTreeSet<String>,
+        ration: &mut Ration,
+    ) {
         let now = Utc::now();
         self.known.policies.retain(|n, _| wanted.contains(n));
         let plan = self.planner(interest, now).policies(wanted);
+        let plan = self.ration(ration, plan);
         for (read, res) in self.send(plan, Pace::InOrder).await {
             let path = read.path();
             let Read::Policy(name) = read else { continue };
@@ -368,9 +488,10 @@ impl Poller {
         }
     }
 
-    async fn read_kv(&mut self, interest: &Interest, places: &Places) {
+    async fn read_kv(&mut self, interest: &Interest, places: &Places, ration: &mut Ration) {
         let now = Utc::now();
         let plan = self.planner(interest, now).kv(places);
+        let plan = self.ration(ration, plan);
         for (read, res) in self.send(plan, Pace::AsDone).await {
             let path = read.path();
             let Read::KvMetadata { mount, path: p } = read else {
@@ -404,17 +525,71 @@ impl Poller {
         }
     }
 
-    async fn read_leases(
+    /// The LISTs due (lease prefixes, PKI mounts, accessors), in one step,
+    /// the leases and certificates no longer listed forgotten; what the
+    /// LISTs the workloads need last returned, this cycle or before.
+    async fn read_lists(
         &mut self,
         interest: &Interest,
         places: &Places,
+        ration: &mut Ration,
+        denied: &mut Vec<Denied>,
+    ) -> Listed {
+        let now = Utc::now();
+        let wanted: BTreeSet<String> = self
+            .planner(interest, now)
+            .wanted_lists(places)
+            .iter()
+            .map(Read::path)
+            .collect();
+        self.known.listed.retain(|p, _| wanted.contains(p));
+        self.lists.retain(|p, _| wanted.contains(p));
+        let plan = self.planner(interest, now).lists(places);
+        let plan = self.ration(ration, plan);
+        for r in &plan.reads {
+            self.known.listed.insert(r.path(), now);
+        }
+        for (read, res) in self.send(plan, Pace::InOrder).await {
+            let path = read.path();
+            let answer = match read {
+                Read::LeaseList(prefix) => self.fold_lease_list(&prefix, res, denied),
+                Read::CertList(mount) => self.fold_cert_list(&mount, res, denied),
+                Read::Accessors => self.fold_accessors(res, denied),
+                _ => continue,
+            };
+            match answer {
+                Some(Some(a)) => {
+                    self.lists.insert(path, a);
+                }
+                // Denied: nothing under it is looked up.
+                Some(None) => {
+                    self.lists.remove(&path);
+                }
+                // No answer: the last one stands.
+                None => {}
+            }
+        }
+        let mut listed = Listed::default();
+        for answer in self.lists.values() {
+            match answer {
+                ListAnswer::Leases(ids) => listed.leases.extend(ids.iter().cloned()),
+                ListAnswer::Certs(c) => listed.certs.extend(c.iter().cloned()),
+                ListAnswer::Accessors(a) => listed.tokens = Some(a.clone()),
+            }
+        }
+        listed
+    }
+
+    async fn read_leases(
+        &mut self,
+        interest: &Interest,
+        listed: &BTreeSet<String>,
+        ration: &mut Ration,
         denied: &mut Vec<Denied>,
     ) {
-        let plan = self.planner(interest, Utc::now()).lease_lists(places);
-        let lists = self.send(plan, Pace::InOrder).await;
-        let listed = self.fold_lease_lists(lists, denied);
         let now = Utc::now();
-        let plan = self.planner(interest, now).leases(&listed);
+        let plan = self.planner(interest, now).leases(listed);
+        let plan = self.ration(ration, plan);
         for (read, res) in self.send(plan, Pace::AsDone).await {
             if let Read::Lease(id) = read {
                 self.fold_lease(id, res, now, denied);
@@ -422,40 +597,38 @@ impl Poller {
         }
     }
 
-    /// Forgets the leases no longer listed; returns the ids listed.
-    fn fold_lease_lists(&mut self, lists: Answers, denied: &mut Vec<Denied>) -> BTreeSet<String> {
-        let mut all = BTreeSet::new();
-        for (read, res) in lists {
-            let path = read.path();
-            let Read::LeaseList(prefix) = read else {
-                continue;
-            };
-            let listed: BTreeSet<String> = match res {
-                // The list answers id suffixes: put the prefix back.
-                Ok(v) => keys(&v)
-                    .into_iter()
-                    .filter(|k| !k.ends_with('/'))
-                    .map(|k| format!("{prefix}/{k}"))
-                    .collect(),
-                Err(e) if e.code() == Some(404) => BTreeSet::new(),
-                Err(e) => {
-                    if e.code() == Some(403) {
-                        denied.push(Denied {
-                            path,
-                            needed: &["list", "sudo"],
-                            impact: format!("leases under {prefix}/ are not listed"),
-                        });
-                    }
-                    continue;
-                }
-            };
-            // Revoked or expired leases are no longer listed.
-            self.known
-                .leases
-                .retain(|id, _| !id.starts_with(&format!("{prefix}/")) || listed.contains(id));
-            all.extend(listed);
-        }
-        all
+    /// Forgets the leases no longer listed under `prefix`. The ids listed;
+    /// `Some(None)` when the LIST was denied, `None` when it failed.
+    fn fold_lease_list(
+        &mut self,
+        prefix: &str,
+        res: Result<Value, ApiError>,
+        denied: &mut Vec<Denied>,
+    ) -> Option<Option<ListAnswer>> {
+        let listed: BTreeSet<String> = match res {
+            // The list answers id suffixes: put the prefix back.
+            Ok(v) => keys(&v)
+                .into_iter()
+                .filter(|k| !k.ends_with('/'))
+                .map(|k| format!("{prefix}/{k}"))
+                .collect(),
+            Err(e) if e.code() == Some(404) => BTreeSet::new(),
+            Err(e) if e.code() == Some(403) => {
+                denied.push(Denied {
+                    path: format!("sys/leases/lookup/{prefix}/"),
+                    needed: &["list", "sudo"],
+                    impact: format!("leases under {prefix}/ are not listed"),
+                });
+                return Some(None);
+            }
+            Err(_) => return None,
+        };
+        // Revoked or expired leases are no longer listed.
+        let under = format!("{prefix}/");
+        self.known
+            .leases
+            .retain(|id, _| !id.starts_with(&under) || listed.contains(id));
+        Some(Some(ListAnswer::Leases(listed)))
     }
 
     fn fold_lease(
@@ -501,11 +674,14 @@ impl Poller {
         Duration::from_std(self.cfg.interval).unwrap_or(Duration::seconds(10))
     }
 
-    async fn read_certs(&mut self, interest: &Interest, places: &Places, denied: &mut Vec<Denied>) {
-        let plan = self.planner(interest, Utc::now()).cert_lists(places);
-        let lists = self.send(plan, Pace::OneByOne).await;
-        let listed = self.fold_cert_lists(lists, denied);
-        let plan = self.planner(interest, Utc::now()).certs(&listed);
+    async fn read_certs(
+        &mut self,
+        interest: &Interest,
+        listed: &BTreeSet<(String, String)>,
+        ration: &mut Ration,
+    ) {
+        let plan = self.planner(interest, Utc::now()).certs(listed);
+        let plan = self.ration(ration, plan);
         for (read, res) in self.send(plan, Pace::AsDone).await {
             let Read::Cert { mount, serial } = read else {
                 continue;
@@ -529,63 +705,73 @@ impl Poller {
         }
     }
 
-    /// Forgets the certificates no longer listed; returns `(mount, serial)`
-    /// of those listed.
-    fn fold_cert_lists(
+    /// Forgets the certificates of `m` no longer listed; `(mount, serial)`
+    /// of those listed, as [`Poller::fold_lease_list`].
+    fn fold_cert_list(
         &mut self,
-        lists: Answers,
+        m: &str,
+        res: Result<Value, ApiError>,
         denied: &mut Vec<Denied>,
-    ) -> BTreeSet<(String, String)> {
-        let mut all = BTreeSet::new();
-        for (read, res) in lists {
-            let path = read.path();
-            let Read::CertList(m) = read else { continue };
-            match res {
-                Ok(v) => {
-                    let Ok(list) = typed::decode::<typed::ListCertificatesResponse>(&v) else {
-                        continue;
-                    };
-                    let listed: BTreeSet<String> = list.keys.into_iter().collect();
-                    self.known
-                        .certs
-                        .retain(|(cm, s), _| *cm != m || listed.contains(s));
-                    all.extend(listed.into_iter().map(|s| (m.clone(), s)));
-                }
-                Err(e) if e.code() == Some(403) => denied.push(Denied {
-                    path,
+    ) -> Option<Option<ListAnswer>> {
+        match res {
+            Ok(v) => {
+                let list = typed::decode::<typed::ListCertificatesResponse>(&v).ok()?;
+                let listed: BTreeSet<String> = list.keys.into_iter().collect();
+                self.known
+                    .certs
+                    .retain(|(cm, s), _| cm != m || listed.contains(s));
+                let certs = listed.into_iter().map(|s| (m.to_string(), s)).collect();
+                Some(Some(ListAnswer::Certs(certs)))
+            }
+            Err(e) if e.code() == Some(403) => {
+                denied.push(Denied {
+                    path: format!("{m}/certs"),
                     needed: &["list"],
                     impact: format!("certificates of {m} are not shown"),
-                }),
-                Err(_) => {}
+                });
+                Some(None)
             }
+            Err(_) => None,
         }
-        all
     }
 
-    async fn read_tokens(&mut self, interest: &Interest, denied: &mut Vec<Denied>) {
-        let plan = self.planner(interest, Utc::now()).accessors();
-        let Some((_, res)) = self.send(plan, Pace::OneByOne).await.pop() else {
-            return;
-        };
+    /// The accessors listed, the tokens no longer listed forgotten; as
+    /// [`Poller::fold_lease_list`].
+    fn fold_accessors(
+        &mut self,
+        res: Result<Value, ApiError>,
+        denied: &mut Vec<Denied>,
+    ) -> Option<Option<ListAnswer>> {
         let listed: BTreeSet<String> = match res {
-            Ok(v) => match typed::decode::<typed::ListAccessorResponse>(&v) {
-                Ok(list) => list.keys.into_iter().collect(),
-                Err(_) => return,
-            },
-            Err(e) => {
-                if e.code() == Some(403) {
-                    denied.push(Denied {
-                        path: "auth/token/accessors".into(),
-                        needed: &["list", "sudo"],
-                        impact: "agent tokens (TTL countdowns) are not shown".into(),
-                    });
-                }
-                return;
+            Ok(v) => typed::decode::<typed::ListAccessorResponse>(&v)
+                .ok()?
+                .keys
+                .into_iter()
+                .collect(),
+            Err(e) if e.code() == Some(403) => {
+                denied.push(Denied {
+                    path: "auth/token/accessors".into(),
+                    needed: &["list", "sudo"],
+                    impact: "agent tokens (TTL countdowns) are not shown".into(),
+                });
+                return Some(None);
             }
+            Err(_) => return None,
         };
         self.known.tokens.retain(|a, _| listed.contains(a));
+        Some(Some(ListAnswer::Accessors(listed)))
+    }
+
+    async fn read_tokens(
+        &mut self,
+        interest: &Interest,
+        listed: &BTreeSet<String>,
+        ration: &mut Ration,
+        denied: &mut Vec<Denied>,
+    ) {
         let now = Utc::now();
-        let plan = self.planner(interest, now).tokens(&listed);
+        let plan = self.planner(interest, now).tokens(listed);
+        let plan = self.ration(ration, plan);
         let mut forbidden = false;
         for (read, res) in self.send(plan, Pace::AsDone).await {
             let Read::Token { accessor } = read else {
