@@ -117,7 +117,8 @@ impl SecretHistory {
     /// it; `None` before the first.
     pub fn ttl_at(&self, t: i64) -> Option<i64> {
         let i = self.ttl.partition_point(|p| p.at <= t);
-        i.checked_sub(1).map(|i| self.ttl[i].expires.saturating_sub(t).max(0))
+        i.checked_sub(1)
+            .map(|i| self.ttl[i].expires.saturating_sub(t).max(0))
     }
 
     /// Heap bytes in use (capacity, not length: what the allocator holds).
@@ -250,7 +251,9 @@ impl History {
                     if since != issued {
                         h.push_ttl(TtlPoint {
                             at: issued,
-                            expires: exp.timestamp().min(issued.saturating_add(l.ttl_seconds.max(0))),
+                            expires: exp
+                                .timestamp()
+                                .min(issued.saturating_add(l.ttl_seconds.max(0))),
                         });
                     }
                 }
