@@ -437,7 +437,11 @@ impl Diagnoser {
     ) {
         // Workloads only read events and CSI statuses of their namespace.
         let namespaces: BTreeSet<&str> = dirty.iter().map(|k| k.namespace.as_str()).collect();
-        let index = Index::for_namespaces(world, self.paths.index(world, now), &namespaces);
+        let driver = self
+            .driver
+            .clone()
+            .unwrap_or_else(|| super::csi_rotation::driver_rotation(world));
+        let index = Index::for_namespaces(world, self.paths.index(world, now), &namespaces, driver);
         let order = |a: &WorkloadReport, b: &WorkloadReport| {
             b.health.cmp(&a.health).then_with(|| a.key.cmp(&b.key))
         };

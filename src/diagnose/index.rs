@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
+use super::csi_rotation::{self, DriverRotation};
 use super::expiry;
 use super::finding::Finding;
 use crate::model::csi::SecretProviderClassPodStatusInfo;
@@ -21,6 +22,9 @@ pub struct Index<'a> {
     /// the expiry findings for that path worked out once: many workloads can
     /// share one role's path, and it may hold thousands of leases.
     leases: HashMap<&'a str, (Vec<&'a Lease>, Vec<Finding>)>,
+    /// Whether the CSI driver rotates: read from the whole cluster (its
+    /// flags, any rotation event, any rewritten status), once a diagnosis.
+    driver: DriverRotation,
 }
 
 /// The leases of each path, soonest expiry first, with their findings.
@@ -53,23 +57,26 @@ impl<'a> Index<'a> {
     /// The index with leases (and their findings) worked out by the caller,
     /// who may have kept them from an earlier diagnosis.
     pub fn with_leases(world: &'a World, leases: PathLeases<'a>) -> Index<'a> {
-        Index::scoped(world, leases, None)
+        Index::scoped(world, leases, None, csi_rotation::driver_rotation(world))
     }
 
     /// [`Index::with_leases`] for diagnosing workloads of `namespaces` only:
-    /// events and CSI pod statuses elsewhere are left out.
+    /// events and CSI pod statuses elsewhere are left out. `driver` is
+    /// [`csi_rotation::driver_rotation`] of `world`, which the caller has.
     pub fn for_namespaces(
         world: &'a World,
         leases: PathLeases<'a>,
         namespaces: &BTreeSet<&str>,
+        driver: DriverRotation,
     ) -> Index<'a> {
-        Index::scoped(world, leases, Some(namespaces))
+        Index::scoped(world, leases, Some(namespaces), driver)
     }
 
     fn scoped(
         world: &'a World,
         leases: PathLeases<'a>,
         only: Option<&BTreeSet<&str>>,
+        driver: DriverRotation,
     ) -> Index<'a> {
         let wanted = |ns: &str| only.is_none_or(|o| o.contains(ns));
         let mut events: HashMap<&str, HashMap<&str, HashMap<&str, Vec<&EventInfo>>>> =
@@ -103,7 +110,13 @@ impl<'a> Index<'a> {
             events,
             statuses,
             leases,
+            driver,
         }
+    }
+
+    /// Whether the CSI driver rotates (see the field).
+    pub fn driver(&self) -> &DriverRotation {
+        &self.driver
     }
 
     /// The leases issued for `path` (soonest expiry first) and their findings.

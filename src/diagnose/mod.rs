@@ -333,7 +333,7 @@ fn csi_rotations(
     if csi.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let driver = csi_rotation::driver_rotation(world);
+    let driver = index.driver();
     let mut rotations = Vec::new();
     let mut sides_all = Vec::new();
     let classes: BTreeSet<&str> = csi.iter().map(|s| s.target.as_str()).collect();
@@ -360,9 +360,9 @@ fn csi_rotations(
         let mine: Vec<rotation::SecretRotation> = csi
             .iter()
             .filter(|s| s.target == class)
-            .map(|s| csi_rotation::join(s, change_of(s), &sides, &driver, now))
+            .map(|s| csi_rotation::join(s, change_of(s), &sides, driver, now))
             .collect();
-        let found = csi_rotation::findings(&mine, &sides, &driver, now);
+        let found = csi_rotation::findings(&mine, &sides, driver, now);
         rotations.extend(mine);
         sides_all.push(found);
     }
