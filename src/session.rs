@@ -315,6 +315,7 @@ fn empty_line(world: &World, namespace: Option<&str>, where_: &str) -> String {
     let pods = world
         .pods
         .keys()
+        .chain(&world.other_pods)
         .filter(|(ns, _)| namespace.is_none_or(|n| n == ns))
         .count();
     match pods {
@@ -344,7 +345,7 @@ fn live_empty(
             "No pods could be read in namespace {ns} (no access; see the warning above)."
         ));
     }
-    if !world.pods.is_empty() {
+    if !world.pods.is_empty() || !world.other_pods.is_empty() {
         return Ok(empty_line(world, None, &format!("in namespace {ns}")));
     }
     match rt.block_on(kube::namespace_state(conn, ns)) {

@@ -80,6 +80,14 @@ fn updates(a: &[Observation], b: &[Observation], dice: &mut Dice) -> Vec<Observa
                     p.namespace = ns;
                     p.name = name;
                 }
+                // Sometimes a pod that stops getting secrets (its
+                // annotations and agents gone): the model keeps only its key.
+                if dice.chance(15) {
+                    p.annotations.clear();
+                    p.init_containers.clear();
+                    p.containers.retain(|c| c.name == "app");
+                    p.csi_volumes.clear();
+                }
                 Observation::PodApplied(p)
             }
             Observation::EventApplied(mut e) => {

@@ -191,7 +191,9 @@ impl App {
         }
     }
 
-    pub fn apply(&mut self, obs: Observation) {
+    /// Apply `obs`; `false` when it changed nothing on screen (see
+    /// [`World::apply`]), so the event loop need not draw.
+    pub fn apply(&mut self, obs: Observation) -> bool {
         use Observation::*;
         if matches!(
             obs,
@@ -207,8 +209,9 @@ impl App {
             self.interest_dirty = true;
         }
         self.history.observe(&obs);
-        self.world.apply(obs);
-        self.stale = true;
+        let changed = self.world.apply(obs);
+        self.stale |= changed;
+        changed
     }
 
     /// Start again from nothing (the demo restarts its scenario).

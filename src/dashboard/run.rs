@@ -176,14 +176,18 @@ pub async fn run(
             },
             obs = rx.recv(), if sources_open => match obs {
                 Some(o) => {
-                    app.apply(o);
+                    let mut changed = app.apply(o);
                     // Take a burst before drawing, but not forever: keys and
                     // frames must get a turn while a big first list streams in.
                     for _ in 0..MAX_BURST {
                         let Ok(o) = rx.try_recv() else { break };
-                        app.apply(o);
+                        changed |= app.apply(o);
                     }
-                    data_deadline.get_or_insert_with(|| Instant::now() + DATA_FRAME);
+                    // Watch events that repeat what is shown (most, in a
+                    // busy cluster) cost no diagnosis and no frame.
+                    if changed {
+                        data_deadline.get_or_insert_with(|| Instant::now() + DATA_FRAME);
+                    }
                 }
                 // A source that stops while the dashboard runs has failed: the
                 // caller reports why once the terminal is restored.

@@ -115,7 +115,14 @@ impl Changes {
         match obs {
             PodApplied(p) => {
                 let k = key(&p.namespace, &p.name);
-                if world.pods.get(&k) != Some(p) {
+                // A pod that does not get secrets changes a workload only
+                // when it leaves one (the model keeps no more of it).
+                let changed = if p.gets_secrets() {
+                    world.pods.get(&k) != Some(p)
+                } else {
+                    world.pods.contains_key(&k)
+                };
+                if changed {
                     self.pods.insert(k);
                 }
             }

@@ -255,6 +255,15 @@ impl PodInfo {
         self.containers.iter().find(|c| c.name == i.sidecar())
     }
 
+    /// Whether the pod has anything to do with Vault: injector annotations,
+    /// agent containers or a Secrets Store CSI volume. The model keeps only
+    /// these whole ([`World::other_pods`](super::world::World::other_pods)).
+    pub fn gets_secrets(&self) -> bool {
+        self.annotations.keys().any(|k| is_injector_key(k))
+            || self.has_agent_containers()
+            || !self.csi_volumes.is_empty()
+    }
+
     pub fn has_agent_containers(&self) -> bool {
         self.agent_init().is_some() || self.agent_sidecar().is_some()
     }

@@ -1,7 +1,7 @@
 //! The observed state of the cluster and Vault, and the one way it changes:
 //! [`World::apply`] of an [`Observation`] that a source produced.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
@@ -21,6 +21,15 @@ pub type ObjKey = (String, String);
 
 fn key(ns: &str, name: &str) -> ObjKey {
     (ns.to_string(), name.to_string())
+}
+
+/// Hold `v` at `k`; whether that changed what the map held.
+fn replace<V: PartialEq>(map: &mut BTreeMap<ObjKey, V>, k: ObjKey, v: V) -> bool {
+    if map.get(&k) == Some(&v) {
+        return false;
+    }
+    map.insert(k, v);
+    true
 }
 
 /// A resource vaultscope may not read, as the API server answered.
@@ -141,7 +150,14 @@ impl AccessDenied {
 
 #[derive(Debug, Clone, Default)]
 pub struct World {
+    /// The pods that get secrets ([`PodInfo::gets_secrets`]), whole.
     pub pods: BTreeMap<ObjKey, PodInfo>,
+    /// Every other pod, by key only: most pods of a big cluster have nothing
+    /// to do with Vault, and nothing is judged of them but their number.
+    pub other_pods: BTreeSet<ObjKey>,
+    /// The newest timestamp those other pods carried (see
+    /// [`World::newest_timestamp`]).
+    other_pods_newest: Option<DateTime<Utc>>,
     pub replicasets: BTreeMap<ObjKey, ReplicaSetInfo>,
     pub jobs: BTreeMap<ObjKey, JobInfo>,
     pub events: BTreeMap<ObjKey, EventInfo>,
@@ -175,7 +191,12 @@ impl World {
         self.changes.replace(Changes::default())
     }
 
-    pub fn apply(&mut self, obs: Observation) {
+    /// Apply `obs`; `false` when it changed nothing (a pod, controller or
+    /// event the same as held, or unknown when deleted), so the dashboard
+    /// need not draw again for the watch events that repeat what it shows:
+    /// most of a busy cluster's, as only a pod's injector annotations,
+    /// containers and status are kept.
+    pub fn apply(&mut self, obs: Observation) -> bool {
         if let Some(mut c) = self.changes.take() {
             c.note(self, &obs);
             self.changes = Some(c);
@@ -183,31 +204,43 @@ impl World {
         use Observation::*;
         match obs {
             PodApplied(p) => {
-                self.pods.insert(key(&p.namespace, &p.name), *p);
+                let k = key(&p.namespace, &p.name);
+                if p.gets_secrets() {
+                    self.other_pods.remove(&k);
+                    return replace(&mut self.pods, k, *p);
+                }
+                self.other_pods_newest =
+                    self.other_pods_newest.max(p.timestamps().into_iter().max());
+                let left = self.pods.remove(&k).is_some();
+                // Only their number is shown (when nothing gets secrets).
+                let new = self.other_pods.insert(k);
+                return left || new;
             }
             PodDeleted { namespace, name } => {
-                self.pods.remove(&(namespace.clone(), name.clone()));
+                let k = (namespace.clone(), name.clone());
+                let known = self.pods.remove(&k).is_some() | self.other_pods.remove(&k);
                 // Logs of a deleted pod are no longer reachable; drop them.
                 self.logs
                     .retain(|k, _| !(k.namespace == namespace && k.pod == name));
+                return known;
             }
             ReplicaSetApplied(rs) => {
-                self.replicasets.insert(key(&rs.namespace, &rs.name), rs);
+                return replace(&mut self.replicasets, key(&rs.namespace, &rs.name), rs);
             }
             ReplicaSetDeleted { namespace, name } => {
-                self.replicasets.remove(&(namespace, name));
+                return self.replicasets.remove(&(namespace, name)).is_some();
             }
             JobApplied(j) => {
-                self.jobs.insert(key(&j.namespace, &j.name), j);
+                return replace(&mut self.jobs, key(&j.namespace, &j.name), j);
             }
             JobDeleted { namespace, name } => {
-                self.jobs.remove(&(namespace, name));
+                return self.jobs.remove(&(namespace, name)).is_some();
             }
             EventApplied(e) => {
-                self.events.insert(key(&e.namespace, &e.name), *e);
+                return replace(&mut self.events, key(&e.namespace, &e.name), *e);
             }
             EventDeleted { namespace, name } => {
-                self.events.remove(&(namespace, name));
+                return self.events.remove(&(namespace, name)).is_some();
             }
             ClassApplied(c) => {
                 self.classes.insert(key(&c.namespace, &c.name), *c);
@@ -261,6 +294,7 @@ impl World {
                 .retain(|a| !(a.resource == resource && a.namespace == namespace)),
             Reset => *self = World::default(),
         }
+        true
     }
 
     pub fn pod(&self, namespace: &str, name: &str) -> Option<&PodInfo> {
@@ -293,7 +327,11 @@ impl World {
     /// The newest timestamp anywhere in the world: "now" for an offline bundle
     /// that does not say when it was captured.
     pub fn newest_timestamp(&self) -> Option<DateTime<Utc>> {
-        let pods = self.pods.values().flat_map(|p| p.timestamps());
+        let pods = self
+            .pods
+            .values()
+            .flat_map(|p| p.timestamps())
+            .chain(self.other_pods_newest);
         let events = self
             .events
             .values()
@@ -309,6 +347,71 @@ impl World {
 #[cfg(test)]
 mod access_tests {
     use super::*;
+    use crate::model::pod::{ContainerInfo, ContainerState};
+
+    fn pod(name: &str, annotations: &[(&str, &str)]) -> Observation {
+        let c = |name: &str| ContainerInfo {
+            name: name.into(),
+            image: "img".into(),
+            ready: true,
+            state: ContainerState::Waiting {
+                reason: None,
+                message: None,
+            },
+            restart_count: 0,
+            last_termination: None,
+        };
+        Observation::PodApplied(Box::new(PodInfo {
+            namespace: "shop".into(),
+            name: name.into(),
+            uid: String::new(),
+            owner: None,
+            annotations: annotations
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            service_account: "default".into(),
+            node_name: None,
+            created: None,
+            deleting: false,
+            phase: "Pending".into(),
+            reason: None,
+            message: None,
+            conditions: vec![],
+            init_containers: vec![],
+            containers: vec![c("app")],
+            csi_volumes: vec![],
+        }))
+    }
+
+    #[test]
+    fn pods_without_secrets_are_kept_by_key_and_repeats_change_nothing() {
+        let inject = [("vault.hashicorp.com/agent-inject", "true")];
+        let mut w = World::default();
+        assert!(w.apply(pod("web", &inject)));
+        assert!(w.apply(pod("batch", &[])));
+        assert_eq!(w.pods.len(), 1);
+        assert_eq!(w.other_pods.len(), 1);
+        // The watch sends a pod again for changes the model does not keep.
+        assert!(!w.apply(pod("web", &inject)));
+        assert!(!w.apply(pod("batch", &[])));
+        // Losing its annotations moves a pod out of the model, and back.
+        assert!(w.apply(pod("web", &[])));
+        assert!(w.pods.is_empty());
+        assert_eq!(w.other_pods.len(), 2);
+        assert!(w.apply(pod("batch", &inject)));
+        assert_eq!(w.pods.len(), 1);
+        assert_eq!(w.other_pods.len(), 1);
+        assert!(w.apply(Observation::PodDeleted {
+            namespace: "shop".into(),
+            name: "web".into()
+        }));
+        assert!(!w.apply(Observation::PodDeleted {
+            namespace: "shop".into(),
+            name: "web".into()
+        }));
+        assert!(w.other_pods.is_empty());
+    }
 
     #[test]
     fn granted_access_clears_the_note() {

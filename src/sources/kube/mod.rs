@@ -19,6 +19,7 @@ pub mod log_plan;
 pub mod logs;
 pub mod namespaces;
 pub mod resources;
+pub mod slim_pod;
 pub mod watch;
 
 use std::collections::BTreeSet;
@@ -109,7 +110,7 @@ pub async fn list(conn: &Connection, timeout: Duration) -> Result<World, String>
     tokio::pin!(deadline);
     while !pending.is_empty() {
         tokio::select! {
-            Some(o) = rx.recv() => world.apply(o),
+            Some(o) = rx.recv() => { world.apply(o); }
             Some(name) = srx.recv() => { pending.remove(name); }
             _ = &mut deadline => {
                 set.abort_all();

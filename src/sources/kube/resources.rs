@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::{
     admissionregistration::v1::MutatingWebhookConfiguration, apps::v1::ReplicaSet, batch::v1::Job,
-    core::v1::Event, core::v1::Pod, discovery::v1::EndpointSlice,
+    core::v1::Event, discovery::v1::EndpointSlice,
 };
 use kube::Api;
 use kube::api::DynamicObject;
@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::connect::Connection;
+use super::slim_pod::WatchedPod;
 use super::watch::{self as wl, Ctx, Sink, What};
 use crate::model::Observation;
 use crate::model::csi::{
@@ -323,14 +324,14 @@ pub fn spawn_all(
     let seen_on_delete = seen.clone();
     set.spawn(wl::run(
         ctx.clone(),
-        api::<Pod>(conn),
+        api::<WatchedPod>(conn),
         cfg(),
         What {
             name: "pods",
             resource: "pods",
         },
         Simple {
-            apply: move |p: Pod| {
+            apply: move |WatchedPod(p)| {
                 let info = PodInfo::from_k8s(&p);
                 if let Some(tx) = &probes {
                     let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
