@@ -282,6 +282,7 @@ fn namespaces_of(world: &World) -> Vec<String> {
     let keys = world
         .pods
         .keys()
+        .chain(&world.other_pods)
         .chain(world.replicasets.keys())
         .chain(world.jobs.keys())
         .chain(world.events.keys())

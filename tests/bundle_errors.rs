@@ -126,7 +126,9 @@ fn json_and_single_objects_are_accepted() {
         "kind: Pod\nmetadata: {name: a, namespace: n}\n---\nkind: Pod\nmetadata: {name: b, namespace: n}\n",
     )]);
     let (world, _) = bundle::load(d.path()).unwrap().into_world();
-    assert_eq!(world.pods.len(), 2);
+    // Neither gets secrets: the model holds them by key only.
+    assert_eq!(world.other_pods.len(), 2);
+    assert!(world.pods.is_empty());
 }
 
 #[test]

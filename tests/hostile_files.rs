@@ -243,7 +243,7 @@ fn optional_files_that_are_not_files_are_warnings() {
         assert!(w.contains("replicasets.yaml"), "{w}");
         assert!(w.contains("bundle.json"), "{w}");
         let (world, _) = b.into_world();
-        assert_eq!(world.pods.len(), 1);
+        assert_eq!(world.pod_count(), 1);
     });
 }
 
@@ -259,7 +259,7 @@ fn a_byte_order_mark_is_accepted() {
         .unwrap();
         let b = bundle::load(d.path()).unwrap();
         assert!(b.captured_at.is_some());
-        assert_eq!(b.into_world().0.pods.len(), 1);
+        assert_eq!(b.into_world().0.pod_count(), 1);
         // JSON with a mark, as PowerShell's Out-File -Encoding utf8 writes it.
         let d = tempfile::tempdir().unwrap();
         fs::write(
@@ -267,7 +267,10 @@ fn a_byte_order_mark_is_accepted() {
             "\u{feff}{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"namespace\":\"n\"}}]}",
         )
         .unwrap();
-        assert_eq!(bundle::load(d.path()).unwrap().into_world().0.pods.len(), 1);
+        assert_eq!(
+            bundle::load(d.path()).unwrap().into_world().0.pod_count(),
+            1
+        );
     });
 }
 
@@ -280,7 +283,10 @@ fn utf16_is_decoded_or_named() {
             .chain(POD.encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
         fs::write(d.path().join("pods.yaml"), le).unwrap();
-        assert_eq!(bundle::load(d.path()).unwrap().into_world().0.pods.len(), 1);
+        assert_eq!(
+            bundle::load(d.path()).unwrap().into_world().0.pod_count(),
+            1
+        );
 
         let d = tempfile::tempdir().unwrap();
         let no_bom: Vec<u8> = POD.encode_utf16().flat_map(u16::to_le_bytes).collect();

@@ -209,6 +209,14 @@ impl App {
             self.interest_dirty = true;
         }
         self.history.observe(&obs);
+        if let Listed { took } = &obs {
+            let pods = self.world.pod_count();
+            self.notice(format!(
+                "listed {} in {:.1} s",
+                crate::ui::count(pods, "pod"),
+                took.as_secs_f64()
+            ));
+        }
         let changed = self.world.apply(obs);
         self.stale |= changed;
         changed

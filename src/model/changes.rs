@@ -221,7 +221,7 @@ impl Changes {
             // incremental diagnosis compares itself.
             CsiDriver(_) => {}
             // Not read by the diagnosis of any workload.
-            AccessDenied(_) | AccessGranted { .. } | ApiServer { .. } => {}
+            AccessDenied(_) | AccessGranted { .. } | ApiServer { .. } | Listed { .. } => {}
         }
     }
 }

@@ -117,6 +117,12 @@ pub enum Observation {
         reachable: bool,
         since: DateTime<Utc>,
     },
+    /// Live mode: every watcher has listed its resource once (or learned it
+    /// may not), `took` after the watch started; what is shown from now on
+    /// is the whole cluster.
+    Listed {
+        took: std::time::Duration,
+    },
     /// A resource that was denied can be read now (RBAC was granted).
     AccessGranted {
         resource: String,
@@ -175,6 +181,8 @@ pub struct World {
     pub access_denied: Vec<AccessDenied>,
     /// `None` outside live mode (bundles, demo).
     pub api_server: Option<ApiServerState>,
+    /// Live mode: every watcher has listed once ([`Observation::Listed`]).
+    pub listed: bool,
     /// What changed since [`World::take_changes`] was last called; not
     /// recorded until it is first called.
     changes: Option<Changes>,
@@ -283,6 +291,7 @@ impl World {
             VaultPermissions(p) => self.vault.permission_problems = p,
             VaultAuthConfigs(c) => self.vault.auth_configs = c,
             Cluster(c) => self.cluster = Some(c),
+            Listed { .. } => self.listed = true,
             ApiServer { reachable, since } => {
                 self.api_server = Some(ApiServerState { reachable, since })
             }
@@ -295,6 +304,11 @@ impl World {
             Reset => *self = World::default(),
         }
         true
+    }
+
+    /// Every pod seen, whether it gets secrets or not.
+    pub fn pod_count(&self) -> usize {
+        self.pods.len() + self.other_pods.len()
     }
 
     pub fn pod(&self, namespace: &str, name: &str) -> Option<&PodInfo> {

@@ -55,6 +55,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
             t.error,
         ));
     }
+    // Live mode, until every watcher has listed: the counts are not final.
+    if app.world.api_server.is_some() && !app.world.listed {
+        let pods = app.world.pod_count();
+        state.push(Span::styled(
+            format!("listing… {}  ", super::count(pods, "pod")),
+            t.warning,
+        ));
+    }
     state.push(vault);
     if app.ui.token_over_http {
         state.push(Span::styled(" ⚠ token over plain http", t.warning));

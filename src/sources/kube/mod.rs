@@ -44,12 +44,15 @@ pub async fn run(
     tx: mpsc::Sender<Observation>,
     targets: tokio::sync::watch::Receiver<Vec<LogTarget>>,
 ) {
-    let ctx = Ctx::new(tx, None);
+    let started = std::time::Instant::now();
+    let (stx, srx) = mpsc::unbounded_channel();
+    let ctx = Ctx::new(tx, Some(stx));
     // `connect` got an answer: the server is reachable now.
     ctx.reachable(true).await;
     let mut set = JoinSet::new();
     let (probe_tx, probe_rx) = mpsc::unbounded_channel();
     resources::spawn_all(&ctx, &conn, &mut set, Some(probe_tx));
+    set.spawn(listed(ctx.clone(), srx, started));
     set.spawn(logs::follow(ctx.clone(), conn.clone(), targets, probe_rx));
     let (id_ctx, id_conn) = (ctx.clone(), conn.clone());
     set.spawn(async move {
@@ -68,6 +71,28 @@ pub async fn run(
         _ = ctx.tx.closed() => {}
     }
     set.abort_all();
+}
+
+/// Say [`Observation::Listed`] once every watcher has listed (after the
+/// objects of their lists: they went to the same channel first).
+async fn listed(
+    ctx: Ctx,
+    mut synced: mpsc::UnboundedReceiver<&'static str>,
+    started: std::time::Instant,
+) {
+    let mut pending: BTreeSet<&str> = resources::WATCHERS.iter().copied().collect();
+    while !pending.is_empty() {
+        match synced.recv().await {
+            Some(name) => {
+                pending.remove(name);
+            }
+            None => return,
+        }
+    }
+    ctx.send(vec![Observation::Listed {
+        took: started.elapsed(),
+    }])
+    .await;
 }
 
 /// The cluster as the watchers see it once each has listed (or learned it
