@@ -41,6 +41,12 @@ const MAX_BURST: usize = 2_000;
 /// How long a burst of observations may wait before it is drawn.
 const DATA_FRAME: Duration = Duration::from_millis(50);
 
+/// A batch this small is a trickle (a busy cluster's watch events, one at
+/// a time): the next are taken a frame later, together, rather than each
+/// waking the loop (a wake-up costs more than applying an event). A flood
+/// (a first list) is taken as fast as it comes.
+const TRICKLE: usize = 32;
+
 /// The demo's trainer controls: its clock (for the header) and the way to
 /// the player.
 pub struct Trainer {
@@ -93,6 +99,7 @@ pub async fn run(
     let mut diagnosis_gap = Duration::ZERO;
     let mut last_diagnosis = std::time::Instant::now();
     let mut data_deadline: Option<Instant> = None;
+    let mut trickle_pause: Option<Instant> = None;
     let mut sources_open = true;
     // Test hook: prove the terminal is restored when the loop panics or fails.
     let fault = std::env::var("VAULTSCOPE_TEST_FAULT").ok();
@@ -174,19 +181,24 @@ pub async fn run(
                 Some(Err(e)) => return Err(e),
                 None => break,
             },
-            obs = rx.recv(), if sources_open => match obs {
+            obs = rx.recv(), if sources_open && trickle_pause.is_none() => match obs {
                 Some(o) => {
                     let mut changed = app.apply(o);
+                    let mut taken = 1;
                     // Take a burst before drawing, but not forever: keys and
                     // frames must get a turn while a big first list streams in.
-                    for _ in 0..MAX_BURST {
+                    while taken < MAX_BURST {
                         let Ok(o) = rx.try_recv() else { break };
                         changed |= app.apply(o);
+                        taken += 1;
                     }
                     // Watch events that repeat what is shown (most, in a
                     // busy cluster) cost no diagnosis and no frame.
                     if changed {
                         data_deadline.get_or_insert_with(|| Instant::now() + DATA_FRAME);
+                    }
+                    if taken < TRICKLE {
+                        trickle_pause = Some(Instant::now() + DATA_FRAME);
                     }
                 }
                 // A source that stops while the dashboard runs has failed: the
@@ -195,6 +207,7 @@ pub async fn run(
                 None => sources_open = false,
             },
             _ = async { sleep_until(data_deadline.expect("guarded")).await }, if data_deadline.is_some() => draw_now = true,
+            _ = async { sleep_until(trickle_pause.expect("guarded")).await }, if trickle_pause.is_some() => trickle_pause = None,
             _ = tick.tick() => draw_now = true,
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
