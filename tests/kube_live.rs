@@ -446,6 +446,88 @@ async fn changes_after_start_show_up_within_two_seconds() {
     .await;
 }
 
+/// The watch decodes pods trimmed (src/sources/kube/slim_pod.rs) and the
+/// model holds whole only the pods that get secrets: a plain pod is known
+/// by its key, becomes whole when annotated for injection and goes back to
+/// a key when the annotation is removed, all through the real API server.
+/// The live source says when its first lists are complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_is_held_whole_only_while_it_gets_secrets() {
+    let lab = lab();
+    let live = Live::start(&lab.lab.admin, None).await;
+    live.wait("every watcher listed", Duration::from_secs(20), |w| {
+        w.listed
+    })
+    .await;
+    {
+        let w = live.world.lock().unwrap();
+        assert!(w.pod("payments", LEDGER_POD).is_some());
+        assert!(
+            w.pod_count() > w.pods.len(),
+            "the lab has pods without secrets"
+        );
+    }
+    let pods: Api<Pod> = Api::namespaced(live.client(), "payments");
+    let name = "scratch-plain";
+    let key = ("payments".to_string(), name.to_string());
+    let plain: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "payments",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "x".repeat(4096)}},
+        "spec": {"containers": [{"name": "app", "image": "registry.local/app:1.0",
+            "env": [{"name": "MODE", "value": "plain"}]}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &plain).await.unwrap();
+    let limit = Duration::from_secs(5);
+    live.wait("the plain pod, by key", limit, |w| {
+        w.other_pods.contains(&key) && w.pod("payments", name).is_none()
+    })
+    .await;
+
+    let annotate = |v: Value| Patch::Merge(json!({"metadata": {"annotations": v}}));
+    pods.patch(
+        name,
+        &PatchParams::default(),
+        &annotate(
+            json!({"vault.hashicorp.com/agent-inject": "true", "example.com/owner": "team-a"}),
+        ),
+    )
+    .await
+    .unwrap();
+    live.wait("annotated for injection, whole", limit, |w| {
+        w.pod("payments", name).is_some_and(|p| {
+            // Only the injector's annotations are kept.
+            p.annotations.keys().collect::<Vec<_>>() == ["vault.hashicorp.com/agent-inject"]
+        }) && !w.other_pods.contains(&key)
+    })
+    .await;
+
+    pods.patch(
+        name,
+        &PatchParams::default(),
+        &annotate(json!({"vault.hashicorp.com/agent-inject": null})),
+    )
+    .await
+    .unwrap();
+    live.wait("the annotation removed, by key again", limit, |w| {
+        w.other_pods.contains(&key) && w.pod("payments", name).is_none()
+    })
+    .await;
+
+    pods.delete(
+        name,
+        &DeleteParams {
+            grace_period_seconds: Some(0),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    live.wait("deleted", limit, |w| !w.other_pods.contains(&key))
+        .await;
+}
+
 fn served_log(pod: &str, container: &str) -> Vec<String> {
     let path = Path::new(&place().dir)
         .join("containers/payments")

@@ -289,6 +289,44 @@ fn live_header_shows_unreachable_and_no_access() {
     assert!(t.contains("payments"), "{t}");
 }
 
+/// Live mode: until every watcher has listed, the header says the counts are
+/// not final; then the footer says how long the first lists took.
+#[test]
+fn live_header_says_listing_until_every_watcher_has_listed() {
+    use vaultscope::model::Observation;
+    let now = base();
+    let mut app = App::new(
+        SourceKind::Live {
+            context: "prod-eu".into(),
+        },
+        Theme::builtin("default").unwrap(),
+        now,
+    );
+    app.apply(Observation::ApiServer {
+        reachable: true,
+        since: now,
+    });
+    let obs = demo::snapshot(base(), Duration::seconds(0));
+    let pods = obs
+        .iter()
+        .filter(|o| matches!(o, Observation::PodApplied(_)))
+        .count();
+    for o in obs {
+        app.apply(o);
+    }
+    app.refresh(now);
+    let t = text(&render(&mut app, 200, 20));
+    assert!(t.contains(&format!("listing… {pods} pods")), "{t}");
+    assert!(!t.contains("listed"), "{t}");
+    app.apply(Observation::Listed {
+        took: std::time::Duration::from_millis(2_340),
+    });
+    app.refresh(now);
+    let t = text(&render(&mut app, 200, 20));
+    assert!(!t.contains("listing…"), "{t}");
+    assert!(t.contains(&format!("listed {pods} pods in 2.3 s")), "{t}");
+}
+
 /// A log line is text the agent (and whoever feeds it input) controls: it
 /// must not retitle the terminal, reorder what is shown, start a CSI, or
 /// put a token on screen.
