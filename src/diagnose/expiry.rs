@@ -14,7 +14,7 @@ use crate::model::words;
 /// this names the annotation of the workload's own injector instead.
 pub fn for_dialect(mut f: Finding, d: Dialect) -> Finding {
     if d != Dialect::Vault {
-        f.hint = f.hint.replace(PREFIX, d.prefix());
+        f.hint = f.hint.replace(PREFIX, d.prefix()).into();
     }
     f
 }
@@ -132,6 +132,7 @@ pub fn path_findings(path: &str, leases: &[&Lease], now: DateTime<Utc>) -> Vec<F
         if f.code == Code::LeaseExpiring && replaced && !f.message.contains("max TTL") {
             f.severity = Severity::Info;
             f.message
+                .to_mut()
                 .push_str("; a newer lease exists under this path, so it was probably replaced");
         }
         match out.iter_mut().find(|(o, _)| o.code == f.code) {
@@ -142,7 +143,7 @@ pub fn path_findings(path: &str, leases: &[&Lease], now: DateTime<Utc>) -> Vec<F
     out.into_iter()
         .map(|(mut f, n)| {
             if n > 1 {
-                f.message.push_str(&format!(
+                f.message.to_mut().push_str(&format!(
                     " (and {} under {path})",
                     words::count(n - 1, "more lease", "more leases")
                 ));
@@ -276,7 +277,7 @@ pub fn cert_findings(certs: &[Certificate], now: DateTime<Utc>) -> Vec<Finding> 
             });
             if replaced {
                 f.severity = Severity::Info;
-                f.message.push_str(&format!(
+                f.message.to_mut().push_str(&format!(
                     "; a newer certificate for {} exists, so it was probably replaced",
                     c.common_name
                 ));

@@ -1,5 +1,6 @@
 //! Findings and their stable codes.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -301,11 +302,13 @@ pub struct Finding {
     pub workload: Option<String>,
     pub pod: Option<String>,
     pub container: Option<String>,
-    pub message: String,
+    /// Borrowed when it is a fixed sentence (most are, and a big cluster has
+    /// thousands of the same finding).
+    pub message: Cow<'static, str>,
     /// The exact log line(s) or event message that prove it.
     pub evidence: Option<String>,
     /// What to do, naming the annotation, role field or policy involved.
-    pub hint: String,
+    pub hint: Cow<'static, str>,
 }
 
 impl Finding {
@@ -313,8 +316,8 @@ impl Finding {
         code: Code,
         severity: Severity,
         via: Via,
-        message: impl Into<String>,
-        hint: impl Into<String>,
+        message: impl Into<Cow<'static, str>>,
+        hint: impl Into<Cow<'static, str>>,
     ) -> Self {
         Finding {
             code,

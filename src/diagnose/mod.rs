@@ -176,7 +176,7 @@ fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
         .into_iter()
         .map(|(mut f, n)| {
             if n > 1 && f.pod.is_some() {
-                f.message.push_str(&format!(
+                f.message.to_mut().push_str(&format!(
                     " (and {})",
                     words::count(n - 1, "more pod", "more pods")
                 ));

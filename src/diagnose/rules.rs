@@ -362,6 +362,7 @@ pub fn container_findings(
                 }
                 if s.occurrences > 1 {
                     f.message
+                        .to_mut()
                         .push_str(&format!(" ({} times in the log)", s.occurrences));
                 }
                 f.pod(&pod.name).container(&c.name)
@@ -478,8 +479,11 @@ pub fn container_findings(
                     Severity::Warning
                 };
                 for f in specific.iter_mut() {
-                    f.message
-                        .push_str(&format!("; {} stuck for {}", c.name, countdown(stuck)));
+                    f.message.to_mut().push_str(&format!(
+                        "; {} stuck for {}",
+                        c.name,
+                        countdown(stuck)
+                    ));
                 }
                 generic.push(
                     Finding::new(

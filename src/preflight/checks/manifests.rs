@@ -207,6 +207,7 @@ fn pod_annotations(s: &mut Sink<'_>, w: &Workload) {
         let mut f = f.clone();
         if f.code == diagnose::Code::InjectionSystemNamespace && !w.namespace_given {
             f.message
+                .to_mut()
                 .push_str(" (the manifest names no namespace; this one was assumed with -n)");
         }
         s.check(f, at(w, inject_line), &object, None);

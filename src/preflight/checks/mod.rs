@@ -71,7 +71,7 @@ impl<'a> Sink<'a> {
     /// A finding `check` would give for the same cause, at `loc`; its hint
     /// is the fix unless `fix` says better for a manifest.
     pub fn check(&mut self, f: diagnose::Finding, loc: Loc, object: &str, fix: Option<String>) {
-        let fix = fix.unwrap_or(f.hint);
+        let fix = fix.unwrap_or_else(|| f.hint.into_owned());
         self.add(
             Code::Check(f.code),
             f.severity,

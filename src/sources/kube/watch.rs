@@ -200,12 +200,26 @@ const MISSING_RETRY: Duration = Duration::from_secs(20);
 /// does not do streaming lists.
 const STREAMING_QUIET: Duration = Duration::from_secs(10);
 
-fn key_of<K: kube::Resource>(o: &K) -> ObjKey {
-    let m = o.meta();
-    (
-        m.namespace.clone().unwrap_or_default(),
-        m.name.clone().unwrap_or_default(),
-    )
+/// An object's key as the watcher keeps it for re-lists: `namespace/name`
+/// in one allocation (neither may contain `/`), as every object of a big
+/// cluster has one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Known(Box<str>);
+
+impl Known {
+    fn of<K: kube::Resource>(o: &K) -> Known {
+        let m = o.meta();
+        let (ns, name) = (
+            m.namespace.as_deref().unwrap_or_default(),
+            m.name.as_deref().unwrap_or_default(),
+        );
+        Known(format!("{ns}/{name}").into_boxed_str())
+    }
+
+    fn key(&self) -> ObjKey {
+        let (ns, name) = self.0.split_once('/').unwrap_or(("", &self.0));
+        (ns.to_string(), name.to_string())
+    }
 }
 
 /// Watch `api` until the receiver goes away.
@@ -217,8 +231,8 @@ where
     let namespace = api.namespace().map(str::to_string);
     let mut config = config.streaming_lists();
     let mut streaming = true;
-    let mut known: HashSet<ObjKey> = HashSet::new();
-    let mut fresh: HashSet<ObjKey> = HashSet::new();
+    let mut known: HashSet<Known> = HashSet::new();
+    let mut fresh: HashSet<Known> = HashSet::new();
     let mut synced_once = false;
     let mut denied_sent = false;
     let mut backoff = Backoff(0);
@@ -257,13 +271,13 @@ where
                             Vec::new()
                         }
                         watcher::Event::InitApply(o) => {
-                            fresh.insert(key_of(&o));
+                            fresh.insert(Known::of(&o));
                             sink.apply(o, true)
                         }
                         watcher::Event::InitDone => {
                             let mut out = Vec::new();
                             for k in known.difference(&fresh) {
-                                out.extend(sink.delete(k.clone()));
+                                out.extend(sink.delete(k.key()));
                             }
                             known = std::mem::take(&mut fresh);
                             out.extend(sink.synced());
@@ -282,13 +296,13 @@ where
                             continue;
                         }
                         watcher::Event::Apply(o) => {
-                            known.insert(key_of(&o));
+                            known.insert(Known::of(&o));
                             sink.apply(o, false)
                         }
                         watcher::Event::Delete(o) => {
-                            let k = key_of(&o);
+                            let k = Known::of(&o);
                             known.remove(&k);
-                            sink.delete(k)
+                            sink.delete(k.key())
                         }
                     }
                 }
@@ -358,6 +372,25 @@ mod tests {
         let mut s = kube::core::Status::failure(message, "Forbidden");
         s.code = code;
         watcher::Error::InitialListFailed(kube::Error::Api(Box::new(s)))
+    }
+
+    #[test]
+    fn known_keys_give_back_namespace_and_name() {
+        let pod = |ns: Option<&str>, name: &str| {
+            let mut p = k8s_openapi::api::core::v1::Pod::default();
+            p.metadata.namespace = ns.map(str::to_string);
+            p.metadata.name = Some(name.to_string());
+            p
+        };
+        let k = Known::of(&pod(Some("shop"), "web-1"));
+        assert_eq!(&*k.0, "shop/web-1");
+        assert_eq!(k.key(), ("shop".to_string(), "web-1".to_string()));
+        // Cluster-scoped objects (webhook configurations) have no namespace.
+        let k = Known::of(&pod(None, "vault-agent-injector-cfg"));
+        assert_eq!(
+            k.key(),
+            (String::new(), "vault-agent-injector-cfg".to_string())
+        );
     }
 
     #[test]
