@@ -13,7 +13,8 @@
   at a time.
 - CPU per pod event: the dashboard's CPU during the burst over the pods annotated
   (each annotation is one watch event), as measured and net of the idle rate
-  (its CPU over 20 idle seconds just before, which it spends anyway).
+  (its CPU over 20 idle seconds just before, which it spends anyway); and the
+  same for `kubectl get pods -A --watch-only -o name` watching alongside.
 - a new pod visible: with the list filtered to "probe" (`/probe` Enter), an
   injected pod probe-N is created and the clock runs until its name is written;
   idle, then right after the burst.
@@ -252,20 +253,33 @@ def main():
         time.sleep(1)
 
         # The idle rate, then a burst with no keys typed: the CPU it costs
-        # per event.
-        i0, t_idle = ticks(pid), time.monotonic()
+        # per event. Side by side, kubectl watching the same pods
+        # (`get pods -A --watch-only -o name`), measured the same way.
+        kw = subprocess.Popen([a.kubectl, "--kubeconfig", a.kubeconfig, "get", "pods", "-A",
+                               "--watch-only", "-o", "name"], stdout=subprocess.DEVNULL)
+        time.sleep(3)
+        i0, k0, t_idle = ticks(pid), ticks(kw.pid), time.monotonic()
         time.sleep(20)
-        idle_rate = (ticks(pid) - i0) / HZ / (time.monotonic() - t_idle)
-        c0, t_burst = ticks(pid), time.monotonic()
+        idle_s = time.monotonic() - t_idle
+        idle_rate = (ticks(pid) - i0) / HZ / idle_s
+        k_idle_rate = (ticks(kw.pid) - k0) / HZ / idle_s
+        c0, k0, t_burst = ticks(pid), ticks(kw.pid), time.monotonic()
         annotate(a, "quiet").wait()
         settle(pid)
         cpu = (ticks(pid) - c0) / HZ
+        k_cpu = (ticks(kw.pid) - k0) / HZ
         spent = time.monotonic() - t_burst
+        kw.kill()
+        kw.wait()
         net = max(0.0, cpu - idle_rate * spent)
+        k_net = max(0.0, k_cpu - k_idle_rate * spent)
         pods = 20 * a.burst_namespaces
         print("cpu_per_event_us: %.0f net of idle, %.0f as measured "
               "(%.2f s CPU over %.1f s for %d pod events, no keys typed; idle %.2f %% of a core)" % (
                   net / pods * 1e6, cpu / pods * 1e6, cpu, spent, pods, idle_rate * 100))
+        print("kubectl_watch_cpu_per_event_us: %.0f net of idle, %.0f as measured "
+              "(kubectl get pods -A --watch-only -o name, the same events)" % (
+                  k_net / pods * 1e6, k_cpu / pods * 1e6))
 
         burst = annotate(a, "keys")
         t0 = time.monotonic()
