@@ -367,6 +367,16 @@ fn live_empty(
     }
 }
 
+/// `check`/`capture` stopped reading Vault with reads left (see
+/// [`vault::poll_once`]).
+fn incomplete_vault(budget: usize) -> String {
+    format!(
+        "Vault: not every lease and token was read within {} s at --vault-budget {budget} a second \
+         (or Vault asked to slow down); those left show no countdown",
+        vault::ONCE_LIMIT.as_secs()
+    )
+}
+
 /// Diagnose a bundle or the live cluster once. A live Vault replaces a
 /// bundle's vault.json; its countdowns are evaluated at the current time.
 /// An offline bundle is evaluated at its own time (or `as_of`), so
@@ -380,8 +390,12 @@ pub fn check(
 ) -> Result<Checked, Error> {
     let mut warnings = Vec::new();
     let rt = runtime()?;
-    let poll_vault = |world: &mut World, cfg: VaultConfig| {
+    let poll_vault = |world: &mut World, cfg: VaultConfig, warnings: &mut Vec<String>| {
+        let budget = cfg.budget;
         let snap = rt.block_on(vault::poll_once(cfg, &interest(world)));
+        if snap.incomplete {
+            warnings.push(incomplete_vault(budget));
+        }
         for o in snap.observations() {
             world.apply(o);
         }
@@ -404,7 +418,7 @@ pub fn check(
                 None => empty_line(&world, None, "in this bundle"),
             };
             if let Some(cfg) = vault {
-                poll_vault(&mut world, cfg);
+                poll_vault(&mut world, cfg, &mut warnings);
                 captured = None;
             }
             (world, captured, format!("bundle {}", dir.display()), empty)
@@ -418,7 +432,7 @@ pub fn check(
                 .block_on(kube::list(&conn, LIST_TIMEOUT))
                 .map_err(Error::Cluster)?;
             if let Some(cfg) = vault {
-                poll_vault(&mut world, cfg);
+                poll_vault(&mut world, cfg, &mut warnings);
             }
             log_reads = Some(rt.block_on(kube::read_logs(&conn, &mut world, logs, Some(budget))));
             warnings.extend(
@@ -478,7 +492,11 @@ pub fn capture(
         let b = bundle::load(out)?;
         warnings.extend(b.warnings.iter().cloned());
         let (world, _) = b.into_world();
+        let budget = cfg.budget;
         let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
+        if snap.incomplete {
+            warnings.push(incomplete_vault(budget));
+        }
         bundle::write::vault_json(out, &snap).map_err(|source| Error::Write {
             path: out.join(bundle::format::VAULT_JSON),
             source,

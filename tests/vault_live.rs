@@ -671,6 +671,45 @@ fn observing_reads_no_secret_data_and_creates_no_lease() {
     assert!(poller.requests_sent() > 0);
 }
 
+/// `check` and `capture` poll once, but read on a cycle a second until
+/// nothing is left (a budget far below what the lab's Vault holds), and say
+/// so when their time ran out first.
+#[test]
+fn a_single_poll_reads_on_until_nothing_is_left() {
+    let lab = lab();
+    let w = lab_world("b.shop.svc");
+    let interest = interest::interest(&w);
+    let rt = rt();
+    let small = lab
+        .config("VAULTSCOPE_TOKEN")
+        .with_limits(1, 6, Duration::from_secs(10));
+    let mut one_cycle = vault::Poller::new(small.clone()).unwrap();
+    rt.block_on(one_cycle.poll(&interest));
+    assert!(one_cycle.behind(), "the lab fits one 6-request cycle?");
+
+    let t0 = Instant::now();
+    let snap = rt.block_on(vault::poll_once(small.clone(), &interest));
+    assert!(!snap.incomplete, "reads left after {:?}", t0.elapsed());
+    let all = rt.block_on(vault::poll_once(lab.config("VAULTSCOPE_TOKEN"), &interest));
+    let ids = |s: &VaultSnapshot| {
+        let mut v: Vec<String> = s.leases.iter().map(|l| l.id.clone()).collect();
+        v.sort();
+        v
+    };
+    assert!(!all.leases.is_empty());
+    assert_eq!(ids(&snap), ids(&all), "a small budget read less");
+    assert_eq!(snap.certificates.len(), all.certificates.len());
+
+    // Out of time: what was read, and a word that something was not.
+    let cut = rt.block_on(vault::poll_within(
+        small,
+        &interest,
+        Duration::from_millis(1),
+    ));
+    assert!(cut.incomplete);
+    assert!(cut.is_serving());
+}
+
 #[test]
 fn agent_tokens_are_found_by_accessor_and_the_budget_spreads_work() {
     let lab = lab();

@@ -1208,6 +1208,7 @@ fn snapshot(p: &Pool) -> BoxedStrategy<VaultSnapshot> {
                 permission_problems,
                 auth_configs,
                 captured_at: None,
+                incomplete: false,
             },
         )
         .boxed()

@@ -39,16 +39,40 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// per second, and no more once all is read.
 const CATCH_UP: Duration = Duration::from_secs(1);
 
-/// Poll once (for `check` and `capture`).
+/// How long `check` and `capture` go on reading a Vault whose objects do not
+/// fit one cycle's budget (10,000 leases take about 45 s at the default).
+pub const ONCE_LIMIT: Duration = Duration::from_secs(90);
+
+/// Read what `interest` names (for `check` and `capture`): cycles
+/// [`CATCH_UP`] apart, at most the budget each, until nothing is left unread
+/// or [`ONCE_LIMIT`] has passed; Vault throttling (429, 5xx) or going away
+/// ends it at once. [`VaultSnapshot::incomplete`] says whether reads were
+/// left.
 pub async fn poll_once(cfg: VaultConfig, interest: &Interest) -> VaultSnapshot {
-    match Poller::new(cfg.clone()) {
-        Ok(mut p) => p.poll(interest).await,
-        Err(e) => VaultSnapshot {
-            address: Some(display_address(&cfg.address)),
-            unreachable: Some(e),
-            ..Default::default()
-        },
+    poll_within(cfg, interest, ONCE_LIMIT).await
+}
+
+/// [`poll_once`] with another time limit.
+pub async fn poll_within(cfg: VaultConfig, interest: &Interest, limit: Duration) -> VaultSnapshot {
+    let mut p = match Poller::new(cfg.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            return VaultSnapshot {
+                address: Some(display_address(&cfg.address)),
+                unreachable: Some(e),
+                ..Default::default()
+            };
+        }
+    };
+    let started = tokio::time::Instant::now();
+    let mut snap = p.poll(interest).await;
+    while snap.is_serving() && p.behind() && !p.throttled() && started.elapsed() + CATCH_UP < limit
+    {
+        tokio::time::sleep(CATCH_UP).await;
+        snap = p.poll(interest).await;
     }
+    snap.incomplete = snap.is_serving() && p.behind();
+    snap
 }
 
 /// Poll Vault until the receiver of `tx` goes away, re-reading `interest`

@@ -18,6 +18,10 @@ use crate::safe::display_address;
 pub struct VaultSnapshot {
     #[serde(default)]
     pub address: Option<String>,
+    /// `check`/`capture`: reads were still due when [`super::poll_once`]
+    /// stopped (its time limit, or Vault throttled it).
+    #[serde(skip)]
+    pub incomplete: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<VaultHealth>,
     /// Set when Vault could not be reached.
