@@ -257,7 +257,9 @@ def main():
         # (`get pods -A --watch-only -o name`), measured the same way.
         kw = subprocess.Popen([a.kubectl, "--kubeconfig", a.kubeconfig, "get", "pods", "-A",
                                "--watch-only", "-o", "name"], stdout=subprocess.DEVNULL)
-        time.sleep(3)
+        # kubectl lists every pod before it watches (and prints none of them).
+        time.sleep(2)
+        settle(kw.pid)
         i0, k0, t_idle = ticks(pid), ticks(kw.pid), time.monotonic()
         time.sleep(20)
         idle_s = time.monotonic() - t_idle
