@@ -17,7 +17,9 @@
 # process spent meanwhile (utime+stime from /proc/PID/stat), and the pods/log requests the API
 # server's audit log recorded (scripts/lab/audit-policy.yaml), by status code. Then the dashboard
 # (`vaultscope -A` on a 200x50 pty made by script(1)) once synced: its CPU and the API server's
-# over S idle seconds, its RSS, and its log requests.
+# over S idle seconds, its RSS, and its log requests. Last scripts/lab/dash_latency.py, as typed
+# at: the first complete view, key latency idle and during the burst, CPU per pod event (next to
+# kubectl's own watch of the same events) and a new pod's time to the screen.
 #
 # Environment: VAULTSCOPE_BIN (default: cargo build --release, then $CARGO_TARGET_DIR or target),
 # VAULTSCOPE_LAB_DIR (default /tmp/vaultscope-lab-scale), VAULTSCOPE_LAB_APISERVER_PORT (18443),
