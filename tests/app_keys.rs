@@ -392,6 +392,36 @@ fn the_pane_opens_on_the_evidence() {
     );
 }
 
+/// Log keys act on the log the pane shows (here invoices' previous sidecar
+/// log, not the current one), and read it where it is: a pane may hold
+/// 10,000 lines of 64 KiB, and a key press must not copy them.
+#[test]
+fn log_keys_act_on_the_chosen_log() {
+    let mut a = app();
+    a.ui.filter = "invoices".into();
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.ui.pane.log.choice, LogChoice::SidecarPrevious);
+    a.ui.geometry.log_rows = 3;
+    while a.ui.pane.focus != Part::Log {
+        press(&mut a, KeyCode::Tab);
+    }
+    let total = a.shown_log().unwrap().len();
+    assert!(total > 4, "a previous log to scroll: {total} lines");
+    let end = |a: &App| a.ui.pane.log.window(a.shown_log().unwrap(), 3).1;
+    press(&mut a, KeyCode::Char('f'));
+    assert!(a.ui.pane.log.paused(), "f pauses");
+    assert_eq!(end(&a), total, "paused where the previous log ends");
+    press(&mut a, KeyCode::Char('k'));
+    assert_eq!(end(&a), total - 1);
+    press(&mut a, KeyCode::Char('g'));
+    assert_eq!(end(&a), 3, "g: the previous log's oldest lines");
+    assert_eq!(
+        a.ui.pane.log.choice,
+        LogChoice::SidecarPrevious,
+        "still that log"
+    );
+}
+
 /// `[` and `]` go to the workloads at error; `0` and `:ns` set the namespace.
 #[test]
 fn error_jumps_and_namespace_commands() {

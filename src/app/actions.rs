@@ -376,16 +376,14 @@ impl App {
                     _ => page,
                 };
                 if self.has_agent_log() {
-                    let b = self.shown_log().cloned();
-                    self.ui.pane.log.scroll(b.as_ref(), rows, delta);
+                    self.with_log(|v, b| v.scroll(b, rows, delta));
                 } else {
                     let skip = self.ui.pane.events_skip as i64 - delta;
                     self.ui.pane.events_skip = skip.max(0) as usize;
                 }
             }
             Action::Top if on_log => {
-                let b = self.shown_log().cloned();
-                self.ui.pane.log.top(b.as_ref(), rows);
+                self.with_log(|v, b| v.top(b, rows));
                 self.ui.pane.events_skip = usize::MAX / 2;
             }
             Action::Bottom if on_log => {
@@ -416,10 +414,7 @@ impl App {
                 self.ui.pane.log.end = None;
                 self.ui.pane.log.matched = None;
             }
-            Action::ToggleFollow => {
-                let b = self.shown_log().cloned();
-                self.ui.pane.log.toggle_follow(b.as_ref());
-            }
+            Action::ToggleFollow => self.with_log(|v, b| v.toggle_follow(b)),
             Action::ToggleWrap => {
                 self.ui.pane.log.wrap = !self.ui.pane.log.wrap;
                 self.ui.pane.log.column = 0;
@@ -448,15 +443,16 @@ impl App {
                 self.ui.pane.focus = Part::Log;
             }
             Action::SearchNext | Action::SearchPrev => {
-                let b = self.shown_log().cloned();
-                let v = &mut self.ui.pane.log;
-                if v.search.is_empty() {
+                if self.ui.pane.log.search.is_empty() {
                     self.notice("/ searches the log first");
                     return;
                 }
-                let total = b.as_ref().map_or(0, |b| b.dropped() + b.len() as u64);
-                let from = v.matched.unwrap_or(total);
-                v.find(b.as_ref(), from, action == Action::SearchNext);
+                let older = action == Action::SearchNext;
+                self.with_log(|v, b| {
+                    let total = b.map_or(0, |b| b.dropped() + b.len() as u64);
+                    let from = v.matched.unwrap_or(total);
+                    v.find(b, from, older);
+                });
                 self.ui.pane.focus = Part::Log;
             }
             Action::PrevError | Action::NextError => {
@@ -658,9 +654,10 @@ impl App {
         match key.code {
             KeyCode::Enter => {
                 v.editing_search = false;
-                let b = self.shown_log().cloned();
-                let total = b.as_ref().map_or(0, |b| b.dropped() + b.len() as u64);
-                self.ui.pane.log.find(b.as_ref(), total, true);
+                self.with_log(|v, b| {
+                    let total = b.map_or(0, |b| b.dropped() + b.len() as u64);
+                    v.find(b, total, true);
+                });
                 if self.ui.pane.log.no_match {
                     let s = self.ui.pane.log.search.clone();
                     self.notice(format!("no line of this log contains \"{s}\""));

@@ -326,6 +326,21 @@ impl App {
         out
     }
 
+    /// Run `f` on the pane's log view and the buffer it shows, without
+    /// copying the buffer (up to 10,000 lines of up to 64 KiB: a copy made
+    /// every key press cost half a second).
+    pub(crate) fn with_log<R>(
+        &mut self,
+        f: impl FnOnce(&mut super::pane::LogView, Option<&LogBuffer>) -> R,
+    ) -> R {
+        let mut view = std::mem::take(&mut self.ui.pane.log);
+        // Which buffer is shown is the view's choice.
+        self.ui.pane.log.choice = view.choice;
+        let r = f(&mut view, self.shown_log());
+        self.ui.pane.log = view;
+        r
+    }
+
     /// The log buffer the pane shows, if any lines arrived.
     pub fn shown_log(&self) -> Option<&LogBuffer> {
         let w = self.open_workload()?;
