@@ -40,7 +40,7 @@ fn place() -> &'static LabPlace {
     PLACE.get_or_init(|| LabPlace::new(LAB_DIR))
 }
 /// The number of tests that use the lab: the last one to finish stops it.
-const TESTS: usize = 11;
+const TESTS: usize = 12;
 
 const LEDGER_POD: &str = "ledger-5b6c7d8f9g-m4n7q";
 /// Seeded as OpenBao's injector (openbao-k8s) leaves pods.

@@ -6,6 +6,9 @@
 //! this test reads the source and fails on any path that crosses a layer
 //! wrongly: `use crate::x`, `crate::x::y` inside code, grouped
 //! `use crate::{x, y}` and `super::super::` climbing out of a module.
+//!
+//! Also the test tree's own wiring: each live test binary's count of the
+//! tests that share its lab.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -581,4 +584,36 @@ fn a_forbidden_import_is_reported_with_file_line_and_rule() {
         .is_empty()
     );
     assert!(violations(Path::new("main.rs"), "use crate::anything;\n").is_empty());
+}
+
+/// A test binary that shares one lab stops it when its last lab test is
+/// done, by a count written in the file: a test added without the count
+/// would find the lab gone (or leave it running). Each count is the number
+/// of tests that take the lab.
+#[test]
+fn each_shared_lab_counts_the_tests_that_use_it() {
+    let cases = [
+        ("kube_live.rs", "const TESTS: usize = ", "= lab();"),
+        ("vault_live.rs", "const TESTS: usize = ", "= lab();"),
+        ("real_lab.rs", "const TESTS: usize = ", "= lab();"),
+        ("preflight_cluster.rs", "const TESTS: usize = ", "= lab();"),
+        ("preflight.rs", "const LAB_TESTS: usize = ", "= lab();"),
+        ("auth_backend_live.rs", "const TESTS: usize = ", "= labs();"),
+    ];
+    for (file, decl, user) in cases {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join(file);
+        let src = std::fs::read_to_string(&path).unwrap();
+        let declared: usize = src
+            .lines()
+            .find_map(|l| l.strip_prefix(decl))
+            .and_then(|rest| rest.trim_end_matches(';').parse().ok())
+            .unwrap_or_else(|| panic!("{file}: no `{decl}N;`"));
+        let users = src.matches(user).count();
+        assert_eq!(
+            declared, users,
+            "{file}: {decl}{declared}; but {users} tests take the lab (`{user}`)"
+        );
+    }
 }
