@@ -213,7 +213,7 @@ impl App {
             let pods = self.world.pod_count();
             self.notice(format!(
                 "listed {} in {:.1} s",
-                crate::ui::count(pods, "pod"),
+                crate::model::words::count_grouped(pods, "pod", "pods"),
                 took.as_secs_f64()
             ));
         }

@@ -59,7 +59,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &Ctx) {
     if app.world.api_server.is_some() && !app.world.listed {
         let pods = app.world.pod_count();
         state.push(Span::styled(
-            format!("listing… {}  ", super::count(pods, "pod")),
+            format!(
+                "listing… {}  ",
+                crate::model::words::count_grouped(pods, "pod", "pods")
+            ),
             t.warning,
         ));
     }

@@ -174,29 +174,3 @@ pub fn draw(f: &mut Frame, app: &Ctx) -> Drawn {
     scrub_buffer(f.buffer_mut());
     drawn
 }
-
-/// `1 pod`, `20,000 pods`: a number with thousands separators and its noun.
-pub fn count(n: usize, noun: &str) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let s = if n == 1 { "" } else { "s" };
-    format!("{grouped} {noun}{s}")
-}
-
-#[cfg(test)]
-mod count_tests {
-    #[test]
-    fn counts_group_thousands() {
-        assert_eq!(super::count(1, "pod"), "1 pod");
-        assert_eq!(super::count(0, "pod"), "0 pods");
-        assert_eq!(super::count(999, "pod"), "999 pods");
-        assert_eq!(super::count(20_000, "pod"), "20,000 pods");
-        assert_eq!(super::count(1_234_567, "pod"), "1,234,567 pods");
-    }
-}
