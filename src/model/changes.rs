@@ -114,16 +114,8 @@ impl Changes {
         use Observation::*;
         match obs {
             PodApplied(p) => {
-                let k = key(&p.namespace, &p.name);
-                // A pod that does not get secrets changes a workload only
-                // when it leaves one (the model keeps no more of it).
-                let changed = if p.gets_secrets() {
-                    world.pods.get(&k) != Some(p)
-                } else {
-                    world.pods.contains_key(&k)
-                };
-                if changed {
-                    self.pods.insert(k);
+                if world.pod_changes(p) {
+                    self.pods.insert(key(&p.namespace, &p.name));
                 }
             }
             PodDeleted { namespace, name } => {

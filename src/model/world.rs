@@ -212,17 +212,19 @@ impl World {
         use Observation::*;
         match obs {
             PodApplied(p) => {
+                let changed = self.pod_changes(&p);
                 let k = key(&p.namespace, &p.name);
                 if p.gets_secrets() {
                     self.other_pods.remove(&k);
-                    return replace(&mut self.pods, k, *p);
+                    self.pods.insert(k, *p);
+                    return changed;
                 }
                 self.other_pods_newest =
                     self.other_pods_newest.max(p.timestamps().into_iter().max());
-                let left = self.pods.remove(&k).is_some();
+                self.pods.remove(&k);
                 // Only their number is shown (when nothing gets secrets).
                 let new = self.other_pods.insert(k);
-                return left || new;
+                return changed || new;
             }
             PodDeleted { namespace, name } => {
                 let k = (namespace.clone(), name.clone());
@@ -304,6 +306,18 @@ impl World {
             Reset => *self = World::default(),
         }
         true
+    }
+
+    /// Whether applying `p` changes a workload: a pod that gets secrets and
+    /// differs from the one held, or one that does not and leaves the model
+    /// (of the others only the key is kept).
+    pub fn pod_changes(&self, p: &PodInfo) -> bool {
+        let k = key(&p.namespace, &p.name);
+        if p.gets_secrets() {
+            self.pods.get(&k) != Some(p)
+        } else {
+            self.pods.contains_key(&k)
+        }
     }
 
     /// Every pod seen, whether it gets secrets or not.
