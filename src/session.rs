@@ -346,7 +346,7 @@ fn live_empty(
             "No pods could be read in namespace {ns} (no access; see the warning above)."
         ));
     }
-    if !world.pods.is_empty() || !world.other_pods.is_empty() {
+    if world.pod_count() > 0 {
         return Ok(empty_line(world, None, &format!("in namespace {ns}")));
     }
     match rt.block_on(kube::namespace_state(conn, ns)) {
@@ -367,14 +367,24 @@ fn live_empty(
     }
 }
 
-/// `check`/`capture` stopped reading Vault with reads left (see
-/// [`vault::poll_once`]).
-fn incomplete_vault(budget: usize) -> String {
-    format!(
-        "Vault: not every lease and token was read within {} s at --vault-budget {budget} a second \
-         (or Vault asked to slow down); those left show no countdown",
-        vault::ONCE_LIMIT.as_secs()
-    )
+/// Vault read once for `check` and `capture` ([`vault::poll_once`]), with a
+/// warning when it stopped with reads left.
+fn read_vault(
+    rt: &tokio::runtime::Runtime,
+    cfg: VaultConfig,
+    interest: &crate::model::interest::Interest,
+    warnings: &mut Vec<String>,
+) -> vault::VaultSnapshot {
+    let budget = cfg.budget;
+    let snap = rt.block_on(vault::poll_once(cfg, interest));
+    if snap.incomplete {
+        warnings.push(format!(
+            "Vault: not every lease and token was read within {} s at --vault-budget {budget} a second \
+             (or Vault asked to slow down); those left show no countdown",
+            vault::ONCE_LIMIT.as_secs()
+        ));
+    }
+    snap
 }
 
 /// Diagnose a bundle or the live cluster once. A live Vault replaces a
@@ -391,11 +401,7 @@ pub fn check(
     let mut warnings = Vec::new();
     let rt = runtime()?;
     let poll_vault = |world: &mut World, cfg: VaultConfig, warnings: &mut Vec<String>| {
-        let budget = cfg.budget;
-        let snap = rt.block_on(vault::poll_once(cfg, &interest(world)));
-        if snap.incomplete {
-            warnings.push(incomplete_vault(budget));
-        }
+        let snap = read_vault(&rt, cfg, &interest(world), warnings);
         for o in snap.observations() {
             world.apply(o);
         }
@@ -492,11 +498,7 @@ pub fn capture(
         let b = bundle::load(out)?;
         warnings.extend(b.warnings.iter().cloned());
         let (world, _) = b.into_world();
-        let budget = cfg.budget;
-        let snap = rt.block_on(vault::poll_once(cfg, &interest(&world)));
-        if snap.incomplete {
-            warnings.push(incomplete_vault(budget));
-        }
+        let snap = read_vault(&rt, cfg, &interest(&world), &mut warnings);
         bundle::write::vault_json(out, &snap).map_err(|source| Error::Write {
             path: out.join(bundle::format::VAULT_JSON),
             source,
