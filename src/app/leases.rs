@@ -41,13 +41,7 @@ impl LeaseSort {
     }
 
     pub(super) fn step(self, forward: bool) -> LeaseSort {
-        let i = Self::CYCLE.iter().position(|s| *s == self).unwrap_or(0);
-        let n = Self::CYCLE.len();
-        Self::CYCLE[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
+        super::cycle(&Self::CYCLE, self, forward)
     }
 }
 

@@ -12,4 +12,16 @@ pub mod state;
 pub mod view;
 
 pub use state::{App, Effect, SourceKind};
+
+/// The next (or previous) of `all` after `cur`, wrapping around: a sort
+/// order's `s` / `S`.
+fn cycle<T: Copy + PartialEq>(all: &[T], cur: T, forward: bool) -> T {
+    let i = all.iter().position(|s| *s == cur).unwrap_or(0);
+    let n = all.len();
+    all[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }]
+}
 pub use view::Ctx;

@@ -44,13 +44,7 @@ impl Sort {
     }
 
     pub(super) fn step(self, forward: bool) -> Sort {
-        let i = Self::CYCLE.iter().position(|s| *s == self).unwrap_or(0);
-        let n = Self::CYCLE.len();
-        Self::CYCLE[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
+        super::cycle(&Self::CYCLE, self, forward)
     }
 }
 
